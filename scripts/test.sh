@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole test suite from a fresh Debian 12 machine: installs what is missing,
+# builds (Release with -Werror, then AddressSanitizer + UBSan), and runs every test:
+# unit, MPI at several rank counts, and the PyTorch validation. Exit status is
+# non-zero when anything failed.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+"$here/scripts/setup.sh"
+source "$here/scripts/env.sh"
+
+echo "== build (Release, -Werror)"
+"$here/scripts/build.sh" "$here/build"
+echo "== tests"
+(cd "$here/build" && ctest --output-on-failure -j "$(nproc)")
+
+echo "== build (AddressSanitizer + UBSan)"
+"$here/scripts/build.sh" "$here/build-asan" -DTTGRID_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+echo "== tests under the sanitizers"
+(cd "$here/build-asan" && ctest --output-on-failure -j "$(nproc)" -L 'unit|mpi')
+echo "== all tests passed"

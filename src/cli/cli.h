@@ -1,0 +1,48 @@
+/* The command line's own parts (DESIGN.md section 11): global options and one
+ * function per command. Commands return a tg_status; main turns it into the exit
+ * code after every rank agreed on it. */
+#ifndef TG_CLI_H
+#define TG_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "rank.h"
+
+typedef struct tg_cli {
+    const char *arch;
+    tg_grid grid;
+    size_t l1_size;
+    size_t dram_size;
+    const char *stats_csv; /* --stats FILE.csv, or NULL */
+    bool quiet;
+    int rank; /* this rank, for printing on rank 0 only */
+} tg_cli;
+
+typedef tg_status (*tg_cmd_fn)(int argc, char **argv, const tg_cli *g);
+
+typedef struct tg_cmd {
+    const char *name;
+    tg_cmd_fn run;
+    const char *summary;
+    const char *help; /* full --help text */
+} tg_cmd;
+
+extern const tg_cmd tg_cmd_info;
+extern const tg_cmd tg_cmd_copy;
+
+/* Prints on rank 0 only (stdout). */
+void tg_cli_out(const tg_cli *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Option parsers shared by commands: each records a usage error naming the option. */
+tg_status tg_cli_size(const char *opt, const char *s, size_t *out);
+tg_status tg_cli_int(const char *opt, const char *s, long lo, long hi, long *out);
+/* "AxB" or "A,B" or a single "A" (both the same). */
+tg_status tg_cli_pair(const char *opt, const char *s, long lo, long hi, long out[2]);
+/* A comma list of exactly `n` integers (n = 2 or 4 for padding). */
+tg_status tg_cli_list(const char *opt, const char *s, long lo, long hi, int *n, long *out,
+                      int max);
+/* Unknown option or missing argument, as getopt reported it. */
+tg_status tg_cli_bad_option(const char *cmd, char **argv, int optind_before);
+
+#endif

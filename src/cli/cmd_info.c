@@ -1,0 +1,55 @@
+/* ttgrid info: the arch, the grid, which rank is which core and where it runs, and
+ * the memory sizes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static tg_status info_run(int argc, char **argv, const tg_cli *g) {
+    if (argc > 1) return tg_err(TG_ERR_USAGE, "info: unexpected argument '%s'", argv[1]);
+    tg_core *c = tg_core_self();
+    const tg_arch *a = c->arch;
+    char host[64] = "";
+    gethostname(host, sizeof host - 1);
+    char *hosts = c->rank == 0 ? malloc((size_t)c->nranks * sizeof host) : NULL;
+    /* Where each rank runs is only known to that rank: one gather, for printing. */
+    MPI_Gather(host, (int)sizeof host, MPI_CHAR, hosts, (int)sizeof host, MPI_CHAR, 0, c->comm);
+    int banks = a->dram_banks;
+    tg_cli_out(g, "arch          %s\n", a->name);
+    tg_cli_out(g, "grid          %dx%d (%d cores = %d ranks)%s\n", c->grid.w, c->grid.h,
+               tg_grid_size(c->grid), c->nranks,
+               (c->grid.w > a->grid_w || c->grid.h > a->grid_h) ? "; larger than the device's"
+                                                                : "");
+    tg_cli_out(g, "device grid   %dx%d\n", a->grid_w, a->grid_h);
+    tg_cli_out(g, "L1 per core   %zu B\n", c->l1.size);
+    tg_cli_out(g, "DRAM          %d banks, %zu B per bank emulated (device: %zu B), %.1f GB/s\n",
+               banks, c->dram_bank_bytes, a->dram_bank_size, a->dram_gbps);
+    tg_cli_out(g, "clock         %.2f GHz, NoC %d B/cycle, %d cycles/hop, matmul %d FLOP/cycle\n",
+               a->clock_ghz, a->noc_bytes_per_cycle, a->noc_hop_cycles,
+               a->matmul_flop_per_cycle);
+    tg_cli_out(g, "waiting       %s\n",
+               c->oversubscribed ? "polite (oversubscribed: back-off sleep)" : "MPI blocking");
+    tg_cli_out(g, "rank  core   host             DRAM banks hosted\n");
+    for (int r = 0; r < c->nranks && c->rank == 0; r++) {
+        char bl[256] = "";
+        size_t len = 0;
+        for (int b = r; b < banks && len + 8 < sizeof bl; b += c->nranks)
+            len += (size_t)snprintf(bl + len, sizeof bl - len, "%s%d", len ? "," : "", b);
+        printf("%4d  (%d,%d)%*s %-16s %s\n", r, tg_core_x(c->grid, r), tg_core_y(c->grid, r),
+               r < 100 ? 1 : 0, "", hosts + (size_t)r * sizeof host, len ? bl : "-");
+    }
+    free(hosts);
+    return TG_OK;
+}
+
+const tg_cmd tg_cmd_info = {
+    .name = "info",
+    .run = info_run,
+    .summary = "arch, grid, rank -> core map, L1 and DRAM sizes",
+    .help = "usage: mpirun -np P ttgrid [global options] info\n\n"
+            "Prints the arch preset, the core grid, which rank is which core (x, y) and on\n"
+            "which host it runs, which DRAM banks each rank hosts, and the L1 and DRAM\n"
+            "sizes. Takes no options of its own.\n",
+};

@@ -1,0 +1,154 @@
+/* src/rank — this core: what one MPI rank is in the emulated Tensix grid.
+ *
+ * It owns the arch presets, the grid identity (rank <-> core), the L1 arena with
+ * its allocator, and the per-core counters that statistics are built from. The
+ * pure parts (presets, grid choice, the allocator over an arena) need no MPI and
+ * are unit-tested in one process; tg_core_init() creates the one MPI window that
+ * exposes this core's L1 to the others. This folder never moves data between
+ * ranks: that is src/noc's job (DESIGN.md section 2). */
+#ifndef TG_RANK_H
+#define TG_RANK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mpi.h>
+
+#include "error.h"
+
+/* ---- arch presets (DESIGN.md section 1) ---- */
+
+typedef struct tg_arch {
+    const char *name;
+    int grid_w, grid_h;        /* compute grid of Tensix cores */
+    size_t l1_size;            /* bytes of L1 per core */
+    size_t l1_align;           /* L1 buffer alignment, bytes */
+    int dram_banks;            /* DRAM banks (channels) */
+    size_t dram_bank_size;     /* bytes per bank on the device */
+    size_t dram_align;         /* DRAM page alignment, bytes */
+    double dram_gbps;          /* total DRAM bandwidth, GB/s */
+    double clock_ghz;          /* AI clock */
+    int noc_bytes_per_cycle;   /* NoC link width */
+    int noc_hop_cycles;        /* latency per router hop */
+    int matmul_flop_per_cycle; /* per core, at LoFi */
+} tg_arch;
+
+const tg_arch *tg_arch_find(const char *name); /* NULL when unknown */
+const tg_arch *tg_arch_default(void);          /* wormhole_b0 */
+int tg_arch_count(void);
+const tg_arch *tg_arch_at(int i);
+
+/* ---- grid identity ---- */
+
+/* A W x H grid of cores; rank r is core (r % W, r / W). */
+typedef struct tg_grid {
+    int w, h;
+} tg_grid;
+
+/* Chooses the grid for `ranks` ranks: `req` when given (w, h > 0), which must
+ * multiply to `ranks`; else the arch's grid when it matches; else the most square
+ * factorisation with w >= h. A mismatch is TG_ERR_USAGE with the numbers. */
+tg_status tg_grid_choose(const tg_arch *arch, int ranks, tg_grid req, tg_grid *out);
+
+/* Parses "WxH" (also "W,H"); TG_ERR_USAGE on anything else. */
+tg_status tg_grid_parse(const char *s, tg_grid *out);
+
+static inline int tg_grid_size(tg_grid g) {
+    return g.w * g.h;
+}
+static inline int tg_core_x(tg_grid g, int rank) {
+    return rank % g.w;
+}
+static inline int tg_core_y(tg_grid g, int rank) {
+    return rank / g.w;
+}
+static inline int tg_core_rank(tg_grid g, int x, int y) {
+    return y * g.w + x;
+}
+
+/* ---- L1 allocator (pure: works on any arena) ---- */
+
+#define TG_L1_NAME_MAX 64
+
+typedef struct tg_l1_block {
+    size_t off, size;
+    char name[TG_L1_NAME_MAX];
+} tg_l1_block;
+
+/* First-fit allocator over [0, size) of an arena. Allocations are named so that an
+ * out-of-memory error and the L1 report can say what holds the memory. */
+typedef struct tg_l1 {
+    uint8_t *base; /* arena start (the MPI window's memory); may be NULL in tests */
+    size_t size;
+    size_t align;
+    tg_l1_block *blocks; /* live allocations sorted by offset */
+    int n, cap;
+    size_t in_use, high_water;
+    int core_x, core_y; /* for messages */
+} tg_l1;
+
+void tg_l1_init(tg_l1 *l1, uint8_t *base, size_t size, size_t align, int core_x, int core_y);
+void tg_l1_destroy(tg_l1 *l1);
+/* Allocates `bytes` (rounded up to the alignment) and sets *off. Out of memory is
+ * TG_ERR_RUNTIME naming the allocation, core, bytes asked and bytes free. A
+ * zero-byte allocation takes one alignment unit so that offsets stay distinct. */
+tg_status tg_l1_alloc(tg_l1 *l1, const char *name, size_t bytes, size_t *off);
+/* Frees the allocation at `off`; freeing an offset that is not allocated is
+ * TG_ERR_RUNTIME (a bug in the caller, reported instead of corrupting the arena). */
+tg_status tg_l1_free(tg_l1 *l1, size_t off);
+size_t tg_l1_free_bytes(const tg_l1 *l1);
+size_t tg_l1_largest_free(const tg_l1 *l1);
+/* Starts a new high-water measurement from what is in use now. */
+void tg_l1_reset_high_water(tg_l1 *l1);
+
+/* ---- this core ---- */
+
+typedef struct tg_core {
+    const tg_arch *arch;
+    tg_grid grid;
+    int rank, nranks; /* in MPI_COMM_WORLD order; rank == core index */
+    int x, y;
+    bool oversubscribed; /* more ranks than processors on this node */
+    MPI_Comm comm;       /* duplicate of MPI_COMM_WORLD owned by ttgrid */
+    MPI_Win l1_win;      /* exactly arch l1 size bytes per rank */
+    tg_l1 l1;
+    size_t dram_bank_bytes; /* emulated bytes per DRAM bank (--dram-size) */
+} tg_core;
+
+typedef struct tg_core_opts {
+    const char *arch;      /* NULL: default */
+    tg_grid grid;          /* 0x0: choose */
+    size_t l1_size;        /* 0: the arch's */
+    size_t dram_bank_size; /* 0: default emulated size */
+} tg_core_opts;
+
+/* Creates this core: arch, grid (a grid that does not match the rank count is a
+ * usage error on every rank, no hang) and the L1 window. Collective. */
+tg_status tg_core_init(const tg_core_opts *opts);
+void tg_core_finalize(void);
+tg_core *tg_core_self(void); /* NULL before tg_core_init */
+tg_l1 *tg_core_l1(void);
+/* This core's L1 byte at `off` (only this core's; other cores go through src/noc). */
+static inline uint8_t *tg_l1_ptr(size_t off) {
+    return tg_core_l1()->base + off;
+}
+/* Allocates in this core's L1. */
+tg_status tg_core_alloc(const char *name, size_t bytes, size_t *off);
+void tg_core_free(size_t off);
+
+/* Completes a non-blocking MPI request. When the node is oversubscribed the wait is
+ * polite: test, then sleep with exponential back-off (1 us doubling to a cap), so
+ * a waiting core leaves the processor to the cores that compute (DESIGN.md section
+ * 1, "waiting"). Otherwise it is MPI_Wait. */
+void tg_core_wait(MPI_Request *req);
+/* Same for several requests. */
+void tg_core_waitall(int n, MPI_Request *reqs);
+
+/* Makes every rank agree on the outcome of a step: if any rank failed, all return
+ * the status and message of the lowest failing rank. Collective; call it before a
+ * step that needs all ranks, so that a failure on one core never leaves the others
+ * waiting for it. */
+tg_status tg_core_agree(tg_status st);
+
+#endif

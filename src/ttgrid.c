@@ -1,0 +1,148 @@
+/* ttgrid: the command line (DESIGN.md section 11).
+ *
+ * Parses the global options, starts MPI and this core, runs one command and turns
+ * its status into the exit code: 0 success, 1 run-time failure, 2 bad usage or bad
+ * input. Every rank runs the same command (SPMD); before exiting, the ranks agree
+ * on the outcome so that rank 0 prints exactly one error line and every rank exits
+ * with the same code. It never moves data itself. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+#include <mpi.h>
+
+#include "cli.h"
+#include "rank.h"
+
+static const tg_cmd *const commands[] = {&tg_cmd_info, &tg_cmd_copy};
+#define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
+
+static void usage(FILE *out) {
+    fprintf(out, "usage: mpirun -np P ttgrid [global options] COMMAND [options]\n\n"
+                 "Emulates a Tenstorrent Tensix core grid on MPI: one rank per core.\n\n"
+                 "global options:\n"
+                 "  --arch NAME       grayskull | wormhole_b0 (default) | blackhole\n"
+                 "  --grid WxH        core grid; W*H must equal the rank count\n"
+                 "                    (default: the arch's grid if it matches, else the\n"
+                 "                    most square factorisation)\n"
+                 "  --l1-size BYTES   L1 per core (default: the arch's; K, M suffixes)\n"
+                 "  --dram-size BYTES emulated bytes per DRAM bank (default 96M)\n"
+                 "  --stats FILE.csv  per-op, per-core statistics as CSV\n"
+                 "  --quiet           no progress output\n"
+                 "  --help            this text; COMMAND --help for a command's\n"
+                 "  --version         print the version\n\n"
+                 "commands:\n");
+    for (int i = 0; i < NCOMMANDS; i++)
+        fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+}
+
+void tg_cli_out(const tg_cli *g, const char *fmt, ...) {
+    if (g->rank != 0) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+}
+
+/* Open MPI settings this tool needs, unless the user set them: the romio I/O
+ * component (collective HDF5 with oversubscribed ranks is about 12x slower on the
+ * default ompio here) and one BLAS thread per rank (one rank is one core). */
+static void default_env(void) {
+    setenv("OMPI_MCA_io", "romio321", 0);
+    setenv("OPENBLAS_NUM_THREADS", "1", 0);
+}
+
+static int parse_globals(int argc, char **argv, tg_cli *g, int *cmd_index, bool *help,
+                         bool *version) {
+    static const struct option opts[] = {
+        {"arch", required_argument, 0, 'a'},      {"grid", required_argument, 0, 'g'},
+        {"l1-size", required_argument, 0, 'l'},   {"dram-size", required_argument, 0, 'd'},
+        {"stats", required_argument, 0, 's'},     {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},            {"version", no_argument, 0, 'V'},
+        {0, 0, 0, 0},
+    };
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'a':
+            if (!tg_arch_find(optarg))
+                return tg_err(TG_ERR_USAGE,
+                              "unknown arch '%s' (grayskull, wormhole_b0, blackhole)", optarg);
+            g->arch = optarg;
+            break;
+        case 'g': TG_CHECK(tg_grid_parse(optarg, &g->grid)); break;
+        case 'l':
+            TG_CHECK(tg_cli_size("--l1-size", optarg, &g->l1_size));
+            if (g->l1_size < 4096)
+                return tg_err(TG_ERR_USAGE, "--l1-size %zu B is below 4096 B", g->l1_size);
+            break;
+        case 'd': TG_CHECK(tg_cli_size("--dram-size", optarg, &g->dram_size)); break;
+        case 's': g->stats_csv = optarg; break;
+        case 'q': g->quiet = true; break;
+        case 'h': *help = true; break;
+        case 'V': *version = true; break;
+        default: return tg_cli_bad_option("ttgrid", argv, optind);
+        }
+    }
+    *cmd_index = optind;
+    return TG_OK;
+}
+
+int main(int argc, char **argv) {
+    default_env();
+    MPI_Init(&argc, &argv);
+    openblas_set_num_threads(1);
+    tg_cli g;
+    memset(&g, 0, sizeof g);
+    MPI_Comm_rank(MPI_COMM_WORLD, &g.rank);
+
+    int cmd_at = 0;
+    bool help = false, version = false;
+    tg_status st = parse_globals(argc, argv, &g, &cmd_at, &help, &version);
+    const tg_cmd *cmd = NULL;
+    if (st == TG_OK && !help && !version) {
+        if (cmd_at >= argc) {
+            st = tg_err(TG_ERR_USAGE, "no command given (try ttgrid --help)");
+        } else {
+            for (int i = 0; i < NCOMMANDS; i++)
+                if (!strcmp(argv[cmd_at], commands[i]->name)) cmd = commands[i];
+            if (!cmd)
+                st = tg_err(TG_ERR_USAGE, "unknown command '%s' (try ttgrid --help)",
+                            argv[cmd_at]);
+        }
+    }
+    /* COMMAND --help needs no grid, so it works at any rank count. */
+    for (int i = cmd_at + 1; cmd && i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            if (g.rank == 0) fputs(cmd->help, stdout);
+            MPI_Finalize();
+            return 0;
+        }
+    if (st == TG_OK && (help || version)) {
+        if (g.rank == 0) {
+            if (version) printf("ttgrid %s\n", TTGRID_VERSION);
+            else usage(stdout);
+        }
+        MPI_Finalize();
+        return 0;
+    }
+    if (st == TG_OK) {
+        tg_core_opts co = {.arch = g.arch, .grid = g.grid, .l1_size = g.l1_size,
+                           .dram_bank_size = g.dram_size};
+        st = tg_core_init(&co);
+        if (st == TG_OK) {
+            st = cmd->run(argc - cmd_at, argv + cmd_at, &g);
+            st = tg_core_agree(st);
+            tg_core_finalize();
+        }
+    }
+    if (st != TG_OK && g.rank == 0) fprintf(stderr, "ttgrid: error: %s\n", tg_err_msg());
+    fflush(stdout);
+    MPI_Finalize();
+    return (int)st;
+}

@@ -1,0 +1,202 @@
+/* MPI tests of io/: HDF5 round trips of sharded tensors, bitwise, at any rank count.
+ *
+ * Each case writes a random tensor with plain HDF5 calls (NHWC, or NCHW with the
+ * layout attribute), reads it into L1 shards with tg_io_read_tensor, writes it back
+ * with tg_io_write_tensor, and compares what the file then holds with the values the
+ * test made. */
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io.h"
+#include "tg_test.h"
+
+static char path_in[256], path_out[256];
+
+static void make_paths(void) {
+    tg_core *c = tg_core_self();
+    snprintf(path_in, sizeof path_in, "io_in_np%d.h5", c->nranks);
+    snprintf(path_out, sizeof path_out, "io_out_np%d.h5", c->nranks);
+}
+
+/* Writes data [N, H, W, C] to path_in:/x as NHWC, or as NCHW with the attribute. */
+static void write_input(const int64_t s[4], const float *data, bool nchw) {
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_fapl_mpio(fapl, tg_core_self()->comm, MPI_INFO_NULL);
+    hid_t f = H5Fcreate(path_in, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    hsize_t d[4];
+    int64_t total = s[0] * s[1] * s[2] * s[3];
+    float *buf = malloc((size_t)total * sizeof *buf);
+    if (nchw) {
+        d[0] = (hsize_t)s[0], d[1] = (hsize_t)s[3], d[2] = (hsize_t)s[1], d[3] = (hsize_t)s[2];
+        for (int64_t n = 0; n < s[0]; n++)
+            for (int64_t h = 0; h < s[1]; h++)
+                for (int64_t w = 0; w < s[2]; w++)
+                    for (int64_t c = 0; c < s[3]; c++)
+                        buf[((n * s[3] + c) * s[1] + h) * s[2] + w] =
+                            data[((n * s[1] + h) * s[2] + w) * s[3] + c];
+    } else {
+        for (int i = 0; i < 4; i++) d[i] = (hsize_t)s[i];
+        memcpy(buf, data, (size_t)total * sizeof *buf);
+    }
+    hid_t sp = H5Screate_simple(4, d, NULL);
+    hid_t ds = H5Dcreate2(f, "/x", H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (nchw) {
+        hid_t t = H5Tcopy(H5T_C_S1);
+        H5Tset_size(t, 5);
+        hid_t as = H5Screate(H5S_SCALAR);
+        hid_t a = H5Acreate2(ds, "layout", t, as, H5P_DEFAULT, H5P_DEFAULT);
+        H5Awrite(a, t, "NCHW");
+        H5Aclose(a), H5Sclose(as), H5Tclose(t);
+    }
+    if (tg_core_self()->rank != 0) H5Sselect_none(sp);
+    hid_t ms = H5Scopy(sp);
+    H5Dwrite(ds, H5T_NATIVE_FLOAT, ms, sp, H5P_DEFAULT, buf);
+    H5Sclose(ms), H5Sclose(sp), H5Dclose(ds), H5Fclose(f);
+    free(buf);
+}
+
+/* Reads path_out:/y whole on every rank. */
+static float *read_output(int64_t total) {
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_fapl_mpio(fapl, tg_core_self()->comm, MPI_INFO_NULL);
+    hid_t f = H5Fopen(path_out, H5F_ACC_RDONLY, fapl);
+    H5Pclose(fapl);
+    float *buf = calloc((size_t)total, sizeof *buf);
+    hid_t ds = H5Dopen2(f, "/y", H5P_DEFAULT);
+    CU_ASSERT(ds >= 0);
+    if (ds >= 0) {
+        hid_t sp = H5Dget_space(ds);
+        CU_ASSERT_EQUAL(H5Sget_simple_extent_npoints(sp), total);
+        H5Sclose(sp);
+        H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+        H5Dclose(ds);
+    }
+    H5Fclose(f);
+    return buf;
+}
+
+/* One round trip; returns the number of elements that differ from `expect`. */
+static int64_t round_trip(const int64_t s[4], bool nchw, tg_shard_layout layout, tg_grid cores,
+                          bool transpose, bool snap, tg_fmt fmt, const float *data,
+                          const float *expect) {
+    write_input(s, data, nchw);
+    tg_io_file *in = NULL, *out = NULL;
+    tg_tensor t;
+    int64_t shape[4];
+    CU_ASSERT_EQUAL_FATAL(tg_io_open(path_in, &in), TG_OK);
+    CU_ASSERT_EQUAL(tg_io_tensor_shape(in, "/x", shape), TG_OK);
+    CU_ASSERT(memcmp(shape, s, sizeof shape) == 0);
+    CU_ASSERT_EQUAL_FATAL(tg_tensor_alloc(&t, "test:shard", s, fmt, layout, cores, transpose, snap),
+                          TG_OK);
+    CU_ASSERT_EQUAL(tg_io_read_tensor(in, "/x", &t), TG_OK);
+    tg_io_close(in);
+    CU_ASSERT_EQUAL_FATAL(tg_io_create(path_out, &out), TG_OK);
+    CU_ASSERT_EQUAL(tg_io_write_tensor(out, "/y", &t, "test"), TG_OK);
+    CU_ASSERT_EQUAL(tg_io_commit(out), TG_OK);
+    tg_tensor_free(&t);
+    int64_t total = s[0] * s[1] * s[2] * s[3], bad = 0;
+    float *got = read_output(total);
+    for (int64_t i = 0; i < total; i++) bad += memcmp(&got[i], &expect[i], sizeof *got) != 0;
+    free(got);
+    return bad;
+}
+
+static float *random_tensor(const int64_t s[4], unsigned long long seed) {
+    int64_t total = s[0] * s[1] * s[2] * s[3];
+    float *v = malloc((size_t)total * sizeof *v);
+    tg_rng rng;
+    tg_rng_seed(&rng, seed);
+    for (int64_t i = 0; i < total; i++) v[i] = tg_rng_float(&rng) * 100.0f;
+    return v;
+}
+
+static void io_round_trip_is_bitwise_for_all_layouts(void) {
+    make_paths();
+    tg_core *c = tg_core_self();
+    /* Shapes with uneven rows and channels; small ones leave cores empty. */
+    static const int64_t shapes[][4] = {
+        {2, 7, 9, 40}, {1, 5, 3, 3}, {3, 4, 4, 70}, {1, 1, 1, 1}, {2, 3, 33, 17}};
+    int nshapes = (int)(sizeof shapes / sizeof shapes[0]);
+    for (int si = 0; si < nshapes; si++) {
+        float *data = random_tensor(shapes[si], 100 + (unsigned long long)si);
+        for (int layout = 0; layout < 3; layout++)
+            for (int variant = 0; variant < 4; variant++) {
+                bool nchw = variant & 1, alt = variant & 2;
+                /* alt: transposed block shards, unsnapped rows, a sub-grid of cores */
+                tg_grid cores = c->grid;
+                if (alt && cores.w > 1) cores.w--;
+                int64_t bad = round_trip(shapes[si], nchw, (tg_shard_layout)layout, cores, alt,
+                                         !alt, TG_FLOAT32, data, data);
+                CU_ASSERT_EQUAL(bad, 0);
+                if (bad)
+                    fprintf(stderr, "shape %d layout %d variant %d: %lld values differ\n", si,
+                            layout, variant, (long long)bad);
+            }
+        free(data);
+    }
+}
+
+static void io_bfloat16_shards_hold_rounded_values(void) {
+    make_paths();
+    const int64_t s[4] = {2, 6, 5, 48};
+    float *data = random_tensor(s, 5);
+    int64_t total = s[0] * s[1] * s[2] * s[3];
+    float *expect = malloc((size_t)total * sizeof *expect);
+    for (int64_t i = 0; i < total; i++) expect[i] = tg_bf16_round(data[i]);
+    CU_ASSERT_EQUAL(round_trip(s, false, TG_SHARD_BLOCK, tg_core_self()->grid, false, true,
+                               TG_BFLOAT16, data, expect),
+                    0);
+    free(expect);
+    free(data);
+}
+
+static void io_errors_name_file_and_dataset(void) {
+    make_paths();
+    const int64_t s[4] = {1, 2, 2, 4};
+    float *data = random_tensor(s, 9);
+    write_input(s, data, false);
+    free(data);
+    tg_io_file *f = NULL;
+    CU_ASSERT_EQUAL(tg_io_open("no_such_file.h5", &f), TG_ERR_USAGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(tg_err_msg(), "no_such_file.h5"));
+    CU_ASSERT_EQUAL_FATAL(tg_io_open(path_in, &f), TG_OK);
+    int64_t shape[4];
+    CU_ASSERT_EQUAL(tg_io_tensor_shape(f, "/missing/deeper", shape), TG_ERR_USAGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(tg_err_msg(), "/missing/deeper"));
+    tg_tensor t;
+    const int64_t wrong[4] = {1, 2, 4, 2};
+    CU_ASSERT_EQUAL_FATAL(
+        tg_tensor_alloc(&t, "t", wrong, TG_FLOAT32, TG_SHARD_HEIGHT, tg_core_self()->grid,
+                        false, true),
+        TG_OK);
+    CU_ASSERT_EQUAL(tg_io_read_tensor(f, "/x", &t), TG_ERR_USAGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(tg_err_msg(), "[1, 2, 2, 4]"));
+    tg_tensor_free(&t);
+    tg_io_close(f);
+    /* An aborted output leaves neither the final nor the temporary name. */
+    remove("io_aborted.h5");
+    tg_io_file *o = NULL;
+    CU_ASSERT_EQUAL_FATAL(tg_io_create("io_aborted.h5", &o), TG_OK);
+    tg_io_abort(o);
+    MPI_Barrier(tg_core_self()->comm);
+    FILE *probe = fopen("io_aborted.h5", "r");
+    CU_ASSERT_PTR_NULL(probe);
+    if (probe) fclose(probe);
+    probe = fopen(".io_aborted.h5.partial", "r");
+    CU_ASSERT_PTR_NULL(probe);
+    if (probe) fclose(probe);
+}
+
+static void register_io(void) {
+    tg_test_suite("io", "io_round_trip_is_bitwise_for_all_layouts",
+                  io_round_trip_is_bitwise_for_all_layouts,
+                  "io_bfloat16_shards_hold_rounded_values", io_bfloat16_shards_hold_rounded_values,
+                  "io_errors_name_file_and_dataset", io_errors_name_file_and_dataset, NULL);
+}
+
+int main(int argc, char **argv) {
+    return tg_test_main(argc, argv, register_io, true);
+}

@@ -1,0 +1,95 @@
+/* The test runner; see tg_test.h. */
+#include "tg_test.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+#include <cblas.h>
+#include <mpi.h>
+
+#include "rank.h"
+
+void tg_test_suite(const char *name, ...) {
+    CU_pSuite s = CU_add_suite(name, NULL, NULL);
+    va_list ap;
+    va_start(ap, name);
+    for (;;) {
+        const char *tname = va_arg(ap, const char *);
+        if (!tname) break;
+        CU_TestFunc fn = va_arg(ap, CU_TestFunc);
+        CU_add_test(s, tname, fn);
+    }
+    va_end(ap);
+}
+
+void tg_rng_seed(tg_rng *r, unsigned long long seed) {
+    r->s = seed * 0x9E3779B97F4A7C15ULL + 0x2545F4914F6CDD1DULL;
+    if (!r->s) r->s = 1;
+}
+
+unsigned long long tg_rng_next(tg_rng *r) {
+    r->s ^= r->s >> 12;
+    r->s ^= r->s << 25;
+    r->s ^= r->s >> 27;
+    return r->s * 0x2545F4914F6CDD1DULL;
+}
+
+int tg_rng_int(tg_rng *r, int lo, int hi) {
+    return lo + (int)(tg_rng_next(r) % (unsigned long long)(hi - lo + 1));
+}
+
+float tg_rng_float(tg_rng *r) {
+    return (float)((double)(tg_rng_next(r) >> 40) / (double)(1ULL << 24) * 2.0 - 1.0);
+}
+
+int tg_test_main(int argc, char **argv, tg_test_register reg, bool mpi) {
+    int rank = 0, size = 1;
+    if (mpi) {
+        setenv("OMPI_MCA_io", "romio321", 0);
+        MPI_Init(&argc, &argv);
+        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+        MPI_Comm_size(MPI_COMM_WORLD, &size);
+        tg_core_opts co = {0};
+        if (tg_core_init(&co) != TG_OK) {
+            fprintf(stderr, "rank %d: %s\n", rank, tg_err_msg());
+            MPI_Abort(MPI_COMM_WORLD, 1);
+        }
+    }
+    openblas_set_num_threads(1);
+    (void)argv;
+    if (CU_initialize_registry() != CUE_SUCCESS) return 1;
+    reg();
+    if (mpi) {
+        CU_run_all_tests(); /* no output: rank 0 prints the summary over all ranks */
+    } else {
+        CU_basic_set_mode(CU_BRM_NORMAL);
+        CU_basic_run_tests();
+    }
+    unsigned long long local[5] = {CU_get_number_of_suites_run(), CU_get_number_of_tests_run(),
+                                   CU_get_number_of_tests_failed(),
+                                   CU_get_number_of_asserts(), CU_get_number_of_failures()};
+    unsigned long long total[5];
+    memcpy(total, local, sizeof local);
+    if (mpi) {
+        for (CU_pFailureRecord f = CU_get_failure_list(); f; f = f->pNext)
+            fprintf(stderr, "rank %d: %s: %s:%u: %s\n", rank,
+                    f->pTest ? f->pTest->pName : "?", f->strFileName ? f->strFileName : "?",
+                    f->uiLineNumber, f->strCondition ? f->strCondition : "");
+        fflush(stderr);
+        MPI_Allreduce(local, total, 5, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
+        if (rank == 0)
+            printf("\nRun Summary over %d ranks: suites %llu, tests %llu (failed %llu), "
+                   "asserts %llu (failed %llu)\n",
+                   size, total[0] / (unsigned long long)size,
+                   total[1] / (unsigned long long)size, total[2], total[3], total[4]);
+    }
+    CU_cleanup_registry();
+    if (mpi) {
+        tg_core_finalize();
+        MPI_Finalize();
+    }
+    return total[4] > 0 || total[2] > 0 ? 1 : 0;
+}

@@ -1,0 +1,33 @@
+/* The test runner shared by ttgrid's CUnit programs.
+ *
+ * CUnit's basic runner returns 0 even when tests fail; tg_test_main returns non-zero
+ * when any assertion failed. Under MPI every rank runs the same suites silently,
+ * prints its own failures (prefixed with its rank), the failure counts are summed
+ * over ranks, and rank 0 prints the one "Run Summary". */
+#ifndef TG_TEST_H
+#define TG_TEST_H
+
+#include <stdbool.h>
+
+#include <CUnit/CUnit.h>
+
+/* Registers the program's suites (CU_add_suite / CU_add_test). */
+typedef void (*tg_test_register)(void);
+
+/* Runs the suites. With `mpi`, starts MPI and this core (tg_core_init with the
+ * default arch) around them; `l1_size` 0 keeps the arch's L1. */
+int tg_test_main(int argc, char **argv, tg_test_register reg, bool mpi);
+
+/* Adds a suite with the given tests (NULL-terminated name/function pairs). */
+void tg_test_suite(const char *name, ...);
+
+/* Deterministic pseudo-random numbers for test inputs (xorshift64*). */
+typedef struct {
+    unsigned long long s;
+} tg_rng;
+void tg_rng_seed(tg_rng *r, unsigned long long seed);
+unsigned long long tg_rng_next(tg_rng *r);
+int tg_rng_int(tg_rng *r, int lo, int hi); /* uniform in [lo, hi] */
+float tg_rng_float(tg_rng *r);             /* uniform in [-1, 1) */
+
+#endif

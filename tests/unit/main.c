@@ -1,0 +1,13 @@
+/* The one-process unit tests (DESIGN.md section 12). */
+#include "tg_test.h"
+#include "unit.h"
+
+static void register_all(void) {
+    unit_register_rank();
+    unit_register_shard();
+    unit_register_format();
+}
+
+int main(int argc, char **argv) {
+    return tg_test_main(argc, argv, register_all, false);
+}

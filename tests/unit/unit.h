@@ -1,0 +1,9 @@
+/* Suites of the one-process unit test program. */
+#ifndef TG_UNIT_H
+#define TG_UNIT_H
+
+void unit_register_rank(void);
+void unit_register_shard(void);
+void unit_register_format(void);
+
+#endif
