@@ -442,7 +442,7 @@ tg_status tg_io_write_table(tg_io_file *f, const char *group, const tg_io_table 
         st = io_write_root_typed(f, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &nrows, col);
     }
     free(col);
-    if (st != TG_OK || !table->row_labels) return st;
+    if (st != TG_OK || !table->has_labels) return st;
     /* Row labels (op names) as one fixed-length string dataset; only rank 0 holds
      * them, so it tells the others the string width the dataset type needs. */
     size_t w = 1;

@@ -170,7 +170,8 @@ tg_status tg_io_write_tensor(tg_io_file *f, const char *dset, const tg_tensor *t
     }
     free(row);
     hid_t d = -1;
-    tg_status st = io_create_dset(f, dset, H5T_IEEE_F32LE, 4, dims, &d);
+    tg_status st = tg_io_create_tensor(f, dset, dims, t->fmt, producer);
+    if (st == TG_OK) st = io_open_dset(f, dset, &d);
     if (st != TG_OK) {
         free(buf);
         return st;
@@ -180,14 +181,83 @@ tg_status tg_io_write_tensor(tg_io_file *f, const char *dset, const tg_tensor *t
     hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
     H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
     herr_t rc = H5Dwrite(d, H5T_NATIVE_FLOAT, ms, fs, dxpl, buf);
-    H5Pclose(dxpl);
-    H5Sclose(ms);
-    H5Sclose(fs);
+    H5Pclose(dxpl), H5Sclose(ms), H5Sclose(fs), H5Dclose(d);
     free(buf);
-    if (rc < 0) st = tg_err(TG_ERR_RUNTIME, "writing '%s' to '%s' failed", dset, f->path);
-    if (st == TG_OK && producer) st = io_set_attr(d, "layout", "NHWC");
-    if (st == TG_OK && producer) st = io_set_attr(d, "format", tg_fmt_name(t->fmt));
-    if (st == TG_OK && producer) st = io_set_attr(d, "producer", producer);
+    if (rc < 0) return tg_err(TG_ERR_RUNTIME, "writing '%s' to '%s' failed", dset, f->path);
+    return TG_OK;
+}
+
+/* Reads rows [r0, r1) x all channels of the tensor dataset into buf [(r1 - r0), C]. */
+tg_status tg_io_read_rows(tg_io_file *f, const char *dset, int64_t r0, int64_t r1, float *buf) {
+    tg_io_info info;
+    TG_CHECK(tg_io_info_get(f, dset, &info));
+    if (info.ndims != 4)
+        return tg_err(TG_ERR_USAGE, "dataset '%s' in '%s' has %d dimensions, expected 4", dset,
+                      f->path, info.ndims);
+    int64_t C = info.nhwc[3], n = r1 > r0 ? (r1 - r0) * C : 0;
+    float *tmp = info.nchw ? malloc((size_t)(n ? n : 1) * sizeof *tmp) : NULL;
+    if (info.nchw && !tmp)
+        return tg_err(TG_ERR_RUNTIME, "out of host memory reading '%s'", dset);
+    hid_t d = -1;
+    tg_status st = io_open_dset(f, dset, &d);
+    if (st != TG_OK) {
+        free(tmp);
+        return st;
+    }
+    hid_t fs = H5Dget_space(d);
+    hsize_t total = (hsize_t)n, one = 1;
+    hid_t ms = H5Screate_simple(1, total ? &total : &one, NULL);
+    if (n == 0) {
+        H5Sselect_none(fs);
+        H5Sselect_none(ms);
+    } else {
+        select_rows(fs, info.nhwc, info.nchw, r0, r1, 0, C);
+    }
+    hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
+    H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
+    herr_t rc = H5Dread(d, H5T_NATIVE_FLOAT, ms, fs, dxpl, info.nchw ? tmp : buf);
+    H5Pclose(dxpl), H5Sclose(ms), H5Sclose(fs), H5Dclose(d);
+    if (rc < 0) st = tg_err(TG_ERR_RUNTIME, "reading '%s' from '%s' failed", dset, f->path);
+    if (st == TG_OK && info.nchw && n) nchw_to_rows(tmp, buf, info.nhwc, r0, r1, C);
+    free(tmp);
+    return st;
+}
+
+tg_status tg_io_create_tensor(tg_io_file *f, const char *dset, const int64_t nhwc[4],
+                              tg_fmt fmt, const char *producer) {
+    hid_t d = -1;
+    TG_CHECK(io_create_dset(f, dset, H5T_IEEE_F32LE, 4, nhwc, &d));
+    tg_status st = TG_OK;
+    if (producer) {
+        st = io_set_attr(d, "layout", "NHWC");
+        if (st == TG_OK) st = io_set_attr(d, "format", tg_fmt_name(fmt));
+        if (st == TG_OK) st = io_set_attr(d, "producer", producer);
+    }
     H5Dclose(d);
     return st;
+}
+
+tg_status tg_io_write_rows(tg_io_file *f, const char *dset, int64_t r0, int64_t r1,
+                           const float *buf) {
+    hid_t d = -1;
+    TG_CHECK(io_open_dset(f, dset, &d));
+    hid_t fs = H5Dget_space(d);
+    hsize_t dims[4];
+    H5Sget_simple_extent_dims(fs, dims, NULL);
+    int64_t nhwc[4] = {(int64_t)dims[0], (int64_t)dims[1], (int64_t)dims[2], (int64_t)dims[3]};
+    int64_t n = r1 > r0 ? (r1 - r0) * nhwc[3] : 0;
+    hsize_t total = (hsize_t)n, one = 1;
+    hid_t ms = H5Screate_simple(1, total ? &total : &one, NULL);
+    if (n == 0) {
+        H5Sselect_none(fs);
+        H5Sselect_none(ms);
+    } else {
+        select_rows(fs, nhwc, false, r0, r1, 0, nhwc[3]);
+    }
+    hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
+    H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
+    herr_t rc = H5Dwrite(d, H5T_NATIVE_FLOAT, ms, fs, dxpl, buf);
+    H5Pclose(dxpl), H5Sclose(ms), H5Sclose(fs), H5Dclose(d);
+    if (rc < 0) return tg_err(TG_ERR_RUNTIME, "writing '%s' to '%s' failed", dset, f->path);
+    return TG_OK;
 }

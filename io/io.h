@@ -47,6 +47,10 @@ tg_status tg_io_tensor_shape(tg_io_file *f, const char *dset, int64_t nhwc[4]);
 /* Reads this core's shard of the dataset into t's L1 shard, rounding to t's format.
  * t must already be allocated with the dataset's NHWC shape. */
 tg_status tg_io_read_tensor(tg_io_file *f, const char *dset, tg_tensor *t);
+/* Reads rows [r0, r1) of the [N*H*W, C] view of a 4-D tensor dataset (all
+ * channels) into buf [(r1 - r0), C], NCHW files transposed. Each rank asks for its
+ * own rows (an empty range takes part without reading). */
+tg_status tg_io_read_rows(tg_io_file *f, const char *dset, int64_t r0, int64_t r1, float *buf);
 /* Reads a whole float dataset into host memory on every rank (weights, bias);
  * `count` elements are expected. Independent transfer. */
 tg_status tg_io_read_all(tg_io_file *f, const char *dset, float *buf, int64_t count);
@@ -65,6 +69,13 @@ tg_status tg_io_create(const char *path, tg_io_file **out);
  * writes no attributes (see tg_io_copy_attrs). */
 tg_status tg_io_write_tensor(tg_io_file *f, const char *dset, const tg_tensor *t,
                              const char *producer);
+/* Creates an NHWC float32 tensor dataset (replacing one of the same name), with the
+ * layout/format/producer attributes unless producer is NULL; then each rank writes
+ * its rows [r0, r1) from buf [(r1 - r0), C] with tg_io_write_rows. */
+tg_status tg_io_create_tensor(tg_io_file *f, const char *dset, const int64_t nhwc[4],
+                              tg_fmt fmt, const char *producer);
+tg_status tg_io_write_rows(tg_io_file *f, const char *dset, int64_t r0, int64_t r1,
+                           const float *buf);
 /* Writes a float array of `ndims` dims held whole by rank 0 (the others pass NULL). */
 tg_status tg_io_write_root(tg_io_file *f, const char *dset, int ndims, const int64_t *dims,
                            const float *buf);
@@ -86,10 +97,13 @@ typedef struct tg_io_table {
     int64_t nrows;
     const char **names; /* ncols names */
     const double *data; /* nrows x ncols, row-major, held by rank 0 */
-    const char **row_labels; /* nrows labels (op names), may be NULL */
+    const char **row_labels; /* nrows labels (op names), rank 0's */
+    bool has_labels;         /* the same on every rank */
 } tg_io_table;
 
-/* Writes `table` as group `group` with one dataset per column (rank 0's data). */
+/* Writes `table` as group `group` with one dataset per column, and the labels as
+ * the string dataset `op` (rank 0's data; ncols, nrows and has_labels must agree
+ * on every rank). */
 tg_status tg_io_write_table(tg_io_file *f, const char *group, const tg_io_table *table);
 
 #endif

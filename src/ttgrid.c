@@ -15,6 +15,7 @@
 #include <mpi.h>
 
 #include "cli.h"
+#include "noc.h"
 #include "rank.h"
 
 static const tg_cmd *const commands[] = {&tg_cmd_info, &tg_cmd_copy};
@@ -31,6 +32,7 @@ static void usage(FILE *out) {
                  "  --l1-size BYTES   L1 per core (default: the arch's; K, M suffixes)\n"
                  "  --dram-size BYTES emulated bytes per DRAM bank (default 96M)\n"
                  "  --stats FILE.csv  per-op, per-core statistics as CSV\n"
+                 "  --noc-mode MODE   one-sided (MPI RMA, default) or two-sided (messages)\n"
                  "  --quiet           no progress output\n"
                  "  --help            this text; COMMAND --help for a command's\n"
                  "  --version         print the version\n\n"
@@ -62,6 +64,7 @@ static int parse_globals(int argc, char **argv, tg_cli *g, int *cmd_index, bool 
         {"l1-size", required_argument, 0, 'l'},   {"dram-size", required_argument, 0, 'd'},
         {"stats", required_argument, 0, 's'},     {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},            {"version", no_argument, 0, 'V'},
+        {"noc-mode", required_argument, 0, 'm'},
         {0, 0, 0, 0},
     };
     opterr = 0;
@@ -84,6 +87,12 @@ static int parse_globals(int argc, char **argv, tg_cli *g, int *cmd_index, bool 
         case 'd': TG_CHECK(tg_cli_size("--dram-size", optarg, &g->dram_size)); break;
         case 's': g->stats_csv = optarg; break;
         case 'q': g->quiet = true; break;
+        case 'm': {
+            tg_noc_mode m;
+            TG_CHECK(tg_noc_mode_parse(optarg, &m));
+            g->noc_mode = (int)m;
+            break;
+        }
         case 'h': *help = true; break;
         case 'V': *version = true; break;
         default: return tg_cli_bad_option("ttgrid", argv, optind);
@@ -136,8 +145,12 @@ int main(int argc, char **argv) {
                            .dram_bank_size = g.dram_size};
         st = tg_core_init(&co);
         if (st == TG_OK) {
-            st = cmd->run(argc - cmd_at, argv + cmd_at, &g);
-            st = tg_core_agree(st);
+            st = tg_core_agree(tg_noc_init((tg_noc_mode)g.noc_mode));
+            if (st == TG_OK) {
+                st = cmd->run(argc - cmd_at, argv + cmd_at, &g);
+                st = tg_core_agree(st);
+                tg_noc_finalize();
+            }
             tg_core_finalize();
         }
     }

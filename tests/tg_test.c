@@ -10,6 +10,7 @@
 #include <cblas.h>
 #include <mpi.h>
 
+#include "noc.h"
 #include "rank.h"
 
 void tg_test_suite(const char *name, ...) {
@@ -53,7 +54,10 @@ int tg_test_main(int argc, char **argv, tg_test_register reg, bool mpi) {
         MPI_Comm_rank(MPI_COMM_WORLD, &rank);
         MPI_Comm_size(MPI_COMM_WORLD, &size);
         tg_core_opts co = {0};
-        if (tg_core_init(&co) != TG_OK) {
+        tg_noc_mode mode = TG_NOC_ONE_SIDED;
+        const char *m = getenv("TTGRID_NOC_MODE");
+        if (tg_core_init(&co) != TG_OK || (m && tg_noc_mode_parse(m, &mode) != TG_OK) ||
+            tg_noc_init(mode) != TG_OK) {
             fprintf(stderr, "rank %d: %s\n", rank, tg_err_msg());
             MPI_Abort(MPI_COMM_WORLD, 1);
         }
@@ -88,6 +92,7 @@ int tg_test_main(int argc, char **argv, tg_test_register reg, bool mpi) {
     }
     CU_cleanup_registry();
     if (mpi) {
+        tg_noc_finalize();
         tg_core_finalize();
         MPI_Finalize();
     }

@@ -14,8 +14,8 @@
 /* Registers the program's suites (CU_add_suite / CU_add_test). */
 typedef void (*tg_test_register)(void);
 
-/* Runs the suites. With `mpi`, starts MPI and this core (tg_core_init with the
- * default arch) around them; `l1_size` 0 keeps the arch's L1. */
+/* Runs the suites. With `mpi`, starts MPI, this core (default arch) and the NoC
+ * (one-sided, or TTGRID_NOC_MODE) around them. */
 int tg_test_main(int argc, char **argv, tg_test_register reg, bool mpi);
 
 /* Adds a suite with the given tests (NULL-terminated name/function pairs). */

@@ -15,6 +15,7 @@ typedef struct tg_cli {
     size_t l1_size;
     size_t dram_size;
     const char *stats_csv; /* --stats FILE.csv, or NULL */
+    int noc_mode;          /* tg_noc_mode */
     bool quiet;
     int rank; /* this rank, for printing on rank 0 only */
 } tg_cli;
@@ -30,6 +31,12 @@ typedef struct tg_cmd {
 
 extern const tg_cmd tg_cmd_info;
 extern const tg_cmd tg_cmd_copy;
+
+/* Ends a command's statistics: gathers the per-op, per-core table, writes it under
+ * /stats in `out` (when not NULL) and to the --stats CSV, and prints one summary
+ * line per op unless --quiet. Collective. */
+struct tg_io_file;
+tg_status tg_cli_stats(const tg_cli *g, struct tg_io_file *out);
 
 /* Prints on rank 0 only (stdout). */
 void tg_cli_out(const tg_cli *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

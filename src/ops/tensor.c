@@ -1,6 +1,7 @@
-/* Tensors in L1 shards; see tensor.h. */
+/* Tensors in L1 shards and in interleaved DRAM; see tensor.h. */
 #include "tensor.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 tg_status tg_shape_check(const int64_t shape[4], const char *what) {
@@ -19,13 +20,25 @@ tg_status tg_shape_check(const int64_t shape[4], const char *what) {
     return TG_OK;
 }
 
-tg_status tg_tensor_alloc(tg_tensor *t, const char *name, const int64_t shape[4], tg_fmt fmt,
-                          tg_shard_layout layout, tg_grid cores, bool transpose, bool snap) {
+int64_t tg_channels_padded(int64_t c) {
+    int64_t a = c < 32 ? 16 : 32;
+    return (c + a - 1) / a * a;
+}
+
+static tg_status tensor_init(tg_tensor *t, const char *name, const int64_t shape[4], tg_fmt fmt) {
     memset(t, 0, sizeof *t);
     TG_CHECK(tg_shape_check(shape, name));
     t->n = shape[0], t->h = shape[1], t->w = shape[2], t->c = shape[3];
     t->fmt = fmt;
-    TG_CHECK(tg_shard_spec_make(layout, t->n * t->h * t->w, t->c, cores, transpose, snap,
+    t->cols_padded = tg_channels_padded(t->c);
+    return TG_OK;
+}
+
+tg_status tg_tensor_alloc(tg_tensor *t, const char *name, const int64_t shape[4], tg_fmt fmt,
+                          tg_shard_layout layout, tg_grid cores, bool transpose, bool snap) {
+    TG_CHECK(tensor_init(t, name, shape, fmt));
+    t->place = TG_PLACE_L1;
+    TG_CHECK(tg_shard_spec_make(layout, tg_tensor_rows(t), t->c, cores, transpose, snap,
                                 &t->spec));
     t->row_bytes = tg_fmt_row_bytes(fmt, t->spec.shard_w);
     TG_CHECK(tg_core_alloc(name, tg_tensor_shard_bytes(t), &t->l1_off));
@@ -34,8 +47,21 @@ tg_status tg_tensor_alloc(tg_tensor *t, const char *name, const int64_t shape[4]
     return TG_OK;
 }
 
+tg_status tg_tensor_alloc_dram(tg_tensor *t, const char *name, const int64_t shape[4],
+                               tg_fmt fmt) {
+    TG_CHECK(tensor_init(t, name, shape, fmt));
+    t->place = TG_PLACE_DRAM;
+    t->row_bytes = tg_fmt_row_bytes(fmt, t->cols_padded);
+    TG_CHECK(tg_dram_alloc(name, t->row_bytes, tg_tensor_rows(t), &t->dram));
+    t->allocated = true;
+    return TG_OK;
+}
+
 void tg_tensor_free(tg_tensor *t) {
-    if (t->allocated) tg_core_free(t->l1_off);
+    if (t->allocated) {
+        if (t->place == TG_PLACE_L1) tg_core_free(t->l1_off);
+        else tg_dram_free(&t->dram);
+    }
     t->allocated = false;
 }
 
@@ -56,4 +82,86 @@ tg_shard_range tg_tensor_my_range(const tg_tensor *t) {
 
 uint8_t *tg_tensor_row(const tg_tensor *t, int64_t row) {
     return tg_l1_ptr(t->l1_off) + (size_t)row * t->row_bytes;
+}
+
+void tg_tensor_host_rows(const tg_tensor *t, int64_t *r0, int64_t *r1) {
+    tg_core *c = tg_core_self();
+    int64_t rows = tg_tensor_rows(t), per = (rows + c->nranks - 1) / c->nranks;
+    *r0 = per * c->rank < rows ? per * c->rank : rows;
+    *r1 = *r0 + per < rows ? *r0 + per : rows;
+}
+
+tg_status tg_tensor_write_host_rows(tg_tensor *t, int64_t r0, int64_t r1, const float *rows) {
+    int64_t n = r1 - r0;
+    if (n <= 0) return TG_OK;
+    uint8_t *pages = malloc((size_t)n * t->row_bytes);
+    float *row = calloc((size_t)t->cols_padded, sizeof *row);
+    tg_status st = TG_OK;
+    if (!pages || !row) {
+        st = tg_err(TG_ERR_RUNTIME, "out of host memory for %lld rows", (long long)n);
+    } else {
+        for (int64_t i = 0; i < n; i++) {
+            memcpy(row, rows + i * t->c, (size_t)t->c * sizeof *row);
+            tg_fmt_pack(t->fmt, row, t->cols_padded, pages + (size_t)i * t->row_bytes);
+        }
+        st = tg_dram_write_host(&t->dram, r0, n, pages, t->row_bytes);
+    }
+    free(row);
+    free(pages);
+    return st;
+}
+
+tg_status tg_tensor_read_host_rows(const tg_tensor *t, int64_t r0, int64_t r1, float *rows) {
+    int64_t n = r1 - r0;
+    if (n <= 0) return TG_OK;
+    uint8_t *pages = malloc((size_t)n * t->row_bytes);
+    float *row = malloc((size_t)t->cols_padded * sizeof *row);
+    tg_status st = TG_OK;
+    if (!pages || !row) {
+        st = tg_err(TG_ERR_RUNTIME, "out of host memory for %lld rows", (long long)n);
+    } else {
+        st = tg_dram_read_host(&t->dram, r0, n, pages, t->row_bytes);
+        for (int64_t i = 0; st == TG_OK && i < n; i++) {
+            tg_fmt_unpack(t->fmt, pages + (size_t)i * t->row_bytes, t->cols_padded, row);
+            memcpy(rows + i * t->c, row, (size_t)t->c * sizeof *row);
+        }
+    }
+    free(row);
+    free(pages);
+    return st;
+}
+
+/* The byte range of a DRAM page that holds this core's columns of an L1 tensor:
+ * the shard's columns within the padded row (a trailing core may hold fewer). */
+static bool shard_columns(const tg_tensor *l1t, tg_shard_range r, size_t *page_off,
+                          size_t *blen) {
+    int64_t c0 = r.c0, c1 = c0 + l1t->spec.shard_w;
+    if (c1 > l1t->cols_padded) c1 = l1t->cols_padded;
+    if (c0 >= c1) return false;
+    *page_off = tg_fmt_col_offset(l1t->fmt, c0);
+    *blen = tg_fmt_row_bytes(l1t->fmt, c1 - c0);
+    return true;
+}
+
+tg_status tg_tensor_to_sharded(const tg_tensor *src, tg_tensor *dst) {
+    tg_shard_range r = tg_tensor_my_range(dst);
+    size_t off, blen;
+    tg_status st = TG_OK;
+    if (!tg_shard_range_empty(r) && shard_columns(dst, r, &off, &blen)) {
+        memset(tg_l1_ptr(dst->l1_off), 0, tg_tensor_shard_bytes(dst));
+        st = tg_dram_read(&src->dram, r.r0, r.r1 - r.r0, off, blen, dst->l1_off, dst->row_bytes);
+        if (st == TG_OK) st = tg_noc_read_barrier();
+    }
+    return tg_noc_sync(st);
+}
+
+tg_status tg_tensor_to_interleaved(const tg_tensor *src, tg_tensor *dst) {
+    tg_shard_range r = tg_tensor_my_range(src);
+    size_t off, blen;
+    tg_status st = TG_OK;
+    if (!tg_shard_range_empty(r) && shard_columns(src, r, &off, &blen)) {
+        st = tg_dram_write(&dst->dram, r.r0, r.r1 - r.r0, off, blen, src->l1_off, src->row_bytes);
+        if (st == TG_OK) st = tg_noc_write_barrier();
+    }
+    return tg_noc_sync(st);
 }

@@ -1,41 +1,73 @@
-/* Tensors held in L1 shards (DESIGN.md section 3).
+/* Tensors (DESIGN.md section 3): in L1 shards or interleaved in DRAM.
  *
- * A tensor has a logical shape [N, H, W, C], a number format and a shard spec over
- * the matrix [N*H*W, C]. Its shard lives at the same L1 offset on every core (the
- * device's allocator reserves an L1 range on all cores at once, and every rank here
- * runs the same allocation sequence), rows of spec.shard_w values in the format, so
- * a shard takes shard_h * row_bytes bytes on each core. Rows and channels beyond the
- * logical tensor hold zeros. */
+ * A tensor has a logical shape [N, H, W, C], a number format and a placement. It
+ * is viewed as the matrix [N*H*W, C]; a row ("stick") is stored as cols_padded
+ * values in the format (channels padded to the alignment, zeros beyond C).
+ *
+ * L1: a shard spec splits the matrix over cores; the shard lives at the same L1
+ * offset on every core (the device's allocator reserves an L1 range on all cores at
+ * once, and every rank here runs the same allocation sequence), spec.shard_h rows
+ * of spec.shard_w values each. Rows and channels beyond the logical tensor are 0.
+ * DRAM: an interleaved buffer with one page per row. */
 #ifndef TG_TENSOR_H
 #define TG_TENSOR_H
 
 #include "format.h"
+#include "noc.h"
 #include "shard.h"
+
+typedef enum { TG_PLACE_L1 = 0, TG_PLACE_DRAM = 1 } tg_placement;
 
 typedef struct tg_tensor {
     int64_t n, h, w, c; /* logical NHWC */
     tg_fmt fmt;
-    tg_shard_spec spec;
-    size_t row_bytes; /* bytes of one shard row */
-    size_t l1_off;    /* shard offset in this core's L1 */
+    tg_placement place;
+    int64_t cols_padded;
+    size_t row_bytes; /* L1: bytes of one shard row; DRAM: bytes of one page */
+    tg_shard_spec spec; /* L1 only */
+    size_t l1_off;      /* L1: shard offset in every core's L1 */
+    tg_dram_buf dram;   /* DRAM only */
     bool allocated;
 } tg_tensor;
 
 /* Checks a shape read from a file or the command line: every dimension positive
  * and the element count within int64 and size_t. */
 tg_status tg_shape_check(const int64_t shape[4], const char *what);
+/* Channel alignment of the device: 16 when C < 32, else 32 (the paper,
+ * "Conv2dConfig.input_channels_alignment"). */
+int64_t tg_channels_padded(int64_t c);
+
+static inline int64_t tg_tensor_rows(const tg_tensor *t) {
+    return t->n * t->h * t->w;
+}
 
 /* Makes the spec and allocates the shard in this core's L1 (zero-filled). Out of
  * L1 is TG_ERR_RUNTIME naming `name`, the core and the bytes. */
 tg_status tg_tensor_alloc(tg_tensor *t, const char *name, const int64_t shape[4], tg_fmt fmt,
                           tg_shard_layout layout, tg_grid cores, bool transpose, bool snap);
+/* Allocates an interleaved DRAM tensor, one page per row. */
+tg_status tg_tensor_alloc_dram(tg_tensor *t, const char *name, const int64_t shape[4],
+                               tg_fmt fmt);
 void tg_tensor_free(tg_tensor *t);
 size_t tg_tensor_shard_bytes(const tg_tensor *t);
-/* This core's spec index and part of the tensor (empty range when this core is
+/* This core's spec index and part of an L1 tensor (empty range when this core is
  * outside the spec's rectangle). */
 int tg_tensor_my_core(const tg_tensor *t);
 tg_shard_range tg_tensor_my_range(const tg_tensor *t);
 /* Address of local shard row `row` (0-based within the shard). */
 uint8_t *tg_tensor_row(const tg_tensor *t, int64_t row);
+
+/* The rows [*r0, *r1) of the matrix this rank moves between the host and a DRAM
+ * tensor: an even split over all ranks. */
+void tg_tensor_host_rows(const tg_tensor *t, int64_t *r0, int64_t *r1);
+/* Host <-> DRAM tensor rows [r0, r1), host side [(r1 - r0), C] float32 (like the
+ * host's PCIe transfers; counted as this core's DRAM traffic). */
+tg_status tg_tensor_write_host_rows(tg_tensor *t, int64_t r0, int64_t r1, const float *rows);
+tg_status tg_tensor_read_host_rows(const tg_tensor *t, int64_t r0, int64_t r1, float *rows);
+/* Reshards through the NoC: each core reads its shard's rows from the DRAM pages
+ * (interleaved_to_sharded), or writes them (sharded_to_interleaved). Both tensors
+ * are allocated with the same shape and format. Collective. */
+tg_status tg_tensor_to_sharded(const tg_tensor *src, tg_tensor *dst);
+tg_status tg_tensor_to_interleaved(const tg_tensor *src, tg_tensor *dst);
 
 #endif

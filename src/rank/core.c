@@ -111,19 +111,29 @@ static long wait_cap_ns(void) {
     return cap;
 }
 
+void tg_backoff_init(tg_backoff *b) {
+    b->ns = 1000;
+}
+
+void tg_backoff_pause(tg_backoff *b) {
+    if (!self.oversubscribed) return;
+    struct timespec ts = {b->ns / 1000000000L, b->ns % 1000000000L};
+    nanosleep(&ts, NULL);
+    b->ns = b->ns * 2 < wait_cap_ns() ? b->ns * 2 : wait_cap_ns();
+}
+
 void tg_core_waitall(int n, MPI_Request *reqs) {
     if (!self.oversubscribed) {
         MPI_Waitall(n, reqs, MPI_STATUSES_IGNORE);
         return;
     }
-    long sleep_ns = 1000;
+    tg_backoff b;
+    tg_backoff_init(&b);
     for (;;) {
         int done = 0;
         MPI_Testall(n, reqs, &done, MPI_STATUSES_IGNORE);
         if (done) return;
-        struct timespec ts = {0, sleep_ns};
-        nanosleep(&ts, NULL);
-        sleep_ns = sleep_ns * 2 < wait_cap_ns() ? sleep_ns * 2 : wait_cap_ns();
+        tg_backoff_pause(&b);
     }
 }
 

@@ -17,8 +17,11 @@ void tg_l1_init(tg_l1 *l1, uint8_t *base, size_t size, size_t align, int core_x,
     l1->base = base;
     l1->size = size;
     l1->align = align ? align : 1;
-    l1->core_x = core_x;
-    l1->core_y = core_y;
+    snprintf(l1->what, sizeof l1->what, "L1 on core (%d,%d)", core_x, core_y);
+}
+
+void tg_l1_set_label(tg_l1 *l1, const char *what) {
+    snprintf(l1->what, sizeof l1->what, "%s", what);
 }
 
 void tg_l1_destroy(tg_l1 *l1) {
@@ -58,9 +61,9 @@ tg_status tg_l1_alloc(tg_l1 *l1, const char *name, size_t bytes, size_t *off) {
     }
     if (pos > l1->n) {
         return tg_err(TG_ERR_RUNTIME,
-                      "L1 out of memory on core (%d,%d): '%s' asks %zu B, %zu B free of %zu B "
+                      "out of memory in %s: '%s' asks %zu B, %zu B free of %zu B "
                       "(largest free block %zu B)",
-                      l1->core_x, l1->core_y, name, bytes, tg_l1_free_bytes(l1), l1->size,
+                      l1->what, name, bytes, tg_l1_free_bytes(l1), l1->size,
                       tg_l1_largest_free(l1));
     }
     if (l1->n == l1->cap) {
@@ -92,8 +95,7 @@ tg_status tg_l1_free(tg_l1 *l1, size_t off) {
             return TG_OK;
         }
     }
-    return tg_err(TG_ERR_RUNTIME, "L1 free on core (%d,%d): offset %zu is not allocated",
-                  l1->core_x, l1->core_y, off);
+    return tg_err(TG_ERR_RUNTIME, "free in %s: offset %zu is not allocated", l1->what, off);
 }
 
 void tg_l1_reset_high_water(tg_l1 *l1) {

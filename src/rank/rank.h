@@ -85,10 +85,12 @@ typedef struct tg_l1 {
     tg_l1_block *blocks; /* live allocations sorted by offset */
     int n, cap;
     size_t in_use, high_water;
-    int core_x, core_y; /* for messages */
+    char what[48]; /* for messages: "L1 on core (x,y)" or "DRAM bank" */
 } tg_l1;
 
 void tg_l1_init(tg_l1 *l1, uint8_t *base, size_t size, size_t align, int core_x, int core_y);
+/* Names the arena in messages instead of "L1 on core (x,y)" (DRAM banks use it). */
+void tg_l1_set_label(tg_l1 *l1, const char *what);
 void tg_l1_destroy(tg_l1 *l1);
 /* Allocates `bytes` (rounded up to the alignment) and sets *off. Out of memory is
  * TG_ERR_RUNTIME naming the allocation, core, bytes asked and bytes free. A
@@ -136,6 +138,15 @@ static inline uint8_t *tg_l1_ptr(size_t off) {
 /* Allocates in this core's L1. */
 tg_status tg_core_alloc(const char *name, size_t bytes, size_t *off);
 void tg_core_free(size_t off);
+
+/* Exponential back-off for polite waiting: pause() sleeps 1 us, then twice as
+ * long each time up to a cap (10 ms, TTGRID_WAIT_CAP_US), when the node is
+ * oversubscribed; otherwise it returns at once and the caller spins. */
+typedef struct tg_backoff {
+    long ns;
+} tg_backoff;
+void tg_backoff_init(tg_backoff *b);
+void tg_backoff_pause(tg_backoff *b);
 
 /* Completes a non-blocking MPI request. When the node is oversubscribed the wait is
  * polite: test, then sleep with exponential back-off (1 us doubling to a cap), so

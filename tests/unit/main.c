@@ -6,6 +6,7 @@ static void register_all(void) {
     unit_register_rank();
     unit_register_shard();
     unit_register_format();
+    unit_register_route();
 }
 
 int main(int argc, char **argv) {

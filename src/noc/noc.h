@@ -1,0 +1,154 @@
+/* src/noc — the NoC and DRAM of the emulated chip, on MPI (DESIGN.md sections 1, 9).
+ *
+ * This is the only code that moves bytes between ranks, so it is also where every
+ * transfer is counted: bytes, transactions, source and destination core, the NoC
+ * it travels on, the hops and the directed links of its route, DRAM bytes per bank.
+ *
+ * Model. Cores address each other's L1 as (core, offset), like the device's NoC
+ * addresses (x, y, local address). Reads pull from another core's L1 into mine,
+ * writes push from my L1 into another core's, multicasts push one buffer to the
+ * same offset on every core of a rectangle. All three are asynchronous; the
+ * matching barrier (tg_noc_read_barrier / tg_noc_write_barrier) completes every
+ * outstanding transfer of that kind, as noc_async_read_barrier does on the device.
+ * Core-to-core synchronisation is a barrier over a core set or a semaphore in L1.
+ *
+ * Two mechanisms stand behind the same calls (tg_noc_mode): one-sided MPI RMA on
+ * the L1 and DRAM windows (passive target, one lock_all epoch for the whole run),
+ * and two-sided messages, where a core serves the requests of others whenever it
+ * waits inside src/noc. With two-sided transfers an op must therefore follow its
+ * reads and writes with a barrier over a set that contains their targets (which
+ * the device's programs do anyway, to know the data is there).
+ *
+ * Waiting is polite when the node is oversubscribed (tg_core_wait): idle cores
+ * sleep with exponential back-off instead of spinning. */
+#ifndef TG_NOC_H
+#define TG_NOC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rank.h"
+
+typedef enum {
+    TG_NOC_ONE_SIDED = 0, /* MPI RMA: MPI_Get / MPI_Put on the windows */
+    TG_NOC_TWO_SIDED = 1, /* MPI point-to-point requests served by the target */
+} tg_noc_mode;
+
+tg_status tg_noc_mode_parse(const char *s, tg_noc_mode *out);
+const char *tg_noc_mode_name(tg_noc_mode m);
+
+/* Starts the NoC over this core's L1 window and creates the DRAM window (the banks
+ * this rank hosts). Collective; after tg_core_init. */
+tg_status tg_noc_init(tg_noc_mode mode);
+void tg_noc_finalize(void);
+tg_noc_mode tg_noc_current_mode(void);
+
+/* ---- routes (pure) ---- */
+
+/* Directions of the links leaving a core: NoC0 uses east and south, NoC1 north and
+ * west (DESIGN.md section 1). */
+enum { TG_LINK_E = 0, TG_LINK_S = 1, TG_LINK_N = 2, TG_LINK_W = 3, TG_LINK_DIRS = 4 };
+
+typedef struct tg_link {
+    int x, y; /* the core the link leaves */
+    int dir;  /* TG_LINK_* */
+} tg_link;
+
+/* A rectangle of cores [x0, x0+w) x [y0, y0+h) of the grid (no wrap-around). */
+typedef struct tg_rect {
+    int x0, y0, w, h;
+} tg_rect;
+
+/* Lists the links a unicast from (sx, sy) to (dx, dy) crosses on `noc` (0 or 1) of a
+ * W x H torus, in order, into `links` (room for w + h entries); returns the hop
+ * count. NoC0 goes east then south, NoC1 north then west, wrapping around. */
+int tg_route_unicast(tg_grid g, int noc, int sx, int sy, int dx, int dy, tg_link *links);
+/* Lists the links of a multicast from (sx, sy) to every core of `r` on `noc`: the
+ * packet runs along the first dimension of the NoC's route (NoC0: east along the
+ * source row; NoC1: north along the source column) as far as the rectangle's
+ * farthest column (row), and branches at each of the rectangle's columns (rows)
+ * along the second dimension as far as its farthest row (column). Each link is
+ * listed once, however many destinations lie beyond it (the router replicates).
+ * `links` needs room for w + w*h + h entries; returns the number of links. */
+int tg_route_mcast(tg_grid g, int noc, int sx, int sy, tg_rect r, tg_link *links);
+/* The NoC a transfer takes: the one with fewer links, NoC0 on a tie. */
+int tg_route_pick_unicast(tg_grid g, int sx, int sy, int dx, int dy);
+int tg_route_pick_mcast(tg_grid g, int sx, int sy, tg_rect r);
+
+/* ---- L1 to L1 ---- */
+
+/* Reads `bytes` from core `src`'s L1 at src_off into my L1 at dst_off. */
+tg_status tg_noc_read(int src, size_t src_off, size_t dst_off, size_t bytes);
+/* Strided read: `count` blocks of `blen` bytes, the k-th from src_off + k*src_stride
+ * of core `src` into dst_off + k*dst_stride of mine; one transaction per block. */
+tg_status tg_noc_read_strided(int src, size_t src_off, size_t src_stride, size_t dst_off,
+                              size_t dst_stride, size_t blen, int64_t count);
+/* Writes `bytes` from my L1 at src_off into core `dst`'s L1 at dst_off. */
+tg_status tg_noc_write(int dst, size_t dst_off, size_t src_off, size_t bytes);
+/* Writes my L1 [src_off, +bytes) to dst_off on every core of rectangle r (mine
+ * included when I am in it): one multicast transaction. */
+tg_status tg_noc_mcast(tg_rect r, size_t dst_off, size_t src_off, size_t bytes);
+/* Completes all my outstanding reads (the data is in my L1). */
+tg_status tg_noc_read_barrier(void);
+/* Completes all my outstanding writes and multicasts (the data is in the targets'
+ * L1). */
+tg_status tg_noc_write_barrier(void);
+
+/* ---- synchronisation ---- */
+
+typedef enum { TG_SET_ALL = 0, TG_SET_ROW = 1, TG_SET_COL = 2 } tg_core_set;
+/* Barrier over every core, the cores of my grid row, or of my grid column. Makes
+ * L1 written before it by any member visible to every member after it. */
+tg_status tg_noc_barrier(tg_core_set set);
+
+/* Ends a step of an op: a barrier over every core (serving two-sided requests while
+ * it waits, so no core is left waiting for a transfer), then every core agrees on
+ * the outcome (tg_core_agree): if any core failed, all return its status and
+ * message. Use it instead of a bare tg_core_agree whenever transfers may be in
+ * flight. */
+tg_status tg_noc_sync(tg_status st);
+
+/* Semaphores are 32-bit counters in L1 at the same offset on every core (allocate
+ * them with tg_noc_sem_alloc, which zeroes them). */
+tg_status tg_noc_sem_alloc(const char *name, size_t *off);
+/* Adds `n` to core `core`'s semaphore at `off` (after my earlier writes to that
+ * core have landed: call tg_noc_write_barrier first when they must). */
+tg_status tg_noc_sem_inc(int core, size_t off, int n);
+/* Waits until my semaphore at `off` reaches `value`, then subtracts `value`. */
+tg_status tg_noc_sem_wait(size_t off, int value);
+
+/* ---- DRAM ---- */
+
+/* An interleaved DRAM buffer: page i lives in bank i % banks, at bank offset
+ * `base + (i / banks) * page_stride`. Every rank runs the same allocation sequence,
+ * so a buffer has the same address on every rank without a message. */
+typedef struct tg_dram_buf {
+    size_t page_size;   /* bytes of one page */
+    size_t page_stride; /* page_size rounded to the DRAM alignment */
+    int64_t npages;
+    size_t base; /* offset in every bank */
+    bool allocated;
+} tg_dram_buf;
+
+tg_status tg_dram_alloc(const char *name, size_t page_size, int64_t npages, tg_dram_buf *out);
+void tg_dram_free(tg_dram_buf *b);
+int tg_dram_banks(void);
+int tg_dram_bank_host(int bank); /* the rank hosting a bank */
+
+/* Reads, from each of the `count` pages first..first+count-1, the bytes
+ * [page_off, page_off + blen) into my L1 at dst_off + k*dst_stride. One transaction
+ * per page; pages of one bank travel in one MPI operation. */
+tg_status tg_dram_read(const tg_dram_buf *b, int64_t first, int64_t count, size_t page_off,
+                       size_t blen, size_t dst_off, size_t dst_stride);
+/* Writes the same way from my L1 into the pages. */
+tg_status tg_dram_write(const tg_dram_buf *b, int64_t first, int64_t count, size_t page_off,
+                        size_t blen, size_t src_off, size_t src_stride);
+/* Host access (like the host's PCIe writes and reads): the same transfers from or
+ * to host memory instead of L1; counted as DRAM traffic of this core. */
+tg_status tg_dram_write_host(const tg_dram_buf *b, int64_t first, int64_t count,
+                             const void *src, size_t src_stride);
+tg_status tg_dram_read_host(const tg_dram_buf *b, int64_t first, int64_t count, void *dst,
+                            size_t dst_stride);
+
+#endif

@@ -1,0 +1,65 @@
+/* Per-op, per-core statistics (DESIGN.md sections 8 and 9), part of src/rank.
+ *
+ * An op opens a scope with tg_stats_begin("conv2d") and closes it with
+ * tg_stats_end(); everything counted in between (by src/noc for traffic, by ops for
+ * halo sticks and compute) lands in that op's record on this core. Traffic on
+ * links and DRAM banks is counted by the core that starts the transfer but belongs
+ * to the link's or bank's core, so those counts are kept for every core and summed
+ * over ranks when the table is gathered. Work outside any scope goes to an op named
+ * "other". */
+#ifndef TG_STATS_H
+#define TG_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+/* Counters of one op on one core. */
+typedef struct tg_counters {
+    double seconds;         /* wall time between begin and end */
+    double compute_seconds; /* time inside compute kernels */
+    double model_cycles;    /* modelled device cycles: compute + NoC + DRAM */
+    double macs;            /* multiply-accumulates done */
+    uint64_t noc_read_bytes, noc_write_bytes, noc_mcast_bytes;
+    uint64_t noc_transactions; /* NoC transactions started (pages, blocks, multicasts) */
+    uint64_t messages;         /* MPI operations issued for them */
+    uint64_t hops;             /* links crossed, summed over transactions */
+    uint64_t dram_read_bytes, dram_write_bytes; /* started by this core */
+    uint64_t halo_pad_sticks, halo_local_sticks, halo_remote_sticks, halo_remote_bytes;
+    uint64_t halo_cores; /* other cores this core fetched halo sticks from */
+    size_t l1_high_water;     /* L1 bytes in use at the op's peak */
+} tg_counters;
+
+/* Opens an op scope (nested scopes are not allowed: a second begin closes the first). */
+void tg_stats_begin(const char *name);
+void tg_stats_end(void);
+/* The counters of the open scope (or of "other"). */
+tg_counters *tg_stats_now(void);
+/* Adds `bytes` to the directed link leaving core `core` in direction `dir` on the
+ * open op, and to the DRAM bank `bank`'s served bytes. */
+void tg_stats_link(int core, int dir, uint64_t bytes);
+void tg_stats_bank(int bank, uint64_t bytes);
+/* Adds elapsed seconds since `t0` (tg_stats_clock()) to compute_seconds. */
+double tg_stats_clock(void);
+void tg_stats_compute(double t0);
+/* Forgets every record (tests). */
+void tg_stats_reset(void);
+
+/* The gathered table: one row per op per core. Every rank learns the shape and
+ * the column names; the data and the op label of each row are on rank 0 only.
+ * Collective. */
+typedef struct tg_stats_table {
+    int ncols;
+    int64_t nrows;
+    const char *const *names;
+    double *data;  /* nrows x ncols */
+    char **labels; /* op name per row */
+} tg_stats_table;
+
+tg_status tg_stats_gather(tg_stats_table *t);
+void tg_stats_table_free(tg_stats_table *t);
+/* Writes the table as CSV (rank 0). */
+tg_status tg_stats_write_csv(const tg_stats_table *t, const char *path);
+
+#endif
