@@ -26,6 +26,14 @@ void tg_test_suite(const char *name, ...) {
     va_end(ap);
 }
 
+void tg_test_each_noc_mode(void (*body)(void)) {
+    for (int m = 0; m < 2; m++) {
+        tg_noc_finalize();
+        CU_ASSERT_EQUAL_FATAL(tg_noc_init((tg_noc_mode)m), TG_OK);
+        body();
+    }
+}
+
 void tg_rng_seed(tg_rng *r, unsigned long long seed) {
     r->s = seed * 0x9E3779B97F4A7C15ULL + 0x2545F4914F6CDD1DULL;
     if (!r->s) r->s = 1;

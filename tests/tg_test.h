@@ -18,6 +18,9 @@ typedef void (*tg_test_register)(void);
  * (one-sided, or TTGRID_NOC_MODE) around them. */
 int tg_test_main(int argc, char **argv, tg_test_register reg, bool mpi);
 
+/* Runs body once with each NoC mechanism (one-sided, then two-sided); MPI only. */
+void tg_test_each_noc_mode(void (*body)(void));
+
 /* Adds a suite with the given tests (NULL-terminated name/function pairs). */
 void tg_test_suite(const char *name, ...);
 

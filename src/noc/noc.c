@@ -14,7 +14,10 @@
 
 noc_state tg_noc;
 
-enum { TAG_REQ = 1, TAG_FIRST_REPLY = 16, TAG_LAST_REPLY = 1 << 29 };
+/* Tags: requests; answers to the requester (read data, write acknowledgements)
+ * with tags the requester picks; payloads to the target with the requester's tag
+ * plus TAG_PAYLOAD, so the two directions never match each other's receives. */
+enum { TAG_REQ = 1, TAG_FIRST_REPLY = 16, TAG_LAST_REPLY = 1 << 28, TAG_PAYLOAD = 1 << 28 };
 enum { REQ_READ = 1, REQ_WRITE = 2, REQ_SEM = 3 };
 
 typedef struct noc_req {
@@ -90,7 +93,7 @@ void tg_noc_finalize(void) {
 
 static int next_tag(void) {
     int t = tg_noc.next_tag++;
-    if (tg_noc.next_tag >= TAG_LAST_REPLY) tg_noc.next_tag = TAG_FIRST_REPLY;
+    if (tg_noc.next_tag >= TAG_LAST_REPLY - 1) tg_noc.next_tag = TAG_FIRST_REPLY;
     return t;
 }
 
@@ -131,7 +134,7 @@ static void serve(const noc_req *q, int src) {
         if (tmp) pack_blocks(tmp, at, q->tstride, q->blen, (int64_t)q->count);
         MPI_Send(tmp ? tmp : at, (int)total, MPI_BYTE, src, q->tag, tg_noc.comm);
     } else {
-        MPI_Recv(tmp ? tmp : at, (int)total, MPI_BYTE, src, q->tag, tg_noc.comm,
+        MPI_Recv(tmp ? tmp : at, (int)total, MPI_BYTE, src, q->tag + TAG_PAYLOAD, tg_noc.comm,
                  MPI_STATUS_IGNORE);
         if (tmp) unpack_blocks(at, q->tstride, tmp, q->blen, (int64_t)q->count);
         MPI_Send(NULL, 0, MPI_BYTE, src, q->tag + 1, tg_noc.comm);
@@ -252,7 +255,8 @@ tg_status noc_move(int win, int target, size_t disp, size_t tstride, uint8_t *me
          * deadlock if both sides write to each other, so this one is buffered by a
          * non-blocking send completed in the write barrier. */
         noc_pending *payload = p;
-        MPI_Isend(src, (int)total, MPI_BYTE, target, q.tag, tg_noc.comm, &payload->req);
+        MPI_Isend(src, (int)total, MPI_BYTE, target, q.tag + TAG_PAYLOAD, tg_noc.comm,
+                  &payload->req);
         payload->pack = tmp; /* freed when the send completes */
         noc_pending *ack = pend_add();
         if (!ack) return tg_err(TG_ERR_RUNTIME, "NoC: out of host memory for requests");

@@ -33,14 +33,6 @@ static size_t mismatches(size_t off, size_t n, int core, int stream) {
     return bad;
 }
 
-static void each_mode(void (*body)(void)) {
-    for (int m = 0; m < 2; m++) {
-        tg_noc_finalize();
-        CU_ASSERT_EQUAL_FATAL(tg_noc_init((tg_noc_mode)m), TG_OK);
-        body();
-    }
-}
-
 /* Every core reads random-sized, unaligned blocks from every core (itself too). */
 static void reads_body(void) {
     int P = me()->nranks, r = me()->rank;
@@ -72,7 +64,7 @@ static void reads_body(void) {
 }
 
 static void noc_reads_land_bitwise(void) {
-    each_mode(reads_body);
+    tg_test_each_noc_mode(reads_body);
 }
 
 /* Every core writes a block into its own slot of every core's L1. */
@@ -96,7 +88,7 @@ static void writes_body(void) {
 }
 
 static void noc_writes_land_bitwise(void) {
-    each_mode(writes_body);
+    tg_test_each_noc_mode(writes_body);
 }
 
 /* Each core multicasts to the whole grid and to its own grid row. */
@@ -127,7 +119,7 @@ static void mcast_body(void) {
 }
 
 static void noc_multicasts_land_bitwise(void) {
-    each_mode(mcast_body);
+    tg_test_each_noc_mode(mcast_body);
 }
 
 /* One core reads another core's whole L1; the cores take turns in pairs. */
@@ -150,7 +142,7 @@ static void full_body(void) {
 }
 
 static void noc_full_l1_read(void) {
-    each_mode(full_body);
+    tg_test_each_noc_mode(full_body);
 }
 
 /* Producer/consumer hand-off around a ring: data, then the semaphore. */
@@ -178,7 +170,7 @@ static void sem_body(void) {
 }
 
 static void noc_semaphores_hand_off(void) {
-    each_mode(sem_body);
+    tg_test_each_noc_mode(sem_body);
 }
 
 /* A buffer bigger than every core's L1 together goes into DRAM page by page from
@@ -226,7 +218,7 @@ static void dram_body(void) {
 }
 
 static void dram_round_trip_larger_than_all_l1(void) {
-    each_mode(dram_body);
+    tg_test_each_noc_mode(dram_body);
 }
 
 static void noc_bad_addresses_are_errors(void) {
