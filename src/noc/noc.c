@@ -403,6 +403,14 @@ tg_status tg_noc_mcast(tg_rect r, size_t dst_off, size_t src_off, size_t bytes) 
 /* ---- synchronisation ---- */
 
 tg_status tg_noc_barrier(tg_core_set set) {
+    /* Two-sided transfers need waiting cores to serve, so they take the MPI path. */
+    if (tg_noc.mode == TG_NOC_ONE_SIDED) {
+        for (int w = 0; w < NWIN; w++) MPI_Win_sync(tg_noc.win[w]);
+        if (tg_core_barrier_local(set)) {
+            for (int w = 0; w < NWIN; w++) MPI_Win_sync(tg_noc.win[w]);
+            return TG_OK;
+        }
+    }
     MPI_Comm comm = set == TG_SET_ROW ? tg_noc.row : set == TG_SET_COL ? tg_noc.col : tg_noc.comm;
     for (int w = 0; w < NWIN; w++) MPI_Win_sync(tg_noc.win[w]);
     MPI_Request req;
@@ -413,8 +421,15 @@ tg_status tg_noc_barrier(tg_core_set set) {
 }
 
 tg_status tg_noc_sync(tg_status st) {
-    tg_noc_barrier(TG_SET_ALL);
-    return tg_core_agree(st);
+    if (tg_noc.mode == TG_NOC_TWO_SIDED || !tg_core_self()->sync) {
+        tg_noc_barrier(TG_SET_ALL);
+        return tg_core_agree(st);
+    }
+    /* The node-local agreement is itself a barrier over every core. */
+    for (int w = 0; w < NWIN; w++) MPI_Win_sync(tg_noc.win[w]);
+    st = tg_core_agree(st);
+    for (int w = 0; w < NWIN; w++) MPI_Win_sync(tg_noc.win[w]);
+    return st;
 }
 
 tg_status tg_noc_sem_alloc(const char *name, size_t *off) {

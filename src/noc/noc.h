@@ -97,7 +97,6 @@ tg_status tg_noc_write_barrier(void);
 
 /* ---- synchronisation ---- */
 
-typedef enum { TG_SET_ALL = 0, TG_SET_ROW = 1, TG_SET_COL = 2 } tg_core_set;
 /* Barrier over every core, the cores of my grid row, or of my grid column. Makes
  * L1 written before it by any member visible to every member after it. */
 tg_status tg_noc_barrier(tg_core_set set);

@@ -165,3 +165,67 @@ tg_status tg_tensor_to_interleaved(const tg_tensor *src, tg_tensor *dst) {
     }
     return tg_noc_sync(st);
 }
+
+/* Copies the part of `src` that overlaps this core's part of `dst` (both in L1):
+ * for each run of rows held by one source row part and each source column part
+ * across dst's columns, one strided NoC read. */
+static tg_status reshard_l1(const tg_tensor *src, tg_tensor *dst) {
+    tg_core *c = tg_core_self();
+    tg_shard_range r = tg_tensor_my_range(dst);
+    if (tg_shard_range_empty(r)) return TG_OK;
+    memset(tg_l1_ptr(dst->l1_off), 0, tg_tensor_shard_bytes(dst));
+    int64_t c1 = r.c0 + dst->spec.shard_w < src->cols_padded ? r.c0 + dst->spec.shard_w
+                                                              : src->cols_padded;
+    for (int64_t row = r.r0; row < r.r1;) {
+        int rp = (int)(row / src->spec.shard_h);
+        int64_t row_end = (rp + 1) * src->spec.shard_h < r.r1 ? (rp + 1) * src->spec.shard_h : r.r1;
+        for (int64_t col = r.c0; col < c1;) {
+            int cp = (int)(col / src->spec.shard_w);
+            int64_t col_end = (cp + 1) * src->spec.shard_w < c1 ? (cp + 1) * src->spec.shard_w : c1;
+            int owner = tg_shard_core_rank(&src->spec, c->grid, tg_shard_part_core(&src->spec, rp, cp));
+            size_t from = src->l1_off + (size_t)(row - rp * src->spec.shard_h) * src->row_bytes +
+                          tg_fmt_col_offset(src->fmt, col - cp * src->spec.shard_w);
+            size_t to = dst->l1_off + (size_t)(row - r.r0) * dst->row_bytes +
+                        tg_fmt_col_offset(dst->fmt, col - r.c0);
+            TG_CHECK(tg_noc_read_strided(owner, from, src->row_bytes, to, dst->row_bytes,
+                                         tg_fmt_row_bytes(src->fmt, col_end - col), row_end - row));
+            col = col_end;
+        }
+        row = row_end;
+    }
+    return tg_noc_read_barrier();
+}
+
+/* DRAM to DRAM: each rank copies its host rows' pages through L1-sized steps. */
+static tg_status reshard_dram(const tg_tensor *src, tg_tensor *dst) {
+    int64_t r0, r1;
+    tg_tensor_host_rows(src, &r0, &r1);
+    if (r1 <= r0) return TG_OK;
+    uint8_t *pages = malloc((size_t)(r1 - r0) * src->row_bytes);
+    if (!pages) return tg_err(TG_ERR_RUNTIME, "reshard: out of host memory");
+    tg_status st = tg_dram_read_host(&src->dram, r0, r1 - r0, pages, src->row_bytes);
+    if (st == TG_OK) st = tg_dram_write_host(&dst->dram, r0, r1 - r0, pages, src->row_bytes);
+    free(pages);
+    return st;
+}
+
+tg_status tg_tensor_reshard(const tg_tensor *src, tg_tensor *dst) {
+    if (src->n != dst->n || src->h != dst->h || src->w != dst->w || src->c != dst->c ||
+        src->fmt != dst->fmt)
+        return tg_err(TG_ERR_RUNTIME,
+                      "reshard: [%lld, %lld, %lld, %lld] %s cannot become [%lld, %lld, %lld, "
+                      "%lld] %s",
+                      (long long)src->n, (long long)src->h, (long long)src->w, (long long)src->c,
+                      tg_fmt_name(src->fmt), (long long)dst->n, (long long)dst->h,
+                      (long long)dst->w, (long long)dst->c, tg_fmt_name(dst->fmt));
+    if (src->place == TG_PLACE_DRAM && dst->place == TG_PLACE_L1) return tg_tensor_to_sharded(src, dst);
+    if (src->place == TG_PLACE_L1 && dst->place == TG_PLACE_DRAM) return tg_tensor_to_interleaved(src, dst);
+    if (src->place == TG_PLACE_DRAM) return tg_noc_sync(reshard_dram(src, dst));
+    return tg_noc_sync(reshard_l1(src, dst));
+}
+
+bool tg_tensor_same_spec(const tg_tensor *t, const tg_shard_spec *s) {
+    return t->place == TG_PLACE_L1 && t->spec.layout == s->layout && t->spec.grid.w == s->grid.w &&
+           t->spec.grid.h == s->grid.h && t->spec.transpose == s->transpose &&
+           t->spec.shard_h == s->shard_h && t->spec.shard_w == s->shard_w;
+}

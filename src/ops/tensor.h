@@ -69,5 +69,10 @@ tg_status tg_tensor_read_host_rows(const tg_tensor *t, int64_t r0, int64_t r1, f
  * are allocated with the same shape and format. Collective. */
 tg_status tg_tensor_to_sharded(const tg_tensor *src, tg_tensor *dst);
 tg_status tg_tensor_to_interleaved(const tg_tensor *src, tg_tensor *dst);
+/* Moves a tensor between any two placements or shard specs of the same shape and
+ * format, through the NoC, with its traffic counted. Collective. */
+tg_status tg_tensor_reshard(const tg_tensor *src, tg_tensor *dst);
+/* True when an L1 tensor is sharded exactly by spec s (layout, grid, shard sizes). */
+bool tg_tensor_same_spec(const tg_tensor *t, const tg_shard_spec *s);
 
 #endif

@@ -77,11 +77,13 @@ tg_status tg_core_init(const tg_core_opts *opts) {
     }
     tg_l1_init(&self.l1, base, l1_size, self.arch->l1_align, self.x, self.y);
     self_ready = true;
+    tg_core_sync_init();
     return TG_OK;
 }
 
 void tg_core_finalize(void) {
     if (!self_ready) return;
+    tg_core_sync_finalize();
     tg_l1_destroy(&self.l1);
     MPI_Win_free(&self.l1_win);
     MPI_Comm_free(&self.comm);
@@ -96,68 +98,4 @@ void tg_core_free(size_t off) {
     /* Freeing what this process allocated cannot fail unless there is a bug; the
      * allocator then keeps its state intact and the message is recorded. */
     (void)tg_l1_free(&self.l1, off);
-}
-
-/* Back-off cap for polite waits. DESIGN.md section 1 measured 1.13x slow-down of
- * computing ranks at a 10 ms cap against 1.7x at 1 ms; exponential back-off keeps
- * the overshoot below the time already waited. TTGRID_WAIT_CAP_US overrides. */
-static long wait_cap_ns(void) {
-    static long cap;
-    if (!cap) {
-        const char *env = getenv("TTGRID_WAIT_CAP_US");
-        long us = env ? atol(env) : 10000;
-        cap = (us > 0 ? us : 10000) * 1000L;
-    }
-    return cap;
-}
-
-void tg_backoff_init(tg_backoff *b) {
-    b->ns = 1000;
-}
-
-void tg_backoff_pause(tg_backoff *b) {
-    if (!self.oversubscribed) return;
-    struct timespec ts = {b->ns / 1000000000L, b->ns % 1000000000L};
-    nanosleep(&ts, NULL);
-    b->ns = b->ns * 2 < wait_cap_ns() ? b->ns * 2 : wait_cap_ns();
-}
-
-void tg_core_waitall(int n, MPI_Request *reqs) {
-    if (!self.oversubscribed) {
-        MPI_Waitall(n, reqs, MPI_STATUSES_IGNORE);
-        return;
-    }
-    tg_backoff b;
-    tg_backoff_init(&b);
-    for (;;) {
-        int done = 0;
-        MPI_Testall(n, reqs, &done, MPI_STATUSES_IGNORE);
-        if (done) return;
-        tg_backoff_pause(&b);
-    }
-}
-
-void tg_core_wait(MPI_Request *req) {
-    tg_core_waitall(1, req);
-}
-
-tg_status tg_core_agree(tg_status st) {
-    int mine = st != TG_OK ? self.rank : self.nranks, first;
-    MPI_Request req;
-    MPI_Iallreduce(&mine, &first, 1, MPI_INT, MPI_MIN, self.comm, &req);
-    tg_core_wait(&req);
-    if (first == self.nranks) return TG_OK;
-    struct {
-        int code;
-        char msg[TG_ERR_MSG_MAX];
-    } m;
-    memset(&m, 0, sizeof m);
-    if (self.rank == first) {
-        m.code = (int)st;
-        snprintf(m.msg, sizeof m.msg, "%s", tg_err_msg());
-    }
-    MPI_Ibcast(&m, (int)sizeof m, MPI_BYTE, first, self.comm, &req);
-    tg_core_wait(&req);
-    if (self.rank != first) tg_err((tg_status)m.code, "%s", m.msg);
-    return (tg_status)m.code;
 }

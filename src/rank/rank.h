@@ -114,6 +114,7 @@ typedef struct tg_core {
     bool oversubscribed; /* more ranks than processors on this node */
     MPI_Comm comm;       /* duplicate of MPI_COMM_WORLD owned by ttgrid */
     MPI_Win l1_win;      /* exactly arch l1 size bytes per rank */
+    struct tg_sync *sync; /* node-local barriers (sync.c), NULL when unavailable */
     tg_l1 l1;
     size_t dram_bank_bytes; /* emulated bytes per DRAM bank (--dram-size) */
 } tg_core;
@@ -138,6 +139,20 @@ static inline uint8_t *tg_l1_ptr(size_t off) {
 /* Allocates in this core's L1. */
 tg_status tg_core_alloc(const char *name, size_t bytes, size_t *off);
 void tg_core_free(size_t off);
+
+/* ---- waiting and agreeing (sync.c) ---- */
+
+typedef enum { TG_SET_ALL = 0, TG_SET_ROW = 1, TG_SET_COL = 2 } tg_core_set;
+
+/* Sets up the node-local barriers: when every rank runs on one node and the node is
+ * oversubscribed, waiting cores sleep in the kernel (futex) on a shared counter and
+ * the last core to arrive wakes them, so a wait costs no processor time and ends
+ * as soon as it can. Otherwise waits are MPI calls with back-off. Collective. */
+void tg_core_sync_init(void);
+void tg_core_sync_finalize(void);
+/* Barrier over a core set through the node-local path; false (and nothing done)
+ * when that path is not available, and the caller uses MPI. No data moves. */
+bool tg_core_barrier_local(tg_core_set set);
 
 /* Exponential back-off for polite waiting: pause() sleeps 1 us, then twice as
  * long each time up to a cap (10 ms, TTGRID_WAIT_CAP_US), when the node is

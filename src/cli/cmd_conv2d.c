@@ -1,0 +1,174 @@
+/* ttgrid conv2d: one convolution on the grid, from HDF5 to HDF5. The host loads the
+ * input and the prepared weights into DRAM ("load"), the conv runs ("conv2d"), and
+ * the output goes back through DRAM to the file ("store"). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "opargs.h"
+#include "stats.h"
+
+/* Reads the weights [Cout, Cin/groups, Kh, Kw] and the bias [Cout] or [1,1,1,Cout],
+ * checking their shapes against the conv. */
+static tg_status read_weights(tg_io_file *f, const tg_opargs *o, const tg_conv2d_params *p,
+                              float **w, float **b) {
+    tg_io_info info;
+    TG_CHECK(tg_io_info_get(f, o->weights.dset, &info));
+    int64_t want[4] = {p->cout, p->cin / p->groups, p->kh, p->kw};
+    if (info.ndims != 4 || memcmp(info.dims, want, sizeof want) != 0)
+        return tg_err(TG_ERR_USAGE,
+                      "weights '%s' in '%s': expected [%lld, %lld, %lld, %lld] (Cout, Cin/groups, "
+                      "Kh, Kw), found %d dims [%lld, %lld, %lld, %lld]",
+                      o->weights.dset, o->weights.file, (long long)want[0], (long long)want[1],
+                      (long long)want[2], (long long)want[3], info.ndims, (long long)info.dims[0],
+                      (long long)info.dims[1], (long long)info.dims[2], (long long)info.dims[3]);
+    int64_t n = want[0] * want[1] * want[2] * want[3];
+    *w = malloc((size_t)n * sizeof **w);
+    if (!*w) return tg_err(TG_ERR_RUNTIME, "conv2d: out of host memory for %lld weights", (long long)n);
+    TG_CHECK(tg_io_read_all(f, o->weights.dset, *w, n));
+    return TG_OK;
+    (void)b;
+}
+
+static tg_status read_bias(const tg_opargs *o, const tg_conv2d_params *p, float **b) {
+    tg_io_file *f;
+    TG_CHECK(tg_io_open(o->bias.file, &f));
+    tg_io_info info;
+    tg_status st = tg_io_info_get(f, o->bias.dset, &info);
+    int64_t count = 1;
+    for (int i = 0; i < info.ndims; i++) count *= info.dims[i];
+    if (st == TG_OK && (count != p->cout || info.dims[info.ndims - 1] != p->cout))
+        st = tg_err(TG_ERR_USAGE, "bias '%s' in '%s': expected [%lld] or [1, 1, 1, %lld], found %lld values",
+                    o->bias.dset, o->bias.file, (long long)p->cout, (long long)p->cout, (long long)count);
+    if (st == TG_OK) {
+        *b = malloc((size_t)p->cout * sizeof **b);
+        st = *b ? tg_io_read_all(f, o->bias.dset, *b, p->cout)
+                : tg_err(TG_ERR_RUNTIME, "conv2d: out of host memory");
+    }
+    tg_io_close(f);
+    return st;
+}
+
+static tg_status conv2d_run(int argc, char **argv, const tg_cli *g) {
+    tg_opargs o;
+    TG_CHECK(tg_opargs_parse(argc, argv, "conv2d", OPT_IO | OPT_CONV, &o));
+    if (!o.have_input || !o.have_output || !o.have_weights)
+        return tg_err(TG_ERR_USAGE, "conv2d: --input, --weights and --output are required");
+    tg_core *c = tg_core_self();
+    tg_conv2d_params p = o.conv;
+    tg_io_file *fin = NULL, *fw = NULL, *fout = NULL;
+    float *w = NULL, *b = NULL, *rows = NULL;
+    tg_tensor din = {0}, out = {0}, dout = {0};
+    tg_conv2d_weights cw = {0};
+    bool have_cw = false;
+    int64_t shape[4];
+    tg_status st;
+    TG_TRY(st, tg_io_open(o.input.file, &fin), done);
+    TG_TRY(st, tg_io_tensor_shape(fin, o.input.dset, shape), done);
+    p.n = shape[0], p.h = shape[1], p.w = shape[2], p.cin = shape[3];
+    if (p.cout <= 0) {
+        /* Cout comes from the weights */
+        TG_TRY(st, tg_io_open(o.weights.file, &fw), done);
+        tg_io_info wi;
+        TG_TRY(st, tg_io_info_get(fw, o.weights.dset, &wi), done);
+        p.cout = wi.dims[0];
+    }
+    p.has_bias = o.have_bias;
+    /* Plan first: a conv that does not fit fails before anything is written. */
+    tg_conv2d_plan pl;
+    TG_TRY(st, tg_conv2d_plan_make(&p, c->grid, c->l1.size, 0, &pl), done);
+    if (!fw) TG_TRY(st, tg_io_open(o.weights.file, &fw), done);
+    TG_TRY(st, read_weights(fw, &o, &p, &w, &b), done);
+    if (o.have_bias) TG_TRY(st, read_bias(&o, &p, &b), done);
+    if (!g->quiet)
+        tg_cli_out(g, "conv2d: [%lld, %lld, %lld, %lld] -> [%lld, %lld, %lld, %lld], %s on %dx%d "
+                      "cores%s, act_block_h %lld, L1 %zu of %zu B per core\n",
+                   (long long)p.n, (long long)p.h, (long long)p.w, (long long)p.cin,
+                   (long long)p.n, (long long)pl.win.out_h, (long long)pl.win.out_w,
+                   (long long)p.cout, tg_conv_layout_name(pl.p.layout), pl.cores.w, pl.cores.h,
+                   pl.matmul_path ? " (matmul path)" : "", (long long)pl.act_block_h, pl.l1_total,
+                   pl.l1_limit);
+
+    tg_stats_begin("load");
+    int64_t r0, r1;
+    TG_TRY(st, tg_tensor_alloc_dram(&din, "conv2d:input", shape, p.in_fmt), done);
+    tg_tensor_host_rows(&din, &r0, &r1);
+    rows = malloc((size_t)((r1 - r0) * shape[3] + 1) * sizeof *rows);
+    TG_TRY(st, tg_core_agree(rows ? TG_OK : tg_err(TG_ERR_RUNTIME, "conv2d: out of host memory")), done);
+    TG_TRY(st, tg_io_read_rows(fin, o.input.dset, r0, r1, rows), done);
+    TG_TRY(st, tg_noc_sync(tg_tensor_write_host_rows(&din, r0, r1, rows)), done);
+    TG_TRY(st, tg_conv2d_weights_load(&pl, w, b, &cw), done);
+    have_cw = true;
+    free(rows);
+    rows = NULL;
+
+    tg_stats_begin("conv2d");
+    TG_TRY(st, tg_conv2d_run(&pl, &din, &cw, &out), done);
+
+    tg_stats_begin("store");
+    int64_t oshape[4] = {out.n, out.h, out.w, out.c};
+    tg_tensor *res = &out;
+    if (out.place == TG_PLACE_L1) {
+        TG_TRY(st, tg_tensor_alloc_dram(&dout, "conv2d:output (interleaved)", oshape, out.fmt), done);
+        TG_TRY(st, tg_tensor_reshard(&out, &dout), done);
+        res = &dout;
+    }
+    tg_tensor_host_rows(res, &r0, &r1);
+    rows = malloc((size_t)((r1 - r0) * oshape[3] + 1) * sizeof *rows);
+    TG_TRY(st, tg_core_agree(rows ? TG_OK : tg_err(TG_ERR_RUNTIME, "conv2d: out of host memory")), done);
+    TG_TRY(st, tg_noc_sync(tg_tensor_read_host_rows(res, r0, r1, rows)), done);
+    TG_TRY(st, tg_io_create(o.output.file, &fout), done);
+    TG_TRY(st, tg_io_create_tensor(fout, o.output.dset, oshape, p.out_fmt, "ttgrid " TTGRID_VERSION " conv2d"), done);
+    TG_TRY(st, tg_io_write_rows(fout, o.output.dset, r0, r1, rows), done);
+    tg_stats_end();
+    TG_TRY(st, tg_cli_stats(g, fout), done);
+    st = tg_io_commit(fout);
+    fout = NULL;
+done:
+    tg_stats_end();
+    tg_io_abort(fout);
+    tg_io_close(fin);
+    tg_io_close(fw);
+    free(w), free(b), free(rows);
+    tg_tensor_free(&dout);
+    tg_tensor_free(&out);
+    tg_tensor_free(&din);
+    if (have_cw) tg_conv2d_weights_free(&cw);
+    return st;
+}
+
+const tg_cmd tg_cmd_conv2d = {
+    .name = "conv2d",
+    .run = conv2d_run,
+    .summary = "2-D convolution on the grid (height, width, block sharded, or DRAM)",
+    .help =
+        "usage: mpirun -np P ttgrid [global options] conv2d --input F:/d --weights F:/d\n"
+        "           [--bias F:/d] --output F:/d --kernel KHxKW [options]\n\n"
+        "Runs ttnn.conv2d on the emulated grid. Input NHWC (or NCHW with layout=\"NCHW\"),\n"
+        "weights [Cout, Cin/groups, Kh, Kw], bias [Cout] or [1,1,1,Cout]; the output is\n"
+        "written NHWC [N, Ho, Wo, Cout] (ttnn's [1, 1, N*Ho*Wo, Cout] reshaped).\n\n"
+        "  --stride SHxSW         (1x1)\n"
+        "  --padding PH,PW | PT,PB,PL,PR   (0)\n"
+        "  --dilation DHxDW       (1x1)\n"
+        "  --groups G             (1; Cin for depthwise)\n"
+        "  --activation relu|none\n"
+        "  --shard L              auto (default: TTNN's rule, the smallest per-core L1),\n"
+        "                         height, width, block, or none (interleaved DRAM)\n"
+        "  --core-grid WxH        use the first WxH cores (default: the whole grid)\n"
+        "  --transpose-shards     block: rows over grid columns, channels over grid rows\n"
+        "  --act-block-h N        act_block_h_override: output rows per block (multiple of\n"
+        "                         32 dividing the core's output shard height)\n"
+        "  --act-block-w-div N    width sharding: divides act_block_w\n"
+        "  --dtype F              activations: bfloat16 (default), float32, bfloat8_b\n"
+        "  --weights-dtype F      weights and bias (bfloat16)\n"
+        "  --output-dtype F       output (default: --dtype)\n"
+        "  --math-fidelity M      LoFi, HiFi2, HiFi3, HiFi4 (default)\n"
+        "  --fp32-acc             fp32_dest_acc_en: accumulate in float32\n"
+        "  --double-buffer        enable_act_double_buffer (twice the act CB)\n"
+        "  --weights-double-buffer enable_weights_double_buffer (twice the weights CB)\n"
+        "  --deallocate-activation free the input shard after the halo\n"
+        "  --no-snap              split rows evenly instead of in multiples of 32\n"
+        "  --halo-mode pull|push  how remote halo sticks move (pull)\n"
+        "  --out-channels C       (read from the weights when omitted)\n",
+};

@@ -1,0 +1,32 @@
+/* Options shared by the op commands (conv2d, maxpool2d, plan): one parser, one table
+ * of long options; each command says which options it accepts. */
+#ifndef TG_OPARGS_H
+#define TG_OPARGS_H
+
+#include "conv2d.h"
+#include "io.h"
+
+enum {
+    OPT_IO = 1 << 0,     /* --input --output */
+    OPT_SHAPE = 1 << 1,  /* --input-shape --out-channels (plan) */
+    OPT_CONV = 1 << 2,   /* conv-only options */
+    OPT_POOL = 1 << 3,   /* --ceil-mode */
+    OPT_FORMAT = 1 << 4, /* --format */
+};
+
+typedef struct tg_opargs {
+    tg_conv2d_params conv; /* window, layout, formats (pool uses the common part) */
+    tg_io_ref input, output, weights, bias;
+    bool have_input, have_output, have_weights, have_bias, have_kernel;
+    int64_t shape[4];
+    bool have_shape;
+    bool ceil_mode;
+    bool csv;
+    bool out_dtype_set;
+} tg_opargs;
+
+/* Parses argv[1..] of command `cmd`; options outside `allowed` are usage errors. */
+tg_status tg_opargs_parse(int argc, char **argv, const char *cmd, unsigned allowed,
+                          tg_opargs *o);
+
+#endif

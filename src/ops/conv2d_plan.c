@@ -1,0 +1,356 @@
+/* conv2d planning: layout, shards, halo, blocks and the per-core L1 budget. Pure.
+ *
+ * Sharded layouts follow ttnn.conv2d's defaults (the paper, "Conv2dConfig"): the
+ * output block is the core's whole output shard unless act_block_h overrides it;
+ * the K dimension is walked one kernel row at a time (act_block_w = Kw * Cin) for
+ * height sharding and one core's channel slice per multicast turn for block and
+ * width sharding; the whole weight block for the core's output channels stays in
+ * L1. A sharded plan that does not fit is an error, as on the device. The DRAM
+ * layout ("none", the paper's single-core interleaved variant, here on any number
+ * of cores) sizes its blocks itself by the paper's L1 rule. */
+#include "conv2d.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int64_t ceil_div(int64_t a, int64_t b) {
+    return (a + b - 1) / b;
+}
+
+static int64_t round_up(int64_t a, int64_t b) {
+    return ceil_div(a, b) * b;
+}
+
+tg_status tg_conv_layout_parse(const char *s, tg_conv_layout *out) {
+    if (!strcmp(s, "height")) *out = TG_CONV_HEIGHT;
+    else if (!strcmp(s, "width")) *out = TG_CONV_WIDTH;
+    else if (!strcmp(s, "block")) *out = TG_CONV_BLOCK;
+    else if (!strcmp(s, "none") || !strcmp(s, "dram")) *out = TG_CONV_DRAM;
+    else if (!strcmp(s, "auto")) *out = TG_CONV_AUTO;
+    else return tg_err(TG_ERR_USAGE, "unknown shard layout '%s' (auto, height, width, block, none)", s);
+    return TG_OK;
+}
+
+const char *tg_conv_layout_name(tg_conv_layout l) {
+    static const char *names[] = {"height", "width", "block", "none", "auto"};
+    return (int)l >= 0 && l <= TG_CONV_AUTO ? names[l] : "?";
+}
+
+tg_status tg_fidelity_parse(const char *s, tg_fidelity *out) {
+    if (!strcmp(s, "LoFi")) *out = TG_LOFI;
+    else if (!strcmp(s, "HiFi2")) *out = TG_HIFI2;
+    else if (!strcmp(s, "HiFi3")) *out = TG_HIFI3;
+    else if (!strcmp(s, "HiFi4")) *out = TG_HIFI4;
+    else return tg_err(TG_ERR_USAGE, "unknown math fidelity '%s' (LoFi, HiFi2, HiFi3, HiFi4)", s);
+    return TG_OK;
+}
+
+const char *tg_fidelity_name(tg_fidelity f) {
+    static const char *names[] = {"?", "LoFi", "HiFi2", "HiFi3", "HiFi4"};
+    return f >= TG_LOFI && f <= TG_HIFI4 ? names[f] : "?";
+}
+
+void tg_conv2d_params_default(tg_conv2d_params *p) {
+    memset(p, 0, sizeof *p);
+    p->kh = p->kw = p->sh = p->sw = p->dh = p->dw = 1;
+    p->groups = 1;
+    p->layout = TG_CONV_AUTO;
+    p->act_block_w_div = 1;
+    p->in_fmt = p->w_fmt = p->out_fmt = TG_BFLOAT16;
+    p->fidelity = TG_HIFI4;
+    p->snap = true;
+    p->halo_mode = TG_HALO_PULL;
+}
+
+static void add_item(tg_conv2d_plan *pl, const char *name, size_t bytes) {
+    if (pl->nitems == TG_CONV_MAX_ITEMS || bytes == 0) return;
+    snprintf(pl->items[pl->nitems].name, sizeof pl->items[0].name, "%s", name);
+    pl->items[pl->nitems].bytes = bytes;
+    pl->nitems++;
+}
+
+static size_t item(const tg_conv2d_plan *pl, const char *name) {
+    for (int i = 0; i < pl->nitems; i++)
+        if (!strcmp(pl->items[i].name, name)) return pl->items[i].bytes;
+    return 0;
+}
+
+/* TTNN's choices of output sub-block (h x w tiles), best first. */
+static void pick_subblock(tg_conv2d_plan *pl) {
+    static const int choices[][2] = {{4, 2}, {2, 4}, {8, 1}, {1, 8}, {7, 1}, {1, 7}, {3, 2},
+                                     {2, 3}, {6, 1}, {1, 6}, {5, 1}, {1, 5}, {2, 2}, {4, 1},
+                                     {1, 4}, {3, 1}, {1, 3}, {2, 1}, {1, 2}, {1, 1}};
+    int limit = pl->p.fp32_acc ? 4 : 8; /* tiles in DST (tech report "Fp32 Dest Acc") */
+    int64_t ht = ceil_div(pl->act_block_h, TG_TILE), wt = ceil_div(pl->weights_block_w, TG_TILE);
+    for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++) {
+        int h = choices[i][0], w = choices[i][1];
+        if (h * w <= limit && ht % h == 0 && wt % w == 0) {
+            pl->sub_h = h, pl->sub_w = w;
+            return;
+        }
+    }
+    pl->sub_h = pl->sub_w = 1;
+}
+
+/* Fills the L1 budget from the blocks; the total is the peak over the two phases
+ * of the op: the halo (input shard + haloed shard) and the compute (haloed shard,
+ * circular buffers, output shard, and the input shard unless it was deallocated). */
+static void budget(tg_conv2d_plan *pl) {
+    const tg_conv2d_params *p = &pl->p;
+    pl->nitems = 0;
+    size_t in_row = tg_fmt_row_bytes(p->in_fmt, pl->cin_slice);
+    int64_t abh = pl->act_block_h, abw = pl->act_block_w, bww = pl->weights_block_w;
+    int64_t kblocks = pl->kblocks_per_turn * pl->col_parts;
+    size_t act = (size_t)abh * tg_fmt_row_bytes(p->in_fmt, abw) * (p->act_double_buffer ? 2 : 1);
+    int64_t wrows = pl->weights_resident ? pl->k_rows : abw;
+    size_t wrow = tg_fmt_row_bytes(p->w_fmt, bww);
+    size_t weights = (size_t)wrows * wrow * (p->weights_double_buffer ? 2 : 1);
+    size_t bias = p->has_bias ? (size_t)TG_TILE * wrow : 0; /* the paper: bias as [32, Cout] */
+    size_t partials = kblocks > 1 ? (size_t)(abh * bww) * (p->fp32_acc ? 4 : 2) : 0;
+    if (p->layout == TG_CONV_DRAM) {
+        add_item(pl, "input window", (size_t)pl->halo_cap * tg_fmt_row_bytes(p->in_fmt, pl->cin_p));
+        add_item(pl, "act CB", act);
+        add_item(pl, "weights CB", weights);
+        add_item(pl, "bias CB", bias);
+        add_item(pl, "partials CB", partials);
+        add_item(pl, "output block CB", (size_t)abh * tg_fmt_row_bytes(p->out_fmt, bww));
+        pl->l1_total = 0;
+        for (int i = 0; i < pl->nitems; i++) pl->l1_total += pl->items[i].bytes;
+    } else {
+        add_item(pl, "input shard", (size_t)pl->in_split.shard * in_row);
+        if (!pl->matmul_path) add_item(pl, "haloed shard", (size_t)pl->halo_cap * in_row);
+        if (!pl->matmul_path) add_item(pl, "act CB", act);
+        if (p->layout != TG_CONV_HEIGHT) add_item(pl, "act mcast CB", act);
+        add_item(pl, "weights CB", weights);
+        add_item(pl, "bias CB", bias);
+        add_item(pl, "partials CB", partials);
+        int64_t out_h = p->layout == TG_CONV_WIDTH ? round_up(pl->out_rows, TG_TILE) : pl->out_split.shard;
+        add_item(pl, "output shard", (size_t)out_h * tg_fmt_row_bytes(p->out_fmt, pl->cout_slice));
+        size_t input = item(pl, "input shard"), haloed = item(pl, "haloed shard");
+        size_t compute = 0;
+        for (int i = 0; i < pl->nitems; i++) compute += pl->items[i].bytes;
+        if (p->deallocate_activation && !pl->matmul_path) compute -= input;
+        size_t halo_phase = input + haloed;
+        pl->l1_total = compute > halo_phase ? compute : halo_phase;
+    }
+    pl->largest = 0;
+    for (int i = 1; i < pl->nitems; i++)
+        if (pl->items[i].bytes > pl->items[pl->largest].bytes) pl->largest = i;
+}
+
+static bool fits(const tg_conv2d_plan *pl) {
+    return pl->l1_total <= pl->l1_limit;
+}
+
+/* DRAM layout: the padded sticks one block of `abh` outputs can touch, at most, over
+ * every block of every core. */
+static int64_t dram_window(const tg_conv2d_plan *pl, int64_t abh) {
+    int64_t best = 0;
+    for (int q = 0; q < pl->out_split.parts; q++) {
+        int64_t o1 = tg_split_end(pl->out_split, q);
+        for (int64_t o = tg_split_start(pl->out_split, q); o < o1; o += abh) {
+            int64_t e = o + abh < o1 ? o + abh : o1;
+            int64_t len = tg_window_bottom_right(&pl->win, e - 1) + 1 - tg_window_top_left(&pl->win, o);
+            if (len > best) best = len;
+        }
+    }
+    return best;
+}
+
+/* DRAM layout: the largest blocks that fit by the paper's L1 rule, preferring
+ * resident weights, then wide weight blocks, then tall act blocks. */
+static void dram_blocks(tg_conv2d_plan *pl) {
+    int64_t rows = pl->out_split.shard;
+    int64_t hmax = pl->p.act_block_h ? pl->p.act_block_h : round_up(rows < 1024 ? rows : 1024, TG_TILE);
+    int64_t hmin = pl->p.act_block_h ? hmax : TG_TILE;
+    for (int resident = 1; resident >= 0; resident--)
+        for (int64_t bw = pl->cout_p; bw >= 16; bw -= 16) {
+            if (pl->cout_p % bw || (bw % TG_TILE && bw != pl->cout_p)) continue;
+            /* tall blocks first, halving (in whole tiles) down to one tile */
+            for (int64_t bh = hmax; bh >= hmin; bh = bh > TG_TILE ? round_up(bh / 2, TG_TILE) : 0) {
+                pl->weights_resident = resident;
+                pl->weights_block_w = bw;
+                pl->nblocks_w = pl->cout_p / bw;
+                pl->act_block_h = bh;
+                pl->halo_cap = dram_window(pl, bh);
+                budget(pl);
+                if (fits(pl)) return;
+            }
+        }
+    /* nothing fits: keep the smallest blocks so the error names their sizes */
+}
+
+/* Everything but the blocks: shapes, parts, slices, K. */
+static tg_status plan_shapes(const tg_conv2d_params *p, tg_grid machine, tg_conv2d_plan *pl) {
+    memset(pl, 0, sizeof *pl);
+    pl->p = *p;
+    if (p->n <= 0 || p->h <= 0 || p->w <= 0 || p->cin <= 0 || p->cout <= 0)
+        return tg_err(TG_ERR_USAGE,
+                      "conv2d: input [%lld, %lld, %lld, %lld] and %lld output channels must be "
+                      "positive",
+                      (long long)p->n, (long long)p->h, (long long)p->w, (long long)p->cin,
+                      (long long)p->cout);
+    if (p->groups < 1 || p->cin % p->groups || p->cout % p->groups)
+        return tg_err(TG_ERR_USAGE,
+                      "conv2d: groups %d must divide both %lld input and %lld output channels",
+                      p->groups, (long long)p->cin, (long long)p->cout);
+    if (p->act_block_w_div < 1)
+        return tg_err(TG_ERR_USAGE, "conv2d: act_block_w_div %d must be at least 1",
+                      p->act_block_w_div);
+    TG_CHECK(tg_window_make(p->n, p->h, p->w, p->kh, p->kw, p->sh, p->sw, p->pad_t, p->pad_b,
+                            p->pad_l, p->pad_r, p->dh, p->dw, false, &pl->win));
+    pl->cores = (p->cores.w > 0 && p->cores.h > 0) ? p->cores : machine;
+    if (pl->cores.w > machine.w || pl->cores.h > machine.h)
+        return tg_err(TG_ERR_USAGE, "conv2d: core grid %dx%d does not fit in the %dx%d grid",
+                      pl->cores.w, pl->cores.h, machine.w, machine.h);
+    pl->matmul_path = p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->pad_t == 0 &&
+                      p->pad_b == 0 && p->pad_l == 0 && p->pad_r == 0 && p->groups == 1 &&
+                      p->layout != TG_CONV_DRAM;
+    pl->cin_g = p->cin / p->groups;
+    pl->cout_g = p->cout / p->groups;
+    pl->cin_p = tg_channels_padded(p->cin);
+    /* Channels pad as every tensor's do (16 below 32, else 32), so the output is an
+     * ordinary tensor of [N, Ho, Wo, Cout]; the device pads Cout to whole tiles. */
+    pl->cout_p = tg_channels_padded(p->cout);
+    pl->out_rows = tg_window_out_rows(&pl->win);
+    int P = pl->cores.w * pl->cores.h;
+    int align = p->cin < 32 ? 16 : 32;
+    switch (p->layout) {
+    case TG_CONV_HEIGHT:
+    case TG_CONV_DRAM: pl->row_parts = P, pl->col_parts = 1; break;
+    case TG_CONV_WIDTH: pl->row_parts = 1, pl->col_parts = P; break;
+    case TG_CONV_BLOCK:
+        pl->row_parts = p->transpose_shards ? pl->cores.w : pl->cores.h;
+        pl->col_parts = p->transpose_shards ? pl->cores.h : pl->cores.w;
+        break;
+    case TG_CONV_AUTO: return tg_err(TG_ERR_USAGE, "conv2d: layout not resolved");
+    }
+    pl->cin_slice = round_up(ceil_div(pl->cin_p, pl->col_parts), align);
+    pl->cout_slice = round_up(ceil_div(pl->cout_p, pl->col_parts), p->cout < 32 ? 16 : 32);
+    int64_t taps = (int64_t)p->kh * p->kw;
+    pl->k_turn = taps * pl->cin_slice;
+    pl->k_rows = pl->col_parts == 1 ? round_up(taps * pl->cin_p, TG_TILE) : pl->col_parts * pl->k_turn;
+    int64_t in_rows = p->n * p->h * p->w;
+    int64_t ish = ceil_div(in_rows, pl->row_parts), osh = ceil_div(pl->out_rows, pl->row_parts);
+    if (p->snap) ish = round_up(ish, TG_TILE), osh = round_up(osh, TG_TILE);
+    pl->in_split = (tg_split){pl->row_parts, ish, in_rows};
+    pl->out_split = (tg_split){pl->row_parts, osh, pl->out_rows};
+    return TG_OK;
+}
+
+/* Blocks of a sharded layout by TTNN's defaults and the overrides. */
+static tg_status sharded_blocks(tg_conv2d_plan *pl) {
+    const tg_conv2d_params *p = &pl->p;
+    int64_t osh = p->layout == TG_CONV_WIDTH ? round_up(pl->out_rows, TG_TILE) : pl->out_split.shard;
+    if (p->layout == TG_CONV_WIDTH) {
+        pl->act_block_h = TG_TILE; /* act_block_h_override is ignored for width sharding */
+    } else if (p->act_block_h) {
+        if (p->act_block_h % TG_TILE || osh % p->act_block_h)
+            return tg_err(TG_ERR_USAGE,
+                          "conv2d: act_block_h %d must be a multiple of 32 that divides the "
+                          "core's output shard height %lld",
+                          p->act_block_h, (long long)osh);
+        pl->act_block_h = p->act_block_h;
+    } else {
+        pl->act_block_h = osh;
+    }
+    if (pl->matmul_path) {
+        pl->act_block_w = pl->k_turn;
+    } else if (p->layout == TG_CONV_HEIGHT) {
+        pl->act_block_w = (int64_t)p->kw * pl->cin_p; /* one kernel row */
+    } else if (p->layout == TG_CONV_WIDTH) {
+        if (pl->k_turn % p->act_block_w_div)
+            return tg_err(TG_ERR_USAGE,
+                          "conv2d: act_block_w_div %d does not divide the %lld K rows of a turn",
+                          p->act_block_w_div, (long long)pl->k_turn);
+        pl->act_block_w = pl->k_turn / p->act_block_w_div;
+    } else {
+        pl->act_block_w = pl->k_turn;
+    }
+    if (p->layout == TG_CONV_HEIGHT && !pl->matmul_path)
+        pl->kblocks_per_turn = p->kh;
+    else
+        pl->kblocks_per_turn = ceil_div(pl->k_turn, pl->act_block_w);
+    pl->weights_block_w = pl->cout_slice;
+    pl->nblocks_w = 1;
+    pl->weights_resident = true;
+    if (!pl->matmul_path) pl->halo_cap = tg_window_max_halo(&pl->win, pl->out_split);
+    budget(pl);
+    return TG_OK;
+}
+
+static tg_status plan_layout(const tg_conv2d_params *p, tg_grid machine, size_t l1_size,
+                             size_t l1_other, tg_conv2d_plan *pl) {
+    TG_CHECK(plan_shapes(p, machine, pl));
+    pl->l1_limit = l1_size > l1_other ? l1_size - l1_other : 0;
+    if (p->layout == TG_CONV_DRAM) {
+        if (p->act_block_h && p->act_block_h % TG_TILE)
+            return tg_err(TG_ERR_USAGE, "conv2d: act_block_h %d must be a multiple of 32",
+                          p->act_block_h);
+        pl->act_block_w = (int64_t)p->kw * pl->cin_p;
+        pl->kblocks_per_turn = p->kh;
+        dram_blocks(pl);
+    } else {
+        TG_CHECK(sharded_blocks(pl));
+    }
+    pick_subblock(pl);
+    return TG_OK;
+}
+
+/* Block sharding is a candidate only when every grid column holds input and output
+ * channels (it "uses a full grid row"). */
+static bool block_uses_full_row(const tg_conv2d_plan *pl) {
+    return (pl->col_parts - 1) * pl->cin_slice < pl->cin_p &&
+           (pl->col_parts - 1) * pl->cout_slice < pl->cout_p;
+}
+
+tg_status tg_conv2d_plan_try(const tg_conv2d_params *p, tg_grid machine, size_t l1_size,
+                             size_t l1_other, tg_conv2d_plan *out, bool *ok) {
+    if (p->layout != TG_CONV_AUTO) {
+        TG_CHECK(plan_layout(p, machine, l1_size, l1_other, out));
+        *ok = fits(out);
+        return TG_OK;
+    }
+    /* TTNN's rule: estimate each layout's per-core L1 and take the smallest; block
+     * only when it uses a full grid row; never width for 1x1 convs. */
+    tg_conv_layout order[] = {TG_CONV_HEIGHT, TG_CONV_BLOCK, TG_CONV_WIDTH};
+    bool have = false;
+    for (int i = 0; i < 3; i++) {
+        if (order[i] == TG_CONV_WIDTH && p->kh == 1 && p->kw == 1) continue;
+        tg_conv2d_params q = *p;
+        q.layout = order[i];
+        tg_conv2d_plan cand;
+        if (plan_layout(&q, machine, l1_size, l1_other, &cand) != TG_OK) continue;
+        if (order[i] == TG_CONV_BLOCK && !block_uses_full_row(&cand)) continue;
+        if (!have || cand.l1_total < out->l1_total) *out = cand;
+        have = true;
+    }
+    if (!have) {
+        tg_conv2d_params q = *p;
+        q.layout = TG_CONV_HEIGHT;
+        TG_CHECK(plan_layout(&q, machine, l1_size, l1_other, out));
+    }
+    *ok = fits(out);
+    return TG_OK;
+}
+
+tg_status tg_conv2d_plan_make(const tg_conv2d_params *p, tg_grid machine, size_t l1_size,
+                              size_t l1_other, tg_conv2d_plan *out) {
+    bool ok;
+    TG_CHECK(tg_conv2d_plan_try(p, machine, l1_size, l1_other, out, &ok));
+    if (ok) return TG_OK;
+    const tg_l1_item *big = &out->items[out->largest];
+    const char *hint = out->p.layout == TG_CONV_DRAM
+                           ? "fewer output channels per core, or a larger --l1-size"
+                       : out->p.layout == TG_CONV_HEIGHT
+                           ? "a smaller --act-block-h (e.g. 32), more cores, --shard block, or "
+                             "--shard none"
+                           : "a smaller --act-block-h (e.g. 32), more cores, or --shard none";
+    return tg_err(TG_ERR_RUNTIME,
+                  "conv2d (%s sharded, %dx%d cores): out of L1 on every core: needs %zu B but "
+                  "the limit is %zu B (%zu B per core, %zu B held by other buffers); largest "
+                  "buffer '%s' %zu B, act_block_h %lld; try %s",
+                  tg_conv_layout_name(out->p.layout), out->cores.w, out->cores.h, out->l1_total,
+                  out->l1_limit, l1_size, l1_other, big->name, big->bytes,
+                  (long long)out->act_block_h, hint);
+}

@@ -1,0 +1,48 @@
+/* The matrix engine of one core, private to src/ops: C += A x W on float32 blocks
+ * through BLAS, with the device's math fidelity (tt-metal tech report "Matrix
+ * Engine": multipliers are 5b x 7b; in0 (activations) is unpacked to SrcB and in1
+ * (weights) to SrcA — tt-llk llk_unpack_AB_matmul: "In0 -> srcB, In1 -> srcA").
+ * Per phase SrcA contributes 1 hidden + 4 mantissa bits and SrcB 1 hidden + 6:
+ *   LoFi   W[4] x A[6]
+ *   HiFi2  W[8] x A[6]                    (SrcA's next 4 bits added)
+ *   HiFi3  W[8] x A[6] + W[4] x (A[12] - A[6])
+ *   HiFi4  W[8] x A[12]
+ * where X[n] keeps n mantissa bits (truncated). The source registers hold 10
+ * mantissa bits, so A[12] is A[10]. In float32 mode ttgrid multiplies in IEEE
+ * float32 instead (the device would use TF32 source registers): float32 is the
+ * emulator's exact reference. */
+#ifndef TG_KERNEL_H
+#define TG_KERNEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conv2d.h"
+
+/* Keeps `bits` mantissa bits of each value (truncation toward zero). */
+void tg_trunc_mantissa(float *v, int64_t n, int bits);
+
+/* Weights of a matmul as SrcA operands: `hi` is W[8] (W[4] for LoFi), `lo` is W[4]
+ * for HiFi3's second product (else NULL); both [rows x cols], row-major. */
+typedef struct tg_mm_weights {
+    float *hi, *lo;
+    int64_t rows, cols;
+    tg_fidelity fid;
+    bool exact;
+} tg_mm_weights;
+
+/* Takes ownership of w ([rows x cols] float32 values of the weight format). */
+tg_status tg_mm_weights_make(tg_mm_weights *mw, float *w, int64_t rows, int64_t cols,
+                             tg_fidelity fid, bool exact);
+void tg_mm_weights_free(tg_mm_weights *mw);
+
+/* C[m x n] (ldc) += A[m x k] (lda) x W[k0 .. k0+k, c0 .. c0+n]. A is truncated in
+ * place as SrcB; `tmp` holds m*k floats for HiFi3. */
+void tg_mm_acc(float *C, int64_t ldc, float *A, int64_t lda, int64_t m, int64_t k,
+               const tg_mm_weights *w, int64_t k0, int64_t c0, int64_t n, float *tmp);
+
+/* Modelled device cycles of m x k x n MACs on one core (DESIGN.md section 1:
+ * 2*MACs / 4096 per cycle, times the fidelity's phases). */
+double tg_mm_cycles(double macs, int flop_per_cycle, tg_fidelity fid);
+
+#endif
