@@ -16,5 +16,5 @@ echo "== tests"
 echo "== build (AddressSanitizer + UBSan)"
 "$here/scripts/build.sh" "$here/build-asan" -DTTGRID_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 echo "== tests under the sanitizers"
-(cd "$here/build-asan" && ctest --output-on-failure -j "$(nproc)" -L 'unit|mpi')
+(cd "$here/build-asan" && ctest --output-on-failure -j "$(nproc)" -L 'unit|mpi|cli')
 echo "== all tests passed"
