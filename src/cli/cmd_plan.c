@@ -143,6 +143,7 @@ static tg_status plan_conv(const tg_cli *g, tg_opargs *o) {
 
 static tg_status plan_pool(const tg_cli *g, tg_opargs *o) {
     tg_core *c = tg_core_self();
+    if (!o->have_stride) o->conv.sh = o->conv.kh, o->conv.sw = o->conv.kw; /* PyTorch's default */
     tg_pool_params p = {.n = o->shape[0], .h = o->shape[1], .w = o->shape[2], .c = o->shape[3],
                         .kh = o->conv.kh, .kw = o->conv.kw, .sh = o->conv.sh, .sw = o->conv.sw,
                         .dh = o->conv.dh, .dw = o->conv.dw, .pad_t = o->conv.pad_t,

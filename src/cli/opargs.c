@@ -87,7 +87,7 @@ static tg_status apply(int id, const char *arg, tg_opargs *o) {
     case O_SHAPE: o->have_shape = true; return shape(arg, o->shape);
     case O_OUTCH: TG_CHECK(tg_cli_int("--out-channels", arg, 1, 1L << 30, &v)); p->cout = v; return TG_OK;
     case O_KERNEL: o->have_kernel = true; return pair("--kernel", arg, 1, &p->kh, &p->kw);
-    case O_STRIDE: return pair("--stride", arg, 1, &p->sh, &p->sw);
+    case O_STRIDE: o->have_stride = true; return pair("--stride", arg, 0, &p->sh, &p->sw);
     case O_PADDING: return padding(arg, p);
     case O_DILATION: return pair("--dilation", arg, 1, &p->dh, &p->dw);
     case O_GROUPS: TG_CHECK(tg_cli_int("--groups", arg, 1, 1L << 30, &v)); p->groups = (int)v; return TG_OK;

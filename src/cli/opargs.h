@@ -17,7 +17,7 @@ enum {
 typedef struct tg_opargs {
     tg_conv2d_params conv; /* window, layout, formats (pool uses the common part) */
     tg_io_ref input, output, weights, bias;
-    bool have_input, have_output, have_weights, have_bias, have_kernel;
+    bool have_input, have_output, have_weights, have_bias, have_kernel, have_stride;
     int64_t shape[4];
     bool have_shape;
     bool ceil_mode;

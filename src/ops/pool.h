@@ -15,6 +15,7 @@ typedef struct tg_pool_params {
     bool transpose_shards, snap;
     tg_fmt fmt;
     tg_halo_mode halo_mode;
+    bool dram; /* interleaved DRAM in and out: cores stream blocks of output rows */
 } tg_pool_params;
 
 typedef struct tg_pool_plan {
@@ -24,7 +25,8 @@ typedef struct tg_pool_plan {
     int row_parts, col_parts;
     int64_t c_slice; /* channels per column part */
     tg_split in_split, out_split;
-    int64_t halo_cap;
+    int64_t halo_cap;  /* haloed sticks, or (DRAM) window sticks of one block */
+    int64_t block_rows; /* DRAM: output rows per block */
     tg_l1_item items[4];
     int nitems;
     size_t l1_total, l1_limit;
@@ -35,9 +37,15 @@ typedef struct tg_pool_plan {
 tg_status tg_pool_plan_make(const tg_pool_params *p, tg_grid machine, size_t l1_size,
                             size_t l1_other, tg_pool_plan *out);
 
-/* Max pool: `in` in L1 (any spec; resharded to the plan's when it differs) into `out`
- * (allocated here, sharded like the input). Padding and ceil-mode's extra sticks are
- * -inf, so the result equals PyTorch's max_pool2d exactly in any format. */
+/* Max pool of `in` (any placement; moved to the plan's when it differs) into `out`,
+ * allocated here: L1 sharded like the plan's input, or DRAM. Padding and ceil mode's
+ * extra sticks are -inf, so the result equals PyTorch's max_pool2d exactly in any
+ * format. Collective. */
 tg_status tg_maxpool2d_run(const tg_pool_plan *plan, tg_tensor *in, tg_tensor *out);
+
+/* Global average pool [N, H, W, C] -> [N, 1, 1, C] in DRAM: each core averages a
+ * slice of the channels over every row (reading them from DRAM; an L1 input is
+ * moved to DRAM first). Collective. */
+tg_status tg_avgpool_global_run(tg_tensor *in, tg_tensor *out);
 
 #endif
