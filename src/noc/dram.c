@@ -94,10 +94,16 @@ tg_status tg_dram_write(const tg_dram_buf *b, int64_t first, int64_t count, size
                      true);
 }
 
+tg_status tg_dram_write_host_part(const tg_dram_buf *b, int64_t first, int64_t count,
+                                  size_t page_off, size_t blen, const void *src,
+                                  size_t src_stride) {
+    TG_CHECK(dram_move(b, first, count, page_off, blen, (uint8_t *)src, src_stride, true));
+    return tg_noc_write_barrier();
+}
+
 tg_status tg_dram_write_host(const tg_dram_buf *b, int64_t first, int64_t count,
                              const void *src, size_t src_stride) {
-    TG_CHECK(dram_move(b, first, count, 0, b->page_size, (uint8_t *)src, src_stride, true));
-    return tg_noc_write_barrier();
+    return tg_dram_write_host_part(b, first, count, 0, b->page_size, src, src_stride);
 }
 
 tg_status tg_dram_read_host(const tg_dram_buf *b, int64_t first, int64_t count, void *dst,

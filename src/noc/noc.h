@@ -147,6 +147,10 @@ tg_status tg_dram_write(const tg_dram_buf *b, int64_t first, int64_t count, size
  * to host memory instead of L1; counted as DRAM traffic of this core. */
 tg_status tg_dram_write_host(const tg_dram_buf *b, int64_t first, int64_t count,
                              const void *src, size_t src_stride);
+/* Writes bytes [page_off, page_off + blen) of each page from host memory. */
+tg_status tg_dram_write_host_part(const tg_dram_buf *b, int64_t first, int64_t count,
+                                  size_t page_off, size_t blen, const void *src,
+                                  size_t src_stride);
 tg_status tg_dram_read_host(const tg_dram_buf *b, int64_t first, int64_t count, void *dst,
                             size_t dst_stride);
 

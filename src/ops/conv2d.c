@@ -43,6 +43,14 @@ static int64_t weight_row_source(const tg_conv2d_plan *pl, int64_t k, int *tap) 
     return ci < pl->p.cin ? ci : -1;
 }
 
+void tg_conv2d_weight_cols(const tg_conv2d_plan *pl, int64_t *co0, int64_t *co1) {
+    tg_core *c = tg_core_self();
+    int64_t g = pl->cout_p < 32 ? 16 : 32;
+    int64_t per = ((pl->p.cout + c->nranks - 1) / c->nranks + g - 1) / g * g;
+    *co0 = per * c->rank < pl->p.cout ? per * c->rank : pl->p.cout;
+    *co1 = *co0 + per < pl->p.cout ? *co0 + per : pl->p.cout;
+}
+
 tg_status tg_conv2d_weights_load(const tg_conv2d_plan *pl, const float *weight,
                                  const float *bias, tg_conv2d_weights *out) {
     const tg_conv2d_params *p = &pl->p;
@@ -56,32 +64,36 @@ tg_status tg_conv2d_weights_load(const tg_conv2d_plan *pl, const float *weight,
         tg_dram_free(&out->w);
         return st;
     }
-    /* Each rank prepares and writes a share of the rows (the host's job). */
-    tg_core *c = tg_core_self();
-    int64_t per = (pl->k_rows + c->nranks - 1) / c->nranks, r0 = per * c->rank;
-    int64_t r1 = r0 + per < pl->k_rows ? r0 + per : pl->k_rows;
-    if (r0 > r1) r0 = r1;
-    float *row = calloc((size_t)pl->cout_p, sizeof *row);
-    uint8_t *pages = malloc((size_t)(r1 > r0 ? r1 - r0 : 1) * page);
+    /* This rank's columns, padded to whole granules of the format (the last one up
+     * to the padded width), written as the same byte range of every page. */
+    int64_t co0, co1;
+    tg_conv2d_weight_cols(pl, &co0, &co1);
+    int64_t w_end = co1 == p->cout ? pl->cout_p : co1, width = co1 > co0 ? w_end - co0 : 0;
+    size_t seg = tg_fmt_row_bytes(p->w_fmt, width > 0 ? width : 0);
+    float *row = calloc((size_t)(width > 0 ? width : 1), sizeof *row);
+    uint8_t *pages = malloc((size_t)pl->k_rows * (seg ? seg : 1));
     if (!row || !pages) st = tg_err(TG_ERR_RUNTIME, "conv2d: out of host memory for weights");
-    for (int64_t k = r0; st == TG_OK && k < r1; k++) {
-        memset(row, 0, (size_t)pl->cout_p * sizeof *row);
+    int64_t kk = (int64_t)p->kh * p->kw;
+    for (int64_t k = 0; st == TG_OK && width > 0 && k < pl->k_rows; k++) {
+        memset(row, 0, (size_t)width * sizeof *row);
         int tap = 0;
         int64_t ci = weight_row_source(pl, k, &tap);
-        int ky = tap / p->kw, kx = tap % p->kw;
-        for (int64_t co = 0; ci >= 0 && co < p->cout; co++) {
+        for (int64_t co = co0; ci >= 0 && co < co1; co++) {
             int64_t g = co / pl->cout_g, cil = ci - g * pl->cin_g;
             if (cil < 0 || cil >= pl->cin_g) continue; /* another group's channel */
-            row[co] = weight[((co * pl->cin_g + cil) * p->kh + ky) * p->kw + kx];
+            row[co - co0] = weight[((co - co0) * pl->cin_g + cil) * kk + tap];
         }
-        tg_fmt_pack(p->w_fmt, row, pl->cout_p, pages + (size_t)(k - r0) * page);
+        tg_fmt_pack(p->w_fmt, row, width, pages + (size_t)k * seg);
     }
-    if (st == TG_OK) st = tg_dram_write_host(&out->w, r0, r1 - r0, pages, page);
-    if (st == TG_OK && c->rank == 0) {
-        memset(row, 0, (size_t)pl->cout_p * sizeof *row);
-        if (bias) memcpy(row, bias, (size_t)p->cout * sizeof *row);
-        tg_fmt_pack(p->w_fmt, row, pl->cout_p, pages);
-        st = tg_dram_write_host(&out->bias, 0, 1, pages, page);
+    if (st == TG_OK && width > 0) {
+        size_t off = tg_fmt_col_offset(p->w_fmt, co0);
+        st = tg_dram_write_host_part(&out->w, 0, pl->k_rows, off, seg, pages, seg);
+        if (st == TG_OK) {
+            memset(row, 0, (size_t)width * sizeof *row);
+            if (bias) memcpy(row, bias, (size_t)(co1 - co0) * sizeof *row);
+            tg_fmt_pack(p->w_fmt, row, width, pages);
+            st = tg_dram_write_host_part(&out->bias, 0, 1, off, seg, pages, seg);
+        }
     }
     free(row);
     free(pages);

@@ -118,10 +118,16 @@ typedef struct tg_conv2d_weights {
     tg_fmt fmt;
 } tg_conv2d_weights;
 
-/* Prepares host weights [Cout, Cin/groups, Kh, Kw] and bias [Cout] (NULL: none) for
- * the plan and writes them into DRAM (rank 0 plays the host). Collective. */
-tg_status tg_conv2d_weights_load(const tg_conv2d_plan *plan, const float *weight,
-                                 const float *bias, tg_conv2d_weights *out);
+/* The output channels [*co0, *co1) whose weights this rank prepares (an even split
+ * of the real channels in whole tiles; possibly empty). */
+void tg_conv2d_weight_cols(const tg_conv2d_plan *plan, int64_t *co0, int64_t *co1);
+/* Prepares this rank's output channels of the weights, host [co1 - co0, Cin/groups,
+ * Kh, Kw] with their bias [co1 - co0] (NULL: no bias) as the paper says (permuted to
+ * [Kh, Kw, Cin, Cout], grouped block-diagonal, padded) and writes them into the
+ * interleaved DRAM weight matrix: every rank plays the host for its columns.
+ * Collective. */
+tg_status tg_conv2d_weights_load(const tg_conv2d_plan *plan, const float *weight_cols,
+                                 const float *bias_cols, tg_conv2d_weights *out);
 void tg_conv2d_weights_free(tg_conv2d_weights *w);
 
 /* Runs the conv: `in` is the input (L1 in any layout, or DRAM); `out` receives the

@@ -122,7 +122,11 @@ static conv_result run_conv(const conv_case *k, const conv_data *d, tg_conv_layo
     CU_ASSERT_EQUAL_FATAL(tg_tensor_alloc_dram(&din, "test:input", in_shape, in_fmt), TG_OK);
     tg_tensor_host_rows(&din, &r0, &r1);
     CU_ASSERT_EQUAL(tg_noc_sync(tg_tensor_write_host_rows(&din, r0, r1, d->x + r0 * k->cin)), TG_OK);
-    CU_ASSERT_EQUAL_FATAL(tg_conv2d_weights_load(&pl, d->w, k->bias ? d->b : NULL, &cw), TG_OK);
+    int64_t co0, co1;
+    tg_conv2d_weight_cols(&pl, &co0, &co1);
+    CU_ASSERT_EQUAL_FATAL(tg_conv2d_weights_load(&pl, d->w + co0 * (k->cin / k->groups) * k->kh * k->kw,
+                                                 k->bias ? d->b + co0 : NULL, &cw),
+                          TG_OK);
     st = tg_conv2d_run(&pl, &din, &cw, &out);
     CU_ASSERT_EQUAL(st, TG_OK);
     if (st != TG_OK) fprintf(stderr, "%s (%s): %s\n", k->name, tg_conv_layout_name(layout), tg_err_msg());
