@@ -507,3 +507,4 @@ done:
     if (dobj >= 0) H5Oclose(dobj);
     return st;
 }
+

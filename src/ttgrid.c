@@ -18,7 +18,7 @@
 #include "noc.h"
 #include "rank.h"
 
-static const tg_cmd *const commands[] = {&tg_cmd_info, &tg_cmd_copy, &tg_cmd_plan, &tg_cmd_conv2d, &tg_cmd_maxpool2d};
+static const tg_cmd *const commands[] = {&tg_cmd_info, &tg_cmd_copy, &tg_cmd_plan, &tg_cmd_conv2d, &tg_cmd_maxpool2d, &tg_cmd_resnet50};
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
 static void usage(FILE *out) {

@@ -34,6 +34,7 @@ extern const tg_cmd tg_cmd_copy;
 extern const tg_cmd tg_cmd_plan;
 extern const tg_cmd tg_cmd_conv2d;
 extern const tg_cmd tg_cmd_maxpool2d;
+extern const tg_cmd tg_cmd_resnet50;
 
 /* Ends a command's statistics: gathers the per-op, per-core table, writes it under
  * /stats in `out` (when not NULL) and to the --stats CSV, and prints one summary

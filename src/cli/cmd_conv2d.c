@@ -99,7 +99,7 @@ static tg_status conv2d_run(int argc, char **argv, const tg_cli *g) {
     TG_TRY(st, tg_io_read_rows(fin, o.input.dset, r0, r1, rows), done);
     TG_TRY(st, tg_noc_sync(tg_tensor_write_host_rows(&din, r0, r1, rows)), done);
     int64_t co0, co1;
-    tg_conv2d_weight_cols(&pl, &co0, &co1);
+    tg_conv2d_weight_cols(p.cout, &co0, &co1);
     TG_TRY(st, tg_conv2d_weights_load(&pl, w + co0 * (p.cin / p.groups) * p.kh * p.kw,
                                       b ? b + co0 : NULL, &cw),
            done);

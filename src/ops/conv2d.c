@@ -43,12 +43,12 @@ static int64_t weight_row_source(const tg_conv2d_plan *pl, int64_t k, int *tap) 
     return ci < pl->p.cin ? ci : -1;
 }
 
-void tg_conv2d_weight_cols(const tg_conv2d_plan *pl, int64_t *co0, int64_t *co1) {
+void tg_conv2d_weight_cols(int64_t cout, int64_t *co0, int64_t *co1) {
     tg_core *c = tg_core_self();
-    int64_t g = pl->cout_p < 32 ? 16 : 32;
-    int64_t per = ((pl->p.cout + c->nranks - 1) / c->nranks + g - 1) / g * g;
-    *co0 = per * c->rank < pl->p.cout ? per * c->rank : pl->p.cout;
-    *co1 = *co0 + per < pl->p.cout ? *co0 + per : pl->p.cout;
+    int64_t g = cout < 32 ? 16 : 32;
+    int64_t per = ((cout + c->nranks - 1) / c->nranks + g - 1) / g * g;
+    *co0 = per * c->rank < cout ? per * c->rank : cout;
+    *co1 = *co0 + per < cout ? *co0 + per : cout;
 }
 
 tg_status tg_conv2d_weights_load(const tg_conv2d_plan *pl, const float *weight,
@@ -67,7 +67,7 @@ tg_status tg_conv2d_weights_load(const tg_conv2d_plan *pl, const float *weight,
     /* This rank's columns, padded to whole granules of the format (the last one up
      * to the padded width), written as the same byte range of every page. */
     int64_t co0, co1;
-    tg_conv2d_weight_cols(pl, &co0, &co1);
+    tg_conv2d_weight_cols(p->cout, &co0, &co1);
     int64_t w_end = co1 == p->cout ? pl->cout_p : co1, width = co1 > co0 ? w_end - co0 : 0;
     size_t seg = tg_fmt_row_bytes(p->w_fmt, width > 0 ? width : 0);
     float *row = calloc((size_t)(width > 0 ? width : 1), sizeof *row);

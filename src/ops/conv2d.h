@@ -118,9 +118,9 @@ typedef struct tg_conv2d_weights {
     tg_fmt fmt;
 } tg_conv2d_weights;
 
-/* The output channels [*co0, *co1) whose weights this rank prepares (an even split
- * of the real channels in whole tiles; possibly empty). */
-void tg_conv2d_weight_cols(const tg_conv2d_plan *plan, int64_t *co0, int64_t *co1);
+/* The output channels [*co0, *co1) of a conv with `cout` of them whose weights this
+ * rank prepares (an even split in whole tiles; possibly empty). */
+void tg_conv2d_weight_cols(int64_t cout, int64_t *co0, int64_t *co1);
 /* Prepares this rank's output channels of the weights, host [co1 - co0, Cin/groups,
  * Kh, Kw] with their bias [co1 - co0] (NULL: no bias) as the paper says (permuted to
  * [Kh, Kw, Cin, Cout], grouped block-diagonal, padded) and writes them into the

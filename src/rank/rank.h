@@ -154,6 +154,12 @@ void tg_core_sync_finalize(void);
  * when that path is not available, and the caller uses MPI. No data moves. */
 bool tg_core_barrier_local(tg_core_set set);
 
+/* Reduces n <= TG_REDUCE_MAX values over every core, each by ops[i]: 's' sum or
+ * 'm' max; every core gets the result. Collective; the node-local path when
+ * available. For statistics and progress lines, never for tensor data. */
+#define TG_REDUCE_MAX 16
+void tg_core_reduce(const double *in, double *out, int n, const char *ops);
+
 /* Exponential back-off for polite waiting: pause() sleeps 1 us, then twice as
  * long each time up to a cap (10 ms, TTGRID_WAIT_CAP_US), when the node is
  * oversubscribed; otherwise it returns at once and the caller spins. */

@@ -23,6 +23,7 @@ enum { TG_STATS_DIRS = 4 };
 static record *recs;
 static int nrecs, caprecs;
 static int open_rec = -1; /* index of the open scope, or -1 */
+static int last_rec = -1; /* index of the scope closed last */
 static int other_rec = -1;
 
 double tg_stats_clock(void) {
@@ -83,20 +84,28 @@ static void close_record(int i) {
     r->c.model_cycles += noc_cycles + dram_cycles;
 }
 
+/* "other" is always record 0, made before the first op's record on every rank, so
+ * that the records line up across ranks whatever each rank did outside scopes. */
+static void ensure_other(void) {
+    if (other_rec < 0) other_rec = new_record("other");
+}
+
 void tg_stats_begin(const char *name) {
     if (open_rec >= 0) tg_stats_end();
+    ensure_other();
     open_rec = new_record(name);
 }
 
 void tg_stats_end(void) {
     if (open_rec < 0) return;
     close_record(open_rec);
+    last_rec = open_rec;
     open_rec = -1;
 }
 
 static record *current(void) {
     if (open_rec >= 0) return &recs[open_rec];
-    if (other_rec < 0) other_rec = new_record("other");
+    ensure_other();
     return other_rec >= 0 ? &recs[other_rec] : NULL;
 }
 
@@ -104,6 +113,11 @@ tg_counters *tg_stats_now(void) {
     static tg_counters sink; /* when the host is out of memory, counts go nowhere */
     record *r = current();
     return r ? &r->c : &sink;
+}
+
+const tg_counters *tg_stats_last(void) {
+    static const tg_counters none;
+    return last_rec >= 0 ? &recs[last_rec].c : &none;
 }
 
 void tg_stats_link(int core, int dir, uint64_t bytes) {
@@ -128,7 +142,7 @@ void tg_stats_reset(void) {
     free(recs);
     recs = NULL;
     nrecs = caprecs = 0;
-    open_rec = other_rec = -1;
+    open_rec = other_rec = last_rec = -1;
 }
 
 static const char *const columns[] = {
@@ -152,6 +166,7 @@ static const char *const columns[] = {
 tg_status tg_stats_gather(tg_stats_table *t) {
     memset(t, 0, sizeof *t);
     tg_stats_end();
+    ensure_other();
     tg_core *c = tg_core_self();
     int P = c->nranks, B = nbanks();
     int n = nrecs, n0 = n;

@@ -36,6 +36,8 @@ void tg_stats_begin(const char *name);
 void tg_stats_end(void);
 /* The counters of the open scope (or of "other"). */
 tg_counters *tg_stats_now(void);
+/* The counters of the scope closed last (zeros before any). */
+const tg_counters *tg_stats_last(void);
 /* Adds `bytes` to the directed link leaving core `core` in direction `dir` on the
  * open op, and to the DRAM bank `bank`'s served bytes. */
 void tg_stats_link(int core, int dir, uint64_t bytes);

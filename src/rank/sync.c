@@ -38,6 +38,7 @@ typedef struct tg_sync {
     MPI_Win win;
     barrier_slot *slots; /* [0] all, [1 + y] grid row y, [1 + H + x] grid column x */
     int32_t *status;     /* [P] for agreement */
+    double *values;      /* [P][TG_REDUCE_MAX] for reductions */
     char *msgs;          /* [P][TG_ERR_MSG_MAX] */
 } tg_sync;
 
@@ -71,8 +72,8 @@ void tg_core_sync_init(void) {
         return;
     }
     int P = c->nranks, nslots = 1 + c->grid.h + c->grid.w;
-    size_t bytes = (size_t)nslots * sizeof(barrier_slot) + (size_t)P * sizeof(int32_t) +
-                   (size_t)P * TG_ERR_MSG_MAX;
+    size_t bytes = (size_t)nslots * sizeof(barrier_slot) + (size_t)(P + 1) * sizeof(int32_t) +
+                   (size_t)P * TG_REDUCE_MAX * sizeof(double) + (size_t)P * TG_ERR_MSG_MAX;
     tg_sync *s = calloc(1, sizeof *s);
     void *base = NULL;
     int ok = s != NULL &&
@@ -91,7 +92,8 @@ void tg_core_sync_init(void) {
     MPI_Win_shared_query(s->win, 0, &size, &disp, &base);
     s->slots = base;
     s->status = (int32_t *)(s->slots + nslots);
-    s->msgs = (char *)(s->status + P);
+    s->values = (double *)(s->status + P + (P & 1)); /* 8-byte aligned */
+    s->msgs = (char *)(s->values + (size_t)P * TG_REDUCE_MAX);
     if (c->rank == 0) {
         memset(base, 0, bytes);
         s->slots[0].n = (uint32_t)P;
@@ -208,4 +210,31 @@ tg_status tg_core_agree(tg_status st) {
     if (first == c->nranks) return TG_OK;
     if (c->rank != first) tg_err((tg_status)code, "%s", msg);
     return (tg_status)code;
+}
+
+/* ---- reductions ---- */
+
+void tg_core_reduce(const double *in, double *out, int n, const char *ops) {
+    tg_core *c = tg_core_self();
+    if (c->sync) {
+        tg_sync *s = c->sync;
+        memcpy(s->values + (size_t)c->rank * TG_REDUCE_MAX, in, (size_t)n * sizeof *in);
+        tg_core_barrier_local(TG_SET_ALL);
+        for (int i = 0; i < n; i++) {
+            double v = s->values[i];
+            for (int r = 1; r < c->nranks; r++) {
+                double x = s->values[(size_t)r * TG_REDUCE_MAX + i];
+                v = ops[i] == 'm' ? (x > v ? x : v) : v + x;
+            }
+            out[i] = v;
+        }
+        tg_core_barrier_local(TG_SET_ALL);
+        return;
+    }
+    double sum[TG_REDUCE_MAX], max[TG_REDUCE_MAX];
+    MPI_Request req[2];
+    MPI_Iallreduce(in, sum, n, MPI_DOUBLE, MPI_SUM, c->comm, &req[0]);
+    MPI_Iallreduce(in, max, n, MPI_DOUBLE, MPI_MAX, c->comm, &req[1]);
+    tg_core_waitall(2, req);
+    for (int i = 0; i < n; i++) out[i] = ops[i] == 'm' ? max[i] : sum[i];
 }

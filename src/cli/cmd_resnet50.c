@@ -1,0 +1,293 @@
+/* ttgrid resnet50: ResNet-50 inference on the grid (DESIGN.md section 7). Weights from
+ * an HDF5 state_dict file or generated; input from HDF5 or generated; logits and
+ * top-5 classes to HDF5, one progress line per layer, top-5 per image. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "io.h"
+#include "resnet50.h"
+#include "stats.h"
+
+#define MAX_OVERRIDES 64
+
+typedef struct rn_opts {
+    tg_resnet_opts net;
+    const char *weights;
+    tg_io_ref input, output;
+    bool have_input, have_output, batch_set, image_set, wdtype_set;
+    const char *dump;
+    const char *overrides[MAX_OVERRIDES];
+    int noverrides;
+    unsigned long long seed;
+    int repeat;
+} rn_opts;
+
+static tg_status parse(int argc, char **argv, rn_opts *o) {
+    static const struct option opts[] = {
+        {"weights", required_argument, 0, 'w'},       {"input", required_argument, 0, 'i'},
+        {"output", required_argument, 0, 'o'},        {"batch", required_argument, 0, 'b'},
+        {"image-size", required_argument, 0, 's'},    {"dtype", required_argument, 0, 'd'},
+        {"weights-dtype", required_argument, 0, 'W'}, {"math-fidelity", required_argument, 0, 'f'},
+        {"fp32-acc", no_argument, 0, 'a'},            {"shard", required_argument, 0, 'l'},
+        {"act-block-h", required_argument, 0, 'h'},   {"layer", required_argument, 0, 'L'},
+        {"dump-layers", required_argument, 0, 'D'},   {"seed", required_argument, 0, 'S'},
+        {"repeat", required_argument, 0, 'r'},        {0, 0, 0, 0},
+    };
+    memset(o, 0, sizeof *o);
+    o->net.batch = 1, o->net.image = 224;
+    o->net.act_fmt = o->net.w_fmt = TG_BFLOAT16;
+    o->net.fidelity = TG_HIFI4;
+    o->net.layout = TG_CONV_AUTO;
+    o->repeat = 1;
+    long v;
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'w': o->weights = optarg; break;
+        case 'i': TG_CHECK(tg_io_ref_parse(optarg, &o->input)); o->have_input = true; break;
+        case 'o':
+            if (strchr(optarg, ':')) TG_CHECK(tg_io_ref_parse(optarg, &o->output));
+            else snprintf(o->output.file, sizeof o->output.file, "%s", optarg),
+                 snprintf(o->output.dset, sizeof o->output.dset, "/logits");
+            o->have_output = true;
+            break;
+        case 'b': TG_CHECK(tg_cli_int("--batch", optarg, 1, 4096, &v)); o->net.batch = v, o->batch_set = true; break;
+        case 's': TG_CHECK(tg_cli_int("--image-size", optarg, 1, 8192, &v)); o->net.image = v, o->image_set = true; break;
+        case 'd': TG_CHECK(tg_fmt_parse(optarg, &o->net.act_fmt)); break;
+        case 'W': TG_CHECK(tg_fmt_parse(optarg, &o->net.w_fmt)); o->wdtype_set = true; break;
+        case 'f': TG_CHECK(tg_fidelity_parse(optarg, &o->net.fidelity)); break;
+        case 'a': o->net.fp32_acc = true; break;
+        case 'l': TG_CHECK(tg_conv_layout_parse(optarg, &o->net.layout)); break;
+        case 'h':
+            TG_CHECK(tg_cli_int("--act-block-h", optarg, 32, 1 << 20, &v));
+            if (v % 32) return tg_err(TG_ERR_USAGE, "--act-block-h %ld is not a multiple of 32", v);
+            o->net.act_block_h = (int)v;
+            break;
+        case 'L':
+            if (o->noverrides == MAX_OVERRIDES) return tg_err(TG_ERR_USAGE, "too many --layer options");
+            o->overrides[o->noverrides++] = optarg;
+            break;
+        case 'D': o->dump = optarg; break;
+        case 'S': TG_CHECK(tg_cli_int("--seed", optarg, 0, 1L << 40, &v)); o->seed = (unsigned long long)v; break;
+        case 'r': TG_CHECK(tg_cli_int("--repeat", optarg, 1, 1000, &v)); o->repeat = (int)v; break;
+        default: return tg_cli_bad_option("resnet50", argv, optind);
+        }
+    }
+    if (optind < argc) return tg_err(TG_ERR_USAGE, "resnet50: unexpected argument '%s'", argv[optind]);
+    if (!o->have_output) return tg_err(TG_ERR_USAGE, "resnet50: --output F.h5[:/logits] is required");
+    if (!o->wdtype_set) o->net.w_fmt = o->net.act_fmt;
+    return TG_OK;
+}
+
+/* Brings a tensor to this rank's host rows (through DRAM when it is in L1). */
+static tg_status host_rows(const tg_tensor *t, int64_t *r0, int64_t *r1, float **rows) {
+    int64_t shape[4] = {t->n, t->h, t->w, t->c};
+    tg_tensor d = {0};
+    const tg_tensor *src = t;
+    *rows = NULL;
+    if (t->place == TG_PLACE_L1) {
+        TG_CHECK(tg_tensor_alloc_dram(&d, "resnet50:dump", shape, t->fmt));
+        tg_status st = tg_tensor_reshard(t, &d);
+        if (st != TG_OK) {
+            tg_tensor_free(&d);
+            return st;
+        }
+        src = &d;
+    }
+    tg_tensor_host_rows(src, r0, r1);
+    *rows = malloc((size_t)((*r1 - *r0) * t->c + 1) * sizeof **rows);
+    tg_status st = *rows ? TG_OK : tg_err(TG_ERR_RUNTIME, "resnet50: out of host memory");
+    st = tg_noc_sync(st == TG_OK ? tg_tensor_read_host_rows(src, *r0, *r1, *rows) : st);
+    tg_tensor_free(&d);
+    return st;
+}
+
+typedef struct dump_ctx {
+    tg_io_file *f;
+} dump_ctx;
+
+static tg_status dump_layer(void *ctx, const char *name, const tg_tensor *t) {
+    dump_ctx *d = ctx;
+    int64_t r0, r1, shape[4] = {t->n, t->h, t->w, t->c};
+    float *rows;
+    tg_status st = host_rows(t, &r0, &r1, &rows);
+    char path[128];
+    snprintf(path, sizeof path, "/layers/%s", name);
+    if (st == TG_OK) st = tg_io_create_tensor(d->f, path, shape, t->fmt, "ttgrid " TTGRID_VERSION " resnet50");
+    if (st == TG_OK) st = tg_io_write_rows(d->f, path, r0, r1, rows);
+    free(rows);
+    return st;
+}
+
+/* The input: from the file ([N, 3, S, S] with layout="NCHW", or NHWC) or generated. */
+static tg_status load_input(rn_opts *o, tg_tensor *in) {
+    int64_t shape[4] = {o->net.batch, o->net.image, o->net.image, 3}, r0, r1;
+    tg_io_file *f = NULL;
+    if (o->have_input) {
+        TG_CHECK(tg_io_open(o->input.file, &f));
+        tg_status st = tg_io_tensor_shape(f, o->input.dset, shape);
+        if (st == TG_OK && (shape[3] != 3 || shape[1] != shape[2]))
+            st = tg_err(TG_ERR_USAGE,
+                        "resnet50: input '%s' is [%lld, %lld, %lld, %lld] as NHWC; expected [N, S, "
+                        "S, 3] (or [N, 3, S, S] with layout=\"NCHW\")",
+                        o->input.dset, (long long)shape[0], (long long)shape[1],
+                        (long long)shape[2], (long long)shape[3]);
+        if (st == TG_OK && ((o->batch_set && shape[0] != o->net.batch) ||
+                            (o->image_set && shape[1] != o->net.image)))
+            st = tg_err(TG_ERR_USAGE,
+                        "resnet50: input '%s' has batch %lld and image size %lld, but --batch %lld "
+                        "--image-size %lld were given",
+                        o->input.dset, (long long)shape[0], (long long)shape[1],
+                        (long long)o->net.batch, (long long)o->net.image);
+        if (st != TG_OK) {
+            tg_io_close(f);
+            return st;
+        }
+        o->net.batch = shape[0], o->net.image = shape[1];
+    }
+    tg_status st = tg_tensor_alloc_dram(in, "resnet50:input", shape, o->net.act_fmt);
+    float *rows = NULL;
+    if (st == TG_OK) {
+        tg_tensor_host_rows(in, &r0, &r1);
+        rows = malloc((size_t)((r1 - r0) * 3 + 1) * sizeof *rows);
+        st = rows ? TG_OK : tg_err(TG_ERR_RUNTIME, "resnet50: out of host memory");
+    }
+    if (st == TG_OK && f) st = tg_io_read_rows(f, o->input.dset, r0, r1, rows);
+    else if (st == TG_OK) tg_resnet50_input_rows(o->seed, r0, r1, rows);
+    if (st == TG_OK) st = tg_noc_sync(tg_tensor_write_host_rows(in, r0, r1, rows));
+    free(rows);
+    tg_io_close(f);
+    return st;
+}
+
+static void top5(const float *logits, int64_t *idx) {
+    for (int k = 0; k < 5; k++) {
+        int64_t best = -1;
+        for (int64_t j = 0; j < 1000; j++) {
+            bool taken = false;
+            for (int q = 0; q < k; q++) taken |= idx[q] == j;
+            if (!taken && (best < 0 || logits[j] > logits[best])) best = j;
+        }
+        idx[k] = best;
+    }
+}
+
+static tg_status resnet50_run(int argc, char **argv, const tg_cli *g) {
+    rn_opts o;
+    TG_CHECK(parse(argc, argv, &o));
+    o.net.progress = !g->quiet;
+    tg_resnet50 net;
+    tg_tensor in = {0}, logits = {0};
+    tg_io_file *fout = NULL;
+    dump_ctx dump = {NULL};
+    float *all = NULL;
+    int64_t *top = NULL;
+    tg_status st;
+    tg_stats_begin("load input");
+    TG_TRY(st, load_input(&o, &in), early);
+    tg_stats_end();
+    tg_resnet_source src = {o.weights, o.seed};
+    tg_stats_begin("load weights");
+    st = tg_resnet50_init(&net, &o.net, &src, o.overrides, o.noverrides);
+    tg_stats_end();
+    if (st != TG_OK) goto early;
+    if (o.dump) TG_TRY(st, tg_io_create(o.dump, &dump.f), done);
+    tg_cli_out(g, "resnet50: batch %lld, %lldx%lld, %s activations, %s weights, %s%s, %dx%d grid, %s weights\n",
+               (long long)o.net.batch, (long long)o.net.image, (long long)o.net.image,
+               tg_fmt_name(o.net.act_fmt), tg_fmt_name(o.net.w_fmt), tg_fidelity_name(o.net.fidelity),
+               o.net.fp32_acc ? ", fp32 accumulation" : "", tg_core_self()->grid.w,
+               tg_core_self()->grid.h, o.weights ? o.weights : "generated");
+    double best = 0;
+    for (int r = 0; r < o.repeat; r++) {
+        if (r > 0) tg_tensor_free(&logits);
+        double in_t[1] = {tg_stats_clock()}, t0[1];
+        tg_core_reduce(in_t, t0, 1, "m");
+        TG_TRY(st, tg_resnet50_forward(&net, &in, &logits, dump.f && r == 0 ? dump_layer : NULL, &dump), done);
+        double el[1] = {tg_stats_clock() - t0[0]}, e[1];
+        tg_core_reduce(el, e, 1, "m");
+        if (r == 0 || e[0] < best) best = e[0];
+        tg_cli_out(g, "forward pass %d: %.3f s (%.3f s per image)%s\n", r + 1, e[0],
+                   e[0] / (double)o.net.batch, r == 0 ? ", including weight preparation" : "");
+    }
+    if (o.repeat > 1) tg_cli_out(g, "best forward pass after the first: %.3f s per image\n", best / (double)o.net.batch);
+    /* logits ([N, 1, 1, 1000] in DRAM) to rank 0, which writes them and the top-5 */
+    int64_t N = o.net.batch;
+    if (dump.f) {
+        TG_TRY(st, tg_cli_stats(g, NULL), done);
+        st = tg_io_commit(dump.f);
+        dump.f = NULL;
+        if (st != TG_OK) goto done;
+    }
+    all = g->rank == 0 ? malloc((size_t)(N * 1000) * sizeof *all) : NULL;
+    TG_TRY(st, tg_core_agree(g->rank == 0 && !all ? tg_err(TG_ERR_RUNTIME, "resnet50: out of host memory") : TG_OK), done);
+    TG_TRY(st, tg_noc_sync(g->rank == 0 ? tg_tensor_read_host_rows(&logits, 0, N, all) : TG_OK), done);
+    TG_TRY(st, tg_io_create(o.output.file, &fout), done);
+    int64_t dims[2] = {N, 1000};
+    TG_TRY(st, tg_io_write_root(fout, o.output.dset, 2, dims, all), done);
+    top = calloc((size_t)(N * 5), sizeof *top);
+    TG_TRY(st, tg_core_agree(top ? TG_OK : tg_err(TG_ERR_RUNTIME, "resnet50: out of host memory")), done);
+    for (int64_t n = 0; n < N && g->rank == 0; n++) {
+        top5(all + n * 1000, top + n * 5);
+        tg_cli_out(g, "image %lld: top-5 classes %lld %lld %lld %lld %lld (logits %.4f %.4f %.4f %.4f %.4f)\n",
+                   (long long)n, (long long)top[n * 5], (long long)top[n * 5 + 1],
+                   (long long)top[n * 5 + 2], (long long)top[n * 5 + 3], (long long)top[n * 5 + 4],
+                   all[n * 1000 + top[n * 5]], all[n * 1000 + top[n * 5 + 1]],
+                   all[n * 1000 + top[n * 5 + 2]], all[n * 1000 + top[n * 5 + 3]],
+                   all[n * 1000 + top[n * 5 + 4]]);
+    }
+    char tpath[TG_IO_DSET_MAX];
+    snprintf(tpath, sizeof tpath, "%s", o.output.dset);
+    char *slash = strrchr(tpath, '/');
+    snprintf(slash + 1, sizeof tpath - (size_t)(slash + 1 - tpath), "top5");
+    TG_TRY(st, tg_io_write_root_i64(fout, tpath, N, 5, top), done);
+    TG_TRY(st, tg_cli_stats(g, fout), done);
+    st = tg_io_commit(fout);
+    fout = NULL;
+done:
+    tg_resnet50_free(&net);
+early:
+    tg_stats_end();
+    tg_io_abort(fout);
+    tg_io_abort(dump.f);
+    free(all), free(top);
+    tg_tensor_free(&logits);
+    tg_tensor_free(&in);
+    return st;
+}
+
+const tg_cmd tg_cmd_resnet50 = {
+    .name = "resnet50",
+    .run = resnet50_run,
+    .summary = "ResNet-50 inference on the grid, validated against PyTorch",
+    .help =
+        "usage: mpirun -np P ttgrid [global options] resnet50 --output F.h5[:/logits] [options]\n\n"
+        "torchvision's ResNet-50 v1.5 (inference, BN folded into the convs). Writes the\n"
+        "logits [N, 1000] at the output dataset (default /logits) and the top-5 classes\n"
+        "[N, 5] as 'top5' beside it, with the per-op, per-core statistics under /stats;\n"
+        "prints one line per layer (shape, layout, time of the slowest core, NoC+DRAM\n"
+        "bytes over all cores, L1 high-water mark) and the top-5 per image.\n\n"
+        "  --weights F.h5         one dataset per torchvision state_dict key (e.g.\n"
+        "                         /layer1.0.conv1.weight, /bn1.running_mean, /fc.bias);\n"
+        "                         default: deterministic generated weights (--seed)\n"
+        "  --input F:/d           [N, 3, S, S] with layout=\"NCHW\", or [N, S, S, 3];\n"
+        "                         default: a deterministic generated batch\n"
+        "  --batch N              (1; from --input when given)\n"
+        "  --image-size S         (224; any size that survives five stride-2 stages)\n"
+        "  --dtype F              activations: bfloat16 (default), float32, bfloat8_b\n"
+        "  --weights-dtype F      weights (default: --dtype)\n"
+        "  --math-fidelity M      LoFi, HiFi2, HiFi3, HiFi4 (default)\n"
+        "  --fp32-acc             accumulate in float32\n"
+        "  --shard L              every conv: height, width, block or none (default: the\n"
+        "                         per-layer table, TTNN's Wormhole config)\n"
+        "  --act-block-h N        every conv's act_block_h\n"
+        "  --layer NAME=L[:N]     one conv's layout and act_block_h, e.g.\n"
+        "                         --layer layer3.0.conv2=height:64 (repeatable)\n"
+        "  --dump-layers F.h5     every layer's output under /layers/<name>\n"
+        "  --seed S               for generated weights and input (0)\n"
+        "  --repeat R             run R forward passes and report the best after the first\n",
+};

@@ -1,0 +1,514 @@
+/* ResNet-50 on the grid; see resnet50.h. */
+#include "resnet50.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eltwise.h"
+#include "io.h"
+#include "stats.h"
+
+#define BN_EPS 1e-5 /* torchvision BatchNorm2d default */
+
+/* ---- the layer list and its config table ---- */
+
+static void add_conv(tg_resnet50 *net, const char *name, const char *key, const char *bn,
+                     int64_t cin, int64_t cout, int64_t h, int64_t w, int k, int stride,
+                     bool relu, tg_conv_layout layout) {
+    tg_resnet_conv *c = &net->convs[net->nconvs++];
+    memset(c, 0, sizeof *c);
+    snprintf(c->name, sizeof c->name, "%s", name);
+    snprintf(c->key, sizeof c->key, "%s", key);
+    snprintf(c->bn, sizeof c->bn, "%s", bn);
+    c->cin = cin, c->cout = cout, c->in_h = h, c->in_w = w;
+    c->k = k, c->stride = stride, c->pad = k / 2, c->relu = relu;
+    c->layout = layout;
+}
+
+/* TTNN's Wormhole ResNet-50 uses height sharding for conv1 and stages 1-2 and block
+ * sharding for stages 3-4 (tt-metal models/demos/resnet50 model config). */
+static void build(tg_resnet50 *net) {
+    int64_t s = net->opts.image;
+    int64_t h = (s + 2 * 3 - 7) / 2 + 1; /* conv1 output */
+    add_conv(net, "conv1", "conv1", "bn1", 3, 64, s, s, 7, 2, true, TG_CONV_HEIGHT);
+    h = (h + 2 - 3) / 2 + 1; /* max pool */
+    const int blocks[4] = {3, 4, 6, 3};
+    int64_t cin = 64;
+    char name[48], key[64], bn[64];
+    for (int st = 0; st < 4; st++) {
+        int64_t mid = 64 << st, out = mid * 4;
+        tg_conv_layout l = st < 2 ? TG_CONV_HEIGHT : TG_CONV_BLOCK;
+        for (int b = 0; b < blocks[st]; b++) {
+            int stride = (b == 0 && st > 0) ? 2 : 1;
+            int64_t ho = (h + 2 - 3) / stride + 1;
+            const char *part[3] = {"conv1", "conv2", "conv3"};
+            for (int j = 0; j < 3; j++) {
+                snprintf(name, sizeof name, "layer%d.%d.%s", st + 1, b, part[j]);
+                snprintf(bn, sizeof bn, "layer%d.%d.bn%d", st + 1, b, j + 1);
+                int64_t ci = j == 0 ? cin : mid, co = j == 2 ? out : mid;
+                int64_t hi = j == 2 ? ho : h;
+                add_conv(net, name, name, bn, ci, co, hi, hi, j == 1 ? 3 : 1, j == 1 ? stride : 1,
+                         j < 2, l);
+            }
+            if (b == 0) {
+                snprintf(name, sizeof name, "layer%d.%d.downsample", st + 1, b);
+                snprintf(key, sizeof key, "layer%d.%d.downsample.0", st + 1, b);
+                snprintf(bn, sizeof bn, "layer%d.%d.downsample.1", st + 1, b);
+                add_conv(net, name, key, bn, cin, out, h, h, 1, stride, false, l);
+            }
+            h = ho;
+            cin = out;
+        }
+    }
+    add_conv(net, "fc", "fc", "", 2048, 1000, 1, 1, 1, 1, false, TG_CONV_BLOCK);
+}
+
+static tg_resnet_conv *find(tg_resnet50 *net, const char *name) {
+    for (int i = 0; i < net->nconvs; i++)
+        if (!strcmp(net->convs[i].name, name)) return &net->convs[i];
+    return NULL;
+}
+
+/* "name=layout[:act_block_h]" */
+static tg_status apply_override(tg_resnet50 *net, const char *s) {
+    char name[64];
+    const char *eq = strchr(s, '=');
+    if (!eq || (size_t)(eq - s) >= sizeof name)
+        return tg_err(TG_ERR_USAGE, "--layer '%s': expected NAME=LAYOUT[:ACT_BLOCK_H]", s);
+    memcpy(name, s, (size_t)(eq - s));
+    name[eq - s] = '\0';
+    tg_resnet_conv *c = find(net, name);
+    if (!c) return tg_err(TG_ERR_USAGE, "--layer '%s': no conv layer '%s' (e.g. layer3.1.conv2)", s, name);
+    char layout[16];
+    const char *colon = strchr(eq + 1, ':');
+    size_t n = colon ? (size_t)(colon - eq - 1) : strlen(eq + 1);
+    if (n >= sizeof layout) return tg_err(TG_ERR_USAGE, "--layer '%s': bad layout", s);
+    memcpy(layout, eq + 1, n);
+    layout[n] = '\0';
+    TG_CHECK(tg_conv_layout_parse(layout, &c->layout));
+    if (colon) {
+        char *end;
+        long v = strtol(colon + 1, &end, 10);
+        if (*end || v < 0 || v % 32)
+            return tg_err(TG_ERR_USAGE, "--layer '%s': act_block_h must be a multiple of 32", s);
+        c->act_block_h = (int)v;
+    }
+    return TG_OK;
+}
+
+/* ---- weights ---- */
+
+/* A value in [-1, 1) from (seed, layer, index) alone, so every rank generates its
+ * own share of a layer without generating the rest (splitmix64). */
+static float hash_uniform(unsigned long long seed, unsigned long long layer, unsigned long long i) {
+    unsigned long long z = seed * 0x9E3779B97F4A7C15ULL + layer * 0xBF58476D1CE4E5B9ULL + i + 1;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z ^= z >> 31;
+    return (float)((double)(z >> 40) / (double)(1ULL << 24) * 2.0 - 1.0);
+}
+
+void tg_resnet50_input_rows(unsigned long long seed, int64_t r0, int64_t r1, float *rows) {
+    for (int64_t i = r0 * 3; i < r1 * 3; i++) rows[i - r0 * 3] = hash_uniform(seed, 1000, (unsigned long long)i);
+}
+
+/* Reads a dataset of exactly `count` values with the expected dims, naming the key
+ * and both shapes when it differs. */
+static tg_status read_param(tg_io_file *f, const char *file, const char *key, int nd,
+                            const int64_t *dims, float *buf) {
+    char path[128];
+    snprintf(path, sizeof path, "/%s", key);
+    if (!tg_io_exists(f, path)) return tg_err(TG_ERR_USAGE, "weights '%s' have no dataset '%s'", file, path);
+    tg_io_info info;
+    TG_CHECK(tg_io_info_get(f, path, &info));
+    bool same = info.ndims == nd;
+    for (int i = 0; same && i < nd; i++) same = info.dims[i] == dims[i];
+    if (!same) {
+        char want[96] = "", got[96] = "";
+        for (int i = 0; i < nd; i++)
+            snprintf(want + strlen(want), sizeof want - strlen(want), "%s%lld", i ? ", " : "", (long long)dims[i]);
+        for (int i = 0; i < info.ndims; i++)
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", i ? ", " : "", (long long)info.dims[i]);
+        return tg_err(TG_ERR_USAGE, "weights '%s': dataset '%s' is [%s], expected [%s]", file, path, got, want);
+    }
+    int64_t n = 1;
+    for (int i = 0; i < nd; i++) n *= dims[i];
+    return buf ? tg_io_read_all(f, path, buf, n) : TG_OK;
+}
+
+/* Reads this rank's output channels of a conv and its BN from the file, folded. */
+static tg_status load_file(tg_io_file *f, const char *file, tg_resnet_conv *c, int64_t co0,
+                           int64_t co1) {
+    int64_t per = c->cin * c->k * c->k, nco = co1 - co0;
+    bool fc = c->bn[0] == '\0';
+    char key[96];
+    snprintf(key, sizeof key, "%s.weight", c->key);
+    int64_t wd[4] = {c->cout, c->cin, c->k, c->k};
+    TG_CHECK(read_param(f, file, key, fc ? 2 : 4, wd, NULL));
+    int64_t start[4] = {co0, 0, 0, 0}, count[4] = {nco, c->cin, c->k, c->k};
+    char path[128];
+    snprintf(path, sizeof path, "/%s", key);
+    TG_CHECK(tg_io_read_slab(f, path, fc ? 2 : 4, start, count, c->w_cols));
+    float *v = malloc((size_t)c->cout * 4 * sizeof *v);
+    if (!v) return tg_err(TG_ERR_RUNTIME, "resnet50: out of host memory");
+    tg_status st = TG_OK;
+    int64_t d1[1] = {c->cout};
+    if (fc) {
+        snprintf(key, sizeof key, "%s.bias", c->key);
+        st = read_param(f, file, key, 1, d1, v);
+        for (int64_t o = 0; st == TG_OK && o < nco; o++) c->b_cols[o] = v[co0 + o];
+    } else {
+        const char *names[4] = {"weight", "bias", "running_mean", "running_var"};
+        for (int j = 0; j < 4 && st == TG_OK; j++) {
+            snprintf(key, sizeof key, "%s.%s", c->bn, names[j]);
+            st = read_param(f, file, key, 1, d1, v + j * c->cout);
+        }
+        for (int64_t o = 0; st == TG_OK && o < nco; o++) {
+            double g = v[co0 + o], beta = v[c->cout + co0 + o], mean = v[2 * c->cout + co0 + o];
+            double var = v[3 * c->cout + co0 + o], scale = g / sqrt(var + BN_EPS);
+            for (int64_t i = 0; i < per; i++) c->w_cols[o * per + i] = (float)(c->w_cols[o * per + i] * scale);
+            c->b_cols[o] = (float)(beta - mean * scale);
+        }
+    }
+    free(v);
+    return st;
+}
+
+/* Generated weights, already folded: He-uniform convs, the last conv of each block
+ * scaled down (so the residual sum stays near unit scale over 16 blocks), fc as
+ * torchvision initialises it. */
+static void load_generated(unsigned long long seed, int layer, tg_resnet_conv *c, int64_t co0,
+                           int64_t co1) {
+    int64_t per = c->cin * c->k * c->k;
+    bool fc = c->bn[0] == '\0', last = strstr(c->name, "conv3") != NULL;
+    float a = fc ? 1.0f / sqrtf((float)per) : sqrtf(6.0f / (float)per) * (last ? 0.2f : 1.0f);
+    for (int64_t o = co0; o < co1; o++) {
+        for (int64_t i = 0; i < per; i++)
+            c->w_cols[(o - co0) * per + i] = a * hash_uniform(seed, (unsigned long long)layer, (unsigned long long)(o * per + i));
+        c->b_cols[o - co0] = fc ? a * hash_uniform(seed, 500 + (unsigned long long)layer, (unsigned long long)o) : 0.0f;
+    }
+}
+
+tg_status tg_resnet50_init(tg_resnet50 *net, const tg_resnet_opts *opts,
+                           const tg_resnet_source *src, const char *const *overrides,
+                           int noverrides) {
+    memset(net, 0, sizeof *net);
+    net->opts = *opts;
+    if (opts->batch < 1)
+        return tg_err(TG_ERR_USAGE, "resnet50: batch %lld must be at least 1", (long long)opts->batch);
+    if (opts->image < 32)
+        return tg_err(TG_ERR_USAGE,
+                      "resnet50: image size %lld does not survive the five stride-2 stages (at "
+                      "least 32)",
+                      (long long)opts->image);
+    build(net);
+    for (int i = 0; i < net->nconvs; i++) {
+        if (opts->layout != TG_CONV_AUTO) net->convs[i].layout = opts->layout;
+        if (opts->act_block_h) net->convs[i].act_block_h = opts->act_block_h;
+    }
+    for (int i = 0; i < noverrides; i++) TG_CHECK(apply_override(net, overrides[i]));
+    tg_io_file *f = NULL;
+    if (src->file) TG_CHECK(tg_io_open(src->file, &f));
+    tg_status st = TG_OK;
+    for (int i = 0; i < net->nconvs && st == TG_OK; i++) {
+        tg_resnet_conv *c = &net->convs[i];
+        int64_t co0, co1;
+        tg_conv2d_weight_cols(c->cout, &co0, &co1);
+        int64_t nco = co1 - co0, per = c->cin * c->k * c->k;
+        c->w_cols = malloc((size_t)(nco * per + 1) * sizeof *c->w_cols);
+        c->b_cols = malloc((size_t)(nco + 1) * sizeof *c->b_cols);
+        if (!c->w_cols || !c->b_cols) st = tg_err(TG_ERR_RUNTIME, "resnet50: out of host memory for weights");
+        else if (f) st = load_file(f, src->file, c, co0, co1);
+        else load_generated(src->seed, i, c, co0, co1);
+    }
+    tg_io_close(f);
+    return tg_core_agree(st);
+}
+
+void tg_resnet50_free(tg_resnet50 *net) {
+    for (int i = 0; i < net->nconvs; i++) {
+        tg_resnet_conv *c = &net->convs[i];
+        free(c->w_cols), free(c->b_cols);
+        c->w_cols = c->b_cols = NULL;
+        if (c->planned) tg_conv2d_weights_free(&c->weights);
+        c->planned = false;
+    }
+}
+
+/* ---- the forward pass ---- */
+
+typedef struct fwd {
+    tg_resnet50 *net;
+    tg_resnet_layer_fn on_layer;
+    void *ctx;
+} fwd;
+
+static void progress(const fwd *f, const char *name, const tg_tensor *t, const char *how) {
+    if (!f->net->opts.progress) return;
+    const tg_counters *k = tg_stats_last();
+    double in[3] = {k->seconds, (double)(k->noc_read_bytes + k->noc_write_bytes + k->noc_mcast_bytes +
+                                         k->dram_read_bytes + k->dram_write_bytes),
+                    (double)k->l1_high_water};
+    double out[3];
+    tg_core_reduce(in, out, 3, "msm");
+    if (tg_core_self()->rank == 0)
+        printf("%-22s [%lld, %lld, %lld, %lld] %-22s %8.4f s  NoC %10.0f B  L1 peak %8.0f B\n",
+               name, (long long)t->n, (long long)t->h, (long long)t->w, (long long)t->c, how,
+               out[0], out[1], out[2]);
+}
+
+/* Closes the layer's statistics scope, prints its line and hands its output out. */
+static tg_status layer_done(const fwd *f, const char *name, const tg_tensor *t, const char *how) {
+    tg_stats_end();
+    progress(f, name, t, how);
+    return f->on_layer ? f->on_layer(f->ctx, name, t) : TG_OK;
+}
+
+static size_t shard_bytes_if(const tg_tensor *t) {
+    return t && t->allocated && t->place == TG_PLACE_L1 ? tg_tensor_shard_bytes(t) : 0;
+}
+
+/* Moves an L1 tensor to DRAM (freeing its L1). */
+static tg_status evict(tg_tensor *t) {
+    if (!t->allocated || t->place != TG_PLACE_L1) return TG_OK;
+    int64_t shape[4] = {t->n, t->h, t->w, t->c};
+    tg_tensor d;
+    TG_CHECK(tg_tensor_alloc_dram(&d, "resnet50:evicted", shape, t->fmt));
+    tg_status st = tg_tensor_reshard(t, &d);
+    if (st != TG_OK) {
+        tg_tensor_free(&d);
+        return st;
+    }
+    tg_tensor_free(t);
+    *t = d;
+    return TG_OK;
+}
+
+static void conv_params(const tg_resnet50 *net, const tg_resnet_conv *c, bool dealloc,
+                        tg_conv2d_params *p) {
+    const tg_resnet_opts *o = &net->opts;
+    tg_conv2d_params_default(p);
+    p->n = o->batch, p->h = c->in_h, p->w = c->in_w, p->cin = c->cin, p->cout = c->cout;
+    p->kh = p->kw = c->k, p->sh = p->sw = c->stride;
+    p->pad_t = p->pad_b = p->pad_l = p->pad_r = c->pad;
+    p->has_bias = true, p->relu = c->relu;
+    p->in_fmt = p->out_fmt = o->act_fmt, p->w_fmt = o->w_fmt;
+    p->fidelity = o->fidelity, p->fp32_acc = o->fp32_acc;
+    p->deallocate_activation = dealloc;
+}
+
+/* L1 a plan may use: the largest free block, plus the input's shard when the conv
+ * will use it in place. */
+static size_t l1_other(const tg_conv2d_params *p, const tg_conv2d_plan *pl, const tg_tensor *x) {
+    tg_core *c = tg_core_self();
+    size_t avail = tg_l1_largest_free(&c->l1);
+    if (x->place == TG_PLACE_L1 && p->layout != TG_CONV_DRAM) {
+        tg_shard_spec want;
+        tg_shard_layout sl = p->layout == TG_CONV_WIDTH ? TG_SHARD_WIDTH
+                             : p->layout == TG_CONV_BLOCK ? TG_SHARD_BLOCK : TG_SHARD_HEIGHT;
+        if (tg_shard_spec_make(sl, x->n * x->h * x->w, x->c, pl->cores, p->transpose_shards,
+                               p->snap, &want) == TG_OK &&
+            tg_tensor_same_spec(x, &want))
+            avail += tg_tensor_shard_bytes(x);
+    }
+    return c->l1.size > avail ? c->l1.size - avail : 0;
+}
+
+/* The first plan that fits: the configured layout and act_block_h, then smaller act
+ * blocks, then the other layouts; none of them fitting, false. */
+static bool try_sharded(tg_resnet50 *net, tg_resnet_conv *c, const tg_tensor *x, bool dealloc,
+                        tg_conv2d_plan *out) {
+    tg_core *core = tg_core_self();
+    tg_conv_layout order[4] = {c->layout, TG_CONV_HEIGHT, TG_CONV_BLOCK, TG_CONV_WIDTH};
+    for (int i = 0; i < 4; i++) {
+        if (i > 0 && order[i] == c->layout) continue;
+        if (order[i] == TG_CONV_DRAM || order[i] == TG_CONV_AUTO) continue;
+        if (order[i] == TG_CONV_WIDTH && c->k == 1) continue;
+        tg_conv2d_params p;
+        conv_params(net, c, dealloc, &p);
+        p.layout = order[i];
+        p.act_block_h = c->act_block_h;
+        for (;;) {
+            tg_conv2d_plan pl;
+            bool fits = false;
+            if (tg_conv2d_plan_try(&p, core->grid, core->l1.size, 0, &pl, &fits) != TG_OK) break;
+            size_t other = l1_other(&p, &pl, x);
+            if (tg_conv2d_plan_try(&p, core->grid, core->l1.size, other, &pl, &fits) == TG_OK && fits) {
+                *out = pl;
+                return true;
+            }
+            /* next: the largest smaller multiple of 32 dividing the output shard */
+            if (p.layout == TG_CONV_WIDTH) break;
+            int64_t h = p.act_block_h ? p.act_block_h : pl.act_block_h, osh = pl.out_split.shard;
+            do h -= 32;
+            while (h >= 32 && osh % h);
+            if (h < 32 || osh % 32) break;
+            p.act_block_h = (int)h;
+        }
+    }
+    tg_err_clear();
+    return false;
+}
+
+/* Decides the conv's plan on the first pass (evicting the shortcut when that makes
+ * a sharded plan fit, else falling back to DRAM) and loads its weights. */
+static tg_status plan_conv(tg_resnet50 *net, tg_resnet_conv *c, const tg_tensor *x,
+                           tg_tensor *shortcut, bool dealloc) {
+    tg_core *core = tg_core_self();
+    tg_conv2d_plan pl;
+    bool ok = c->layout != TG_CONV_DRAM && try_sharded(net, c, x, dealloc, &pl);
+    if (!ok && c->layout != TG_CONV_DRAM && shard_bytes_if(shortcut)) {
+        TG_CHECK(evict(shortcut));
+        c->evict_shortcut = true;
+        ok = try_sharded(net, c, x, dealloc, &pl);
+    }
+    if (!ok) {
+        tg_conv2d_params p;
+        conv_params(net, c, dealloc, &p);
+        p.layout = TG_CONV_DRAM;
+        p.act_block_h = c->act_block_h;
+        size_t free_l1 = tg_l1_largest_free(&core->l1);
+        TG_CHECK(tg_err_prefix(tg_conv2d_plan_make(&p, core->grid, core->l1.size,
+                                                   core->l1.size - free_l1, &pl),
+                               "layer %s: ", c->name));
+    }
+    c->plan = pl;
+    char scope[96];
+    snprintf(scope, sizeof scope, "%s:weights", c->name);
+    tg_stats_begin(scope);
+    tg_status st = tg_conv2d_weights_load(&c->plan, c->w_cols, c->b_cols, &c->weights);
+    tg_stats_end();
+    TG_CHECK(st);
+    free(c->w_cols), free(c->b_cols);
+    c->w_cols = c->b_cols = NULL;
+    c->planned = true;
+    return TG_OK;
+}
+
+/* Runs conv `name` on x into y (x freed afterwards when `dealloc`). */
+static tg_status run_conv(const fwd *f, const char *name, tg_tensor *x, tg_tensor *shortcut,
+                          bool dealloc, tg_tensor *y) {
+    tg_resnet_conv *c = find(f->net, name);
+    if (!c->planned) TG_CHECK(plan_conv(f->net, c, x, shortcut, dealloc));
+    else if (c->evict_shortcut) TG_CHECK(evict(shortcut));
+    tg_stats_begin(c->name);
+    tg_status st = tg_err_prefix(tg_conv2d_run(&c->plan, x, &c->weights, y), "layer %s: ", c->name);
+    if (st != TG_OK) {
+        tg_stats_end();
+        return st;
+    }
+    if (dealloc) tg_tensor_free(x);
+    char how[48];
+    if (c->plan.p.layout == TG_CONV_DRAM) snprintf(how, sizeof how, "none (DRAM)");
+    else snprintf(how, sizeof how, "%s abh %lld", tg_conv_layout_name(c->plan.p.layout),
+                  (long long)c->plan.act_block_h);
+    return layer_done(f, c->name, y, how);
+}
+
+static tg_status run_maxpool(const fwd *f, tg_tensor *x, tg_tensor *y) {
+    tg_resnet50 *net = f->net;
+    tg_core *core = tg_core_self();
+    if (!net->pool_planned) {
+        tg_pool_params p = {.n = x->n, .h = x->h, .w = x->w, .c = x->c, .kh = 3, .kw = 3, .sh = 2,
+                            .sw = 2, .dh = 1, .dw = 1, .pad_t = 1, .pad_b = 1, .pad_l = 1,
+                            .pad_r = 1, .layout = TG_SHARD_HEIGHT, .snap = true, .fmt = x->fmt};
+        size_t avail = tg_l1_largest_free(&core->l1) + shard_bytes_if(x);
+        if (tg_pool_plan_make(&p, core->grid, core->l1.size, core->l1.size - avail, &net->pool) != TG_OK) {
+            tg_err_clear();
+            p.dram = true;
+            TG_CHECK(tg_err_prefix(tg_pool_plan_make(&p, core->grid, core->l1.size,
+                                                     core->l1.size - tg_l1_largest_free(&core->l1),
+                                                     &net->pool),
+                                   "layer maxpool: "));
+        }
+        net->pool_planned = true;
+    }
+    tg_stats_begin("maxpool");
+    tg_status st = tg_err_prefix(tg_maxpool2d_run(&net->pool, x, y), "layer maxpool: ");
+    if (st != TG_OK) {
+        tg_stats_end();
+        return st;
+    }
+    tg_tensor_free(x);
+    return layer_done(f, "maxpool", y, net->pool.p.dram ? "none (DRAM)" : "height");
+}
+
+/* One bottleneck: x is consumed, y is the block's output. */
+static tg_status bottleneck(const fwd *f, int stage, int block, tg_tensor *x, tg_tensor *y) {
+    char name[48], base[32];
+    snprintf(base, sizeof base, "layer%d.%d", stage, block);
+    tg_tensor ds = {0}, y1 = {0}, y2 = {0};
+    tg_tensor *shortcut = x;
+    tg_status st = TG_OK;
+    if (block == 0) {
+        snprintf(name, sizeof name, "%s.downsample", base);
+        TG_TRY(st, run_conv(f, name, x, NULL, false, &ds), fail);
+        shortcut = &ds;
+    }
+    snprintf(name, sizeof name, "%s.conv1", base);
+    TG_TRY(st, run_conv(f, name, x, NULL, block == 0, &y1), fail);
+    snprintf(name, sizeof name, "%s.conv2", base);
+    TG_TRY(st, run_conv(f, name, &y1, shortcut, true, &y2), fail);
+    snprintf(name, sizeof name, "%s.conv3", base);
+    TG_TRY(st, run_conv(f, name, &y2, shortcut, true, y), fail);
+    /* The residual: y += shortcut, ReLU. When the shortcut lives in DRAM and y's
+     * shard has no room for a copy of it, the sum is made in DRAM. */
+    tg_stats_begin(base);
+    if (y->place == TG_PLACE_L1 && shortcut->place == TG_PLACE_DRAM &&
+        tg_l1_largest_free(&tg_core_self()->l1) < tg_tensor_shard_bytes(y))
+        TG_TRY(st, evict(y), fail_scope);
+    TG_TRY(st, tg_err_prefix(tg_add_inplace(y, shortcut, true), "layer %s: ", base), fail_scope);
+    tg_tensor_free(&ds);
+    tg_tensor_free(x);
+    return layer_done(f, base, y, y->place == TG_PLACE_DRAM ? "add+relu (DRAM)" : "add+relu");
+fail_scope:
+    tg_stats_end();
+fail:
+    tg_tensor_free(&ds), tg_tensor_free(&y1), tg_tensor_free(&y2), tg_tensor_free(y);
+    return st;
+}
+
+tg_status tg_resnet50_forward(tg_resnet50 *net, tg_tensor *input, tg_tensor *logits,
+                              tg_resnet_layer_fn on_layer, void *ctx) {
+    fwd f = {net, on_layer, ctx};
+    const tg_resnet_opts *o = &net->opts;
+    memset(logits, 0, sizeof *logits);
+    if (input->n != o->batch || input->h != o->image || input->w != o->image || input->c != 3)
+        return tg_err(TG_ERR_USAGE,
+                      "resnet50: input is [%lld, %lld, %lld, %lld], expected [%lld, %lld, %lld, 3] "
+                      "(NHWC)",
+                      (long long)input->n, (long long)input->h, (long long)input->w,
+                      (long long)input->c, (long long)o->batch, (long long)o->image,
+                      (long long)o->image);
+    tg_tensor x = {0}, y = {0}, pooled = {0};
+    tg_status st;
+    TG_TRY(st, run_conv(&f, "conv1", input, NULL, false, &x), done);
+    TG_TRY(st, run_maxpool(&f, &x, &y), done);
+    x = y;
+    memset(&y, 0, sizeof y);
+    const int blocks[4] = {3, 4, 6, 3};
+    for (int s = 0; s < 4; s++)
+        for (int b = 0; b < blocks[s]; b++) {
+            TG_TRY(st, bottleneck(&f, s + 1, b, &x, &y), done);
+            x = y;
+            memset(&y, 0, sizeof y);
+        }
+    tg_stats_begin("avgpool");
+    st = tg_err_prefix(tg_avgpool_global_run(&x, &pooled), "layer avgpool: ");
+    if (st != TG_OK) {
+        tg_stats_end();
+        goto done;
+    }
+    tg_tensor_free(&x);
+    TG_TRY(st, layer_done(&f, "avgpool", &pooled, "channels (DRAM)"), done);
+    TG_TRY(st, run_conv(&f, "fc", &pooled, NULL, true, logits), done);
+    if (logits->place == TG_PLACE_L1) st = evict(logits);
+done:
+    tg_tensor_free(&x);
+    tg_tensor_free(&y);
+    tg_tensor_free(&pooled);
+    if (st != TG_OK) tg_tensor_free(logits);
+    return st;
+}
