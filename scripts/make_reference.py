@@ -429,6 +429,11 @@ def resnet_random_weights(torch, model, seed, size):
     kaiming-normal, fc PyTorch's Linear default, BN gamma=1 beta=0). Then, with a
     generator seeded seed+1:
       1. every BN layer, in module order, gets gamma ~ U[0.5, 1.5), then beta ~ N(0, 0.1^2);
+         the last BN of each residual branch (Bottleneck.bn3) has its gamma mapped
+         linearly onto [0.1, 0.3): trained ResNets keep that gain small (torchvision's
+         zero_init_residual sets it to 0 for the same reason), and with unit gains a
+         random ResNet-50 amplifies rounding noise so much that PyTorch's own bfloat16
+         run reaches only PCC 0.95 (64x64) / 0.99 (224x224) against float32;
       2. running statistics are reset and re-estimated as cumulative averages
          (momentum=None) over RESNET_CAL_PASSES train-mode forward passes of
          RESNET_CAL_BATCH standard-normal images [B, 3, size, size] from the same
@@ -438,9 +443,12 @@ def resnet_random_weights(torch, model, seed, size):
     """
     gen = torch.Generator().manual_seed(seed + 1)
     bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    last = {id(m.bn3) for m in model.modules() if hasattr(m, "bn3")}
     with torch.no_grad():
         for bn in bns:
             bn.weight.uniform_(0.5, 1.5, generator=gen)
+            if id(bn) in last:
+                bn.weight.sub_(0.5).mul_(0.2).add_(0.1)
             bn.bias.normal_(0.0, 0.1, generator=gen)
         for bn in bns:
             bn.reset_running_stats()
@@ -662,7 +670,8 @@ def main():
             "torchvision resnet50(weights=None) (ResNet-50 v1.5) in eval mode, float32.\n"
             "Weights: --state-dict FILE.pt, or seeded random weights: torchvision's init\n"
             f"under torch.manual_seed(seed); then (generator seed+1) every BN gets\n"
-            f"gamma ~ U[0.5,1.5) and beta ~ N(0, 0.1^2), and its running mean/var are\n"
+            f"gamma ~ U[0.5,1.5) (each bottleneck's bn3: U[0.1,0.3)) and beta ~ N(0, 0.1^2),\n"
+            f"and its running mean/var are\n"
             f"calibrated as cumulative averages over {RESNET_CAL_PASSES} train-mode passes of "
             f"{RESNET_CAL_BATCH} standard-normal\nimages of the same size.\n\n"
             "WEIGHTS.h5: one float32 dataset per state_dict key at the root (e.g.\n"

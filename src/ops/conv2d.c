@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gemm.h"
 #include "kernel.h"
 #include "stats.h"
 
@@ -132,10 +133,6 @@ typedef struct act_source {
     int64_t cs; /* channels per stick */
 } act_source;
 
-static tg_status alloc_cb(const char *name, size_t bytes, size_t *off) {
-    return bytes ? tg_core_alloc(name, bytes, off) : TG_OK;
-}
-
 /* Gathers K columns [k0, k1) of the activation rows of outputs [o0, o0 + m) into A
  * [abh x (k1 - k0)] (lda), zero rows after the m-th. */
 static void im2col(const conv_run *r, const act_source *s, int64_t o0, int64_t m, int64_t k0,
@@ -197,27 +194,37 @@ static void count_macs(const conv_run *r, int64_t m, int64_t k, int64_t n) {
     k_->model_cycles += tg_mm_cycles(macs, r->core->arch->matmul_flop_per_cycle, r->pl->p.fidelity);
 }
 
-/* Unpacks `rows` weight rows of `cols` values from an L1 buffer into W's floats. */
+/* Makes the matmul's weights from the weights CB (see read_weights). */
 static tg_status weights_to_host(conv_run *r, size_t off, int64_t rows, int64_t cols) {
-    float *w = malloc((size_t)(rows * cols) * sizeof *w);
-    if (!w) return tg_err(TG_ERR_RUNTIME, "conv2d: out of host memory for weights");
-    size_t rb = tg_fmt_row_bytes(r->pl->p.w_fmt, cols);
-    for (int64_t k = 0; k < rows; k++) tg_fmt_unpack(r->pl->p.w_fmt, tg_l1_ptr(off + (size_t)k * rb), cols, w + k * cols);
-    tg_mm_weights_free(&r->W);
-    return tg_mm_weights_make(&r->W, w, rows, cols, r->pl->p.fidelity, r->exact);
+    return tg_mm_weights_from_panels(&r->W, tg_l1_ptr(off), r->pl->p.w_fmt, rows, cols,
+                                     r->pl->p.fidelity, r->exact);
+}
+
+/* Bytes of `rows` weight rows of `cols` output channels in the weights CB: panels
+ * of 32 channels (a column of weight tiles), each `rows` rows of 32 values. */
+static size_t panel_bytes(tg_fmt f, int64_t rows, int64_t cols) {
+    return (size_t)rows * (size_t)((cols + TG_GEMM_PANEL - 1) / TG_GEMM_PANEL) *
+           tg_fmt_row_bytes(f, TG_GEMM_PANEL);
 }
 
 /* Reads weight rows [k0, k0 + rows) x output channels [c0, c0 + cols) from DRAM into
- * the weights CB (rows of `cols` values; channels past the matrix stay 0). */
+ * the weights CB as panels: one strided read per panel; channels past the matrix
+ * stay 0. */
 static tg_status read_weights(conv_run *r, const tg_conv2d_weights *w, int64_t k0, int64_t rows,
                               int64_t c0, int64_t cols) {
     const tg_conv2d_plan *pl = r->pl;
-    size_t rb = tg_fmt_row_bytes(pl->p.w_fmt, cols);
-    memset(tg_l1_ptr(r->weights_cb), 0, (size_t)rows * rb);
-    int64_t have = pl->cout_p - c0 < cols ? pl->cout_p - c0 : cols;
-    if (have <= 0) return TG_OK;
-    TG_CHECK(tg_dram_read(&w->w, k0, rows, tg_fmt_col_offset(pl->p.w_fmt, c0),
-                          tg_fmt_row_bytes(pl->p.w_fmt, have), r->weights_cb, rb));
+    tg_fmt f = pl->p.w_fmt;
+    size_t prow = tg_fmt_row_bytes(f, TG_GEMM_PANEL), pbytes = (size_t)rows * prow;
+    for (int64_t p = 0; p * TG_GEMM_PANEL < cols; p++) {
+        int64_t c = c0 + p * TG_GEMM_PANEL, have = pl->cout_p - c;
+        if (have > TG_GEMM_PANEL) have = TG_GEMM_PANEL;
+        if (have > cols - p * TG_GEMM_PANEL) have = cols - p * TG_GEMM_PANEL;
+        size_t at = r->weights_cb + (size_t)p * pbytes;
+        if (have < TG_GEMM_PANEL) memset(tg_l1_ptr(at), 0, pbytes);
+        if (have > 0)
+            TG_CHECK(tg_dram_read(&w->w, k0, rows, tg_fmt_col_offset(f, c), tg_fmt_row_bytes(f, have),
+                                  at, prow));
+    }
     return tg_noc_read_barrier();
 }
 
@@ -268,7 +275,7 @@ static tg_rect column_rect(const conv_run *r) {
  * multicast to it. */
 static tg_status load_sharded_weights(conv_run *r, const tg_conv2d_weights *w) {
     const tg_conv2d_plan *pl = r->pl;
-    size_t bytes = (size_t)pl->k_rows * tg_fmt_row_bytes(pl->p.w_fmt, pl->cout_slice);
+    size_t bytes = panel_bytes(pl->p.w_fmt, pl->k_rows, pl->cout_slice);
     int64_t c0 = (int64_t)r->cp * pl->cout_slice;
     tg_status st = TG_OK;
     if (r->in_grid) {
@@ -390,25 +397,21 @@ static void run_free(conv_run *r) {
     tg_mm_weights_free(&r->W);
 }
 
-/* Allocates the circular buffers and the host scratch of the plan. */
-static tg_status run_alloc(conv_run *r, bool dram) {
+/* Allocates the circular buffers (in tg_conv2d_cb_sizes' order, which
+ * tg_conv2d_fits_now replays) and the host scratch of the plan. */
+static tg_status run_alloc(conv_run *r) {
     const tg_conv2d_plan *pl = r->pl;
-    const tg_conv2d_params *p = &pl->p;
-    r->act_cb = r->mcast_cb = r->weights_cb = r->bias_cb = r->partials_cb = r->window = r->out_cb = (size_t)-1;
+    size_t sz[TG_CONV_NCB], *off[TG_CONV_NCB] = {&r->window, &r->act_cb, &r->mcast_cb,
+                                                  &r->weights_cb, &r->bias_cb, &r->partials_cb,
+                                                  &r->out_cb};
+    tg_conv2d_cb_sizes(pl, sz);
+    char name[64];
+    for (int i = 0; i < TG_CONV_NCB; i++) {
+        *off[i] = (size_t)-1;
+        snprintf(name, sizeof name, "conv2d:%s", tg_conv_cb_names[i]);
+        if (sz[i]) TG_CHECK(tg_core_alloc(name, sz[i], off[i]));
+    }
     int64_t abh = pl->act_block_h, abw = pl->act_block_w, bww = pl->weights_block_w;
-    size_t act = (size_t)abh * tg_fmt_row_bytes(p->in_fmt, abw) * (p->act_double_buffer ? 2 : 1);
-    size_t wrow = tg_fmt_row_bytes(p->w_fmt, bww);
-    int64_t kblocks = pl->kblocks_per_turn * pl->col_parts;
-    if (dram)
-        TG_CHECK(alloc_cb("conv2d:input window", (size_t)pl->halo_cap * tg_fmt_row_bytes(p->in_fmt, pl->cin_p), &r->window));
-    if (!pl->matmul_path || p->layout != TG_CONV_HEIGHT) TG_CHECK(alloc_cb("conv2d:act CB", act, &r->act_cb));
-    if (!dram && p->layout != TG_CONV_HEIGHT) TG_CHECK(alloc_cb("conv2d:act mcast CB", act, &r->mcast_cb));
-    TG_CHECK(alloc_cb("conv2d:weights CB",
-                      (size_t)(pl->weights_resident ? pl->k_rows : abw) * wrow * (p->weights_double_buffer ? 2 : 1),
-                      &r->weights_cb));
-    if (p->has_bias) TG_CHECK(alloc_cb("conv2d:bias CB", (size_t)TG_TILE * wrow, &r->bias_cb));
-    if (kblocks > 1) TG_CHECK(alloc_cb("conv2d:partials CB", (size_t)(abh * bww) * (p->fp32_acc ? 4 : 2), &r->partials_cb));
-    if (dram) TG_CHECK(alloc_cb("conv2d:output block CB", (size_t)abh * tg_fmt_row_bytes(p->out_fmt, bww), &r->out_cb));
     int64_t kw = abw > pl->cin_p ? abw : pl->cin_p;
     r->A = malloc((size_t)(abh * kw) * sizeof *r->A);
     r->tmp = malloc((size_t)(abh * kw) * sizeof *r->tmp);
@@ -418,6 +421,40 @@ static tg_status run_alloc(conv_run *r, bool dram) {
     if (!r->A || !r->tmp || !r->C || !r->bias || !r->row)
         return tg_err(TG_ERR_RUNTIME, "conv2d: out of host memory for blocks");
     return TG_OK;
+}
+
+/* The input's spec for a sharded plan. */
+static tg_status want_spec(const tg_conv2d_plan *pl, tg_shard_spec *want) {
+    const tg_conv2d_params *p = &pl->p;
+    tg_shard_layout sl = p->layout == TG_CONV_WIDTH ? TG_SHARD_WIDTH
+                         : p->layout == TG_CONV_BLOCK ? TG_SHARD_BLOCK : TG_SHARD_HEIGHT;
+    return tg_shard_spec_make(sl, p->n * p->h * p->w, p->cin, pl->cores, p->transpose_shards,
+                              p->snap, want);
+}
+
+bool tg_conv2d_fits_now(const tg_conv2d_plan *pl, const tg_tensor *in) {
+    tg_l1 sim;
+    if (tg_l1_clone(&sim, tg_core_l1()) != TG_OK) return false;
+    size_t off, src = (size_t)-1, sz[TG_CONV_NCB];
+    bool ok = true;
+    if (pl->p.layout != TG_CONV_DRAM) {
+        /* as run_sharded: resharded input, output, haloed shard, input freed */
+        tg_shard_spec want;
+        bool same = want_spec(pl, &want) == TG_OK && tg_tensor_same_spec(in, &want);
+        if (same) src = in->l1_off;
+        else ok = tg_l1_alloc(&sim, "sim", tg_conv2d_input_bytes(pl), &src) == TG_OK;
+        ok = ok && tg_l1_alloc(&sim, "sim", tg_conv2d_output_bytes(pl), &off) == TG_OK;
+        if (ok && !pl->matmul_path) {
+            ok = tg_l1_alloc(&sim, "sim", tg_conv2d_haloed_bytes(pl), &off) == TG_OK;
+            if (ok && pl->p.deallocate_activation) tg_l1_free(&sim, src);
+        }
+    }
+    tg_conv2d_cb_sizes(pl, sz);
+    for (int i = 0; ok && i < TG_CONV_NCB; i++)
+        if (sz[i]) ok = tg_l1_alloc(&sim, "sim", sz[i], &off) == TG_OK;
+    tg_l1_destroy(&sim);
+    tg_err_clear();
+    return ok;
 }
 
 static void run_init(conv_run *r, const tg_conv2d_plan *pl) {
@@ -458,8 +495,7 @@ static tg_status run_sharded(const tg_conv2d_plan *pl, tg_tensor *in, const tg_c
     tg_haloed h = {0};
     tg_status st = TG_OK;
     tg_shard_spec want;
-    TG_CHECK(tg_shard_spec_make(sl, in_shape[0] * in_shape[1] * in_shape[2], p->cin, pl->cores,
-                                p->transpose_shards, p->snap, &want));
+    TG_CHECK(want_spec(pl, &want));
     if (!tg_tensor_same_spec(in, &want)) {
         TG_CHECK(tg_tensor_alloc(&resh, "conv2d:input (resharded)", in_shape, p->in_fmt, sl,
                                  pl->cores, p->transpose_shards, p->snap));
@@ -482,7 +518,7 @@ static tg_status run_sharded(const tg_conv2d_plan *pl, tg_tensor *in, const tg_c
             if (src == in) memset(in, 0, sizeof *in);
         }
     }
-    TG_TRY(st, run_alloc(&r, false), done);
+    TG_TRY(st, run_alloc(&r), done);
     TG_TRY(st, load_sharded_weights(&r, w), done);
     st = p->layout == TG_CONV_HEIGHT ? compute_height(&r, &s, out) : compute_mcast(&r, &s, out);
     st = tg_noc_sync(st);
@@ -597,7 +633,7 @@ static tg_status run_dram(const tg_conv2d_plan *pl, tg_tensor *in, const tg_conv
         src = &resh;
     }
     TG_TRY(st, tg_tensor_alloc_dram(out, "conv2d:output", out_shape, p->out_fmt), done);
-    TG_TRY(st, run_alloc(&r, true), done);
+    TG_TRY(st, run_alloc(&r), done);
     st = tg_noc_sync(dram_core(&r, src, w, out));
 done:
     run_free(&r);

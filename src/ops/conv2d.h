@@ -100,6 +100,26 @@ typedef struct tg_conv2d_plan {
     int largest; /* index of the largest item */
 } tg_conv2d_plan;
 
+/* The conv's circular buffers, in the order tg_conv2d_run allocates them (after the
+ * output and haloed shards); a size of 0 means the run has no such buffer. */
+enum {
+    TG_CONV_CB_WINDOW, /* DRAM layout: the input window of one block */
+    TG_CONV_CB_ACT,
+    TG_CONV_CB_MCAST,
+    TG_CONV_CB_WEIGHTS,
+    TG_CONV_CB_BIAS,
+    TG_CONV_CB_PARTIALS,
+    TG_CONV_CB_OUTBLOCK, /* DRAM layout: one output block */
+    TG_CONV_NCB
+};
+extern const char *const tg_conv_cb_names[TG_CONV_NCB];
+void tg_conv2d_cb_sizes(const tg_conv2d_plan *pl, size_t sizes[TG_CONV_NCB]);
+/* Bytes per core of the input shard (in the plan's spec), the output shard and the
+ * haloed shard (0 on the matmul path and for the DRAM layout). */
+size_t tg_conv2d_input_bytes(const tg_conv2d_plan *pl);
+size_t tg_conv2d_output_bytes(const tg_conv2d_plan *pl);
+size_t tg_conv2d_haloed_bytes(const tg_conv2d_plan *pl);
+
 /* Plans the conv on a machine grid with `l1_size` bytes per core of which
  * `l1_other` are held by other live buffers. Bad parameters are TG_ERR_USAGE; a
  * plan whose L1 budget exceeds the limit is TG_ERR_RUNTIME with TTNN-style numbers
@@ -129,6 +149,10 @@ void tg_conv2d_weight_cols(int64_t cout, int64_t *co0, int64_t *co1);
 tg_status tg_conv2d_weights_load(const tg_conv2d_plan *plan, const float *weight_cols,
                                  const float *bias_cols, tg_conv2d_weights *out);
 void tg_conv2d_weights_free(tg_conv2d_weights *w);
+
+/* Whether running the plan on `in` fits this core's L1 as it is now, fragmentation
+ * included: replays the run's allocations and frees on a copy of the allocator. */
+bool tg_conv2d_fits_now(const tg_conv2d_plan *pl, const tg_tensor *in);
 
 /* Runs the conv: `in` is the input (L1 in any layout, or DRAM); `out` receives the
  * output, allocated here (L1 sharded by the plan's layout, or DRAM for "none").

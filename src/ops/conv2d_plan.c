@@ -9,6 +9,7 @@
  * layout ("none", the paper's single-core interleaved variant, here on any number
  * of cores) sizes its blocks itself by the paper's L1 rule. */
 #include "conv2d.h"
+#include "gemm.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -69,12 +70,6 @@ static void add_item(tg_conv2d_plan *pl, const char *name, size_t bytes) {
     pl->nitems++;
 }
 
-static size_t item(const tg_conv2d_plan *pl, const char *name) {
-    for (int i = 0; i < pl->nitems; i++)
-        if (!strcmp(pl->items[i].name, name)) return pl->items[i].bytes;
-    return 0;
-}
-
 /* TTNN's choices of output sub-block (h x w tiles), best first. */
 static void pick_subblock(tg_conv2d_plan *pl) {
     static const int choices[][2] = {{4, 2}, {2, 4}, {8, 1}, {1, 8}, {7, 1}, {1, 7}, {3, 2},
@@ -92,47 +87,68 @@ static void pick_subblock(tg_conv2d_plan *pl) {
     pl->sub_h = pl->sub_w = 1;
 }
 
-/* Fills the L1 budget from the blocks; the total is the peak over the two phases
- * of the op: the halo (input shard + haloed shard) and the compute (haloed shard,
- * circular buffers, output shard, and the input shard unless it was deallocated). */
-static void budget(tg_conv2d_plan *pl) {
+const char *const tg_conv_cb_names[TG_CONV_NCB] = {
+    "input window", "act CB", "act mcast CB", "weights CB", "bias CB", "partials CB",
+    "output block CB"};
+
+void tg_conv2d_cb_sizes(const tg_conv2d_plan *pl, size_t sz[TG_CONV_NCB]) {
     const tg_conv2d_params *p = &pl->p;
-    pl->nitems = 0;
-    size_t in_row = tg_fmt_row_bytes(p->in_fmt, pl->cin_slice);
+    bool dram = p->layout == TG_CONV_DRAM;
     int64_t abh = pl->act_block_h, abw = pl->act_block_w, bww = pl->weights_block_w;
     int64_t kblocks = pl->kblocks_per_turn * pl->col_parts;
     size_t act = (size_t)abh * tg_fmt_row_bytes(p->in_fmt, abw) * (p->act_double_buffer ? 2 : 1);
-    int64_t wrows = pl->weights_resident ? pl->k_rows : abw;
     size_t wrow = tg_fmt_row_bytes(p->w_fmt, bww);
-    size_t weights = (size_t)wrows * wrow * (p->weights_double_buffer ? 2 : 1);
-    size_t bias = p->has_bias ? (size_t)TG_TILE * wrow : 0; /* the paper: bias as [32, Cout] */
-    size_t partials = kblocks > 1 ? (size_t)(abh * bww) * (p->fp32_acc ? 4 : 2) : 0;
-    if (p->layout == TG_CONV_DRAM) {
-        add_item(pl, "input window", (size_t)pl->halo_cap * tg_fmt_row_bytes(p->in_fmt, pl->cin_p));
-        add_item(pl, "act CB", act);
-        add_item(pl, "weights CB", weights);
-        add_item(pl, "bias CB", bias);
-        add_item(pl, "partials CB", partials);
-        add_item(pl, "output block CB", (size_t)abh * tg_fmt_row_bytes(p->out_fmt, bww));
-        pl->l1_total = 0;
-        for (int i = 0; i < pl->nitems; i++) pl->l1_total += pl->items[i].bytes;
-    } else {
-        add_item(pl, "input shard", (size_t)pl->in_split.shard * in_row);
-        if (!pl->matmul_path) add_item(pl, "haloed shard", (size_t)pl->halo_cap * in_row);
-        if (!pl->matmul_path) add_item(pl, "act CB", act);
-        if (p->layout != TG_CONV_HEIGHT) add_item(pl, "act mcast CB", act);
-        add_item(pl, "weights CB", weights);
-        add_item(pl, "bias CB", bias);
-        add_item(pl, "partials CB", partials);
-        int64_t out_h = p->layout == TG_CONV_WIDTH ? round_up(pl->out_rows, TG_TILE) : pl->out_split.shard;
-        add_item(pl, "output shard", (size_t)out_h * tg_fmt_row_bytes(p->out_fmt, pl->cout_slice));
-        size_t input = item(pl, "input shard"), haloed = item(pl, "haloed shard");
-        size_t compute = 0;
-        for (int i = 0; i < pl->nitems; i++) compute += pl->items[i].bytes;
-        if (p->deallocate_activation && !pl->matmul_path) compute -= input;
-        size_t halo_phase = input + haloed;
-        pl->l1_total = compute > halo_phase ? compute : halo_phase;
+    memset(sz, 0, TG_CONV_NCB * sizeof *sz);
+    if (dram) sz[TG_CONV_CB_WINDOW] = (size_t)pl->halo_cap * tg_fmt_row_bytes(p->in_fmt, pl->cin_p);
+    /* the height-sharded matmul path reads its activations straight from the shard */
+    if (!pl->matmul_path || p->layout != TG_CONV_HEIGHT) sz[TG_CONV_CB_ACT] = act;
+    if (!dram && p->layout != TG_CONV_HEIGHT) sz[TG_CONV_CB_MCAST] = act;
+    /* weights in panels of 32 output channels (a column of weight tiles) */
+    int64_t panels = (bww + TG_GEMM_PANEL - 1) / TG_GEMM_PANEL;
+    sz[TG_CONV_CB_WEIGHTS] = (size_t)(pl->weights_resident ? pl->k_rows : abw) * (size_t)panels *
+                             tg_fmt_row_bytes(p->w_fmt, TG_GEMM_PANEL) *
+                             (p->weights_double_buffer ? 2 : 1);
+    if (p->has_bias) sz[TG_CONV_CB_BIAS] = (size_t)TG_TILE * wrow; /* the paper: [32, Cout] */
+    if (kblocks > 1) sz[TG_CONV_CB_PARTIALS] = (size_t)(abh * bww) * (p->fp32_acc ? 4 : 2);
+    if (dram) sz[TG_CONV_CB_OUTBLOCK] = (size_t)abh * tg_fmt_row_bytes(p->out_fmt, bww);
+}
+
+size_t tg_conv2d_input_bytes(const tg_conv2d_plan *pl) {
+    if (pl->p.layout == TG_CONV_DRAM) return 0;
+    return (size_t)pl->in_split.shard * tg_fmt_row_bytes(pl->p.in_fmt, pl->cin_slice);
+}
+
+size_t tg_conv2d_output_bytes(const tg_conv2d_plan *pl) {
+    if (pl->p.layout == TG_CONV_DRAM) return 0;
+    int64_t h = pl->p.layout == TG_CONV_WIDTH ? round_up(pl->out_rows, TG_TILE) : pl->out_split.shard;
+    return (size_t)h * tg_fmt_row_bytes(pl->p.out_fmt, pl->cout_slice);
+}
+
+size_t tg_conv2d_haloed_bytes(const tg_conv2d_plan *pl) {
+    if (pl->p.layout == TG_CONV_DRAM || pl->matmul_path) return 0;
+    return (size_t)pl->halo_cap * tg_fmt_row_bytes(pl->p.in_fmt, pl->cin_slice);
+}
+
+/* Fills the L1 budget; the total is the peak over the op's two phases: the halo
+ * (input shard + haloed shard + output shard) and the compute (haloed shard,
+ * circular buffers, output shard, and the input shard unless it was deallocated). */
+static void budget(tg_conv2d_plan *pl) {
+    const tg_conv2d_params *p = &pl->p;
+    size_t cb[TG_CONV_NCB];
+    tg_conv2d_cb_sizes(pl, cb);
+    size_t input = tg_conv2d_input_bytes(pl), haloed = tg_conv2d_haloed_bytes(pl);
+    size_t output = tg_conv2d_output_bytes(pl), cbs = 0;
+    pl->nitems = 0;
+    add_item(pl, "input shard", input);
+    add_item(pl, "haloed shard", haloed);
+    for (int i = 0; i < TG_CONV_NCB; i++) {
+        add_item(pl, tg_conv_cb_names[i], cb[i]);
+        cbs += cb[i];
     }
+    add_item(pl, "output shard", output);
+    size_t compute = haloed + cbs + output + (p->deallocate_activation && haloed ? 0 : input);
+    size_t halo_phase = input + haloed + output;
+    pl->l1_total = compute > halo_phase ? compute : halo_phase;
     pl->largest = 0;
     for (int i = 1; i < pl->nitems; i++)
         if (pl->items[i].bytes > pl->items[pl->largest].bytes) pl->largest = i;

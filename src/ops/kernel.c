@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
-
 void tg_trunc_mantissa(float *v, int64_t n, int bits) {
     if (bits >= 23) return;
     uint32_t mask = ~((1u << (23 - bits)) - 1u);
@@ -17,46 +15,43 @@ void tg_trunc_mantissa(float *v, int64_t n, int bits) {
     }
 }
 
-tg_status tg_mm_weights_make(tg_mm_weights *mw, float *w, int64_t rows, int64_t cols,
-                             tg_fidelity fid, bool exact) {
-    memset(mw, 0, sizeof *mw);
-    mw->hi = w;
+tg_status tg_mm_weights_from_panels(tg_mm_weights *mw, const uint8_t *panels, tg_fmt fmt,
+                                    int64_t rows, int64_t cols, tg_fidelity fid, bool exact) {
+    tg_mm_weights_free(mw);
     mw->rows = rows, mw->cols = cols, mw->fid = fid, mw->exact = exact;
-    if (exact) return TG_OK;
-    size_t n = (size_t)(rows * cols);
-    if (fid == TG_HIFI3) {
+    int64_t npanels = (cols + TG_GEMM_PANEL - 1) / TG_GEMM_PANEL;
+    size_t n = (size_t)(rows * npanels * TG_GEMM_PANEL);
+    mw->scratch = malloc(tg_gemm_scratch_floats(rows) * sizeof *mw->scratch);
+    if (!mw->scratch) return tg_err(TG_ERR_RUNTIME, "matmul: out of host memory for weights");
+    if (fmt == TG_FLOAT32 && exact) {
+        mw->hi = (const float *)panels; /* the L1 buffer itself */
+        return TG_OK;
+    }
+    mw->own = malloc(n * sizeof *mw->own);
+    if (!mw->own) return tg_err(TG_ERR_RUNTIME, "matmul: out of host memory for weights");
+    /* a panel row of 32 values is whole blocks of every format */
+    tg_fmt_unpack(fmt, panels, (int64_t)n, mw->own);
+    if (!exact && fid == TG_HIFI3) {
         mw->lo = malloc(n * sizeof *mw->lo);
         if (!mw->lo) return tg_err(TG_ERR_RUNTIME, "matmul: out of host memory for weights");
-        memcpy(mw->lo, w, n * sizeof *w);
+        memcpy(mw->lo, mw->own, n * sizeof *mw->lo);
         tg_trunc_mantissa(mw->lo, (int64_t)n, 4);
     }
-    tg_trunc_mantissa(mw->hi, (int64_t)n, fid == TG_LOFI ? 4 : 8);
+    if (!exact) tg_trunc_mantissa(mw->own, (int64_t)n, fid == TG_LOFI ? 4 : 8);
+    mw->hi = mw->own;
     return TG_OK;
 }
 
 void tg_mm_weights_free(tg_mm_weights *mw) {
-    free(mw->hi);
+    free(mw->own);
     free(mw->lo);
+    free(mw->scratch);
     memset(mw, 0, sizeof *mw);
-}
-
-/* One tile row (32 rows of C) per BLAS call, as the matrix engine works tile by
- * tile: a row's result then depends only on its position within its tile row, not
- * on how many rows a block has, so the same conv gives bitwise the same output on
- * any number of cores (blocks start at multiples of 32). */
-static void gemm(float *C, int64_t ldc, const float *A, int64_t lda, int64_t m, int64_t k,
-                 const float *W, int64_t ldw, int64_t n) {
-    for (int64_t i = 0; i < m; i += 32) {
-        int64_t rows = m - i < 32 ? m - i : 32;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)n, (int)k, 1.0f,
-                    A + i * lda, (int)lda, W, (int)ldw, 1.0f, C + i * ldc, (int)ldc);
-    }
 }
 
 void tg_mm_acc(float *C, int64_t ldc, float *A, int64_t lda, int64_t m, int64_t k,
                const tg_mm_weights *w, int64_t k0, int64_t c0, int64_t n, float *tmp) {
     if (m <= 0 || n <= 0 || k <= 0) return;
-    const float *Whi = w->hi + k0 * w->cols + c0;
     if (!w->exact) {
         if (w->fid == TG_HIFI3) {
             /* A[10] - A[6]: the bits of SrcB's second phase */
@@ -67,12 +62,13 @@ void tg_mm_acc(float *C, int64_t ldc, float *A, int64_t lda, int64_t m, int64_t 
             for (int64_t i = 0; i < m; i++) tg_trunc_mantissa(A + i * lda, k, 6);
             for (int64_t i = 0; i < m; i++)
                 for (int64_t j = 0; j < k; j++) tmp[i * k + j] -= A[i * lda + j];
-            gemm(C, ldc, tmp, k, m, k, w->lo + k0 * w->cols + c0, w->cols, n);
+            tg_gemm_acc(C, ldc, tmp, k, m, k, w->lo, w->rows, k0, c0, n, w->scratch);
         } else {
-            for (int64_t i = 0; i < m; i++) tg_trunc_mantissa(A + i * lda, k, w->fid == TG_HIFI4 ? 10 : 6);
+            for (int64_t i = 0; i < m; i++)
+                tg_trunc_mantissa(A + i * lda, k, w->fid == TG_HIFI4 ? 10 : 6);
         }
     }
-    gemm(C, ldc, A, lda, m, k, Whi, w->cols, n);
+    tg_gemm_acc(C, ldc, A, lda, m, k, w->hi, w->rows, k0, c0, n, w->scratch);
 }
 
 double tg_mm_cycles(double macs, int flop_per_cycle, tg_fidelity fid) {

@@ -14,6 +14,8 @@
 #ifndef TG_KERNEL_H
 #define TG_KERNEL_H
 
+#include "gemm.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -22,22 +24,25 @@
 /* Keeps `bits` mantissa bits of each value (truncation toward zero). */
 void tg_trunc_mantissa(float *v, int64_t n, int bits);
 
-/* Weights of a matmul as SrcA operands: `hi` is W[8] (W[4] for LoFi), `lo` is W[4]
- * for HiFi3's second product (else NULL); both [rows x cols], row-major. */
+/* Weights of a matmul as SrcA operands, in gemm.c's panels: `hi` is W[8] (W[4] for
+ * LoFi), `lo` is W[4] for HiFi3's second product (else NULL). */
 typedef struct tg_mm_weights {
-    float *hi, *lo;
+    const float *hi;
+    float *own, *lo, *scratch; /* own: hi when it is a host copy */
     int64_t rows, cols;
     tg_fidelity fid;
     bool exact;
 } tg_mm_weights;
 
-/* Takes ownership of w ([rows x cols] float32 values of the weight format). */
-tg_status tg_mm_weights_make(tg_mm_weights *mw, float *w, int64_t rows, int64_t cols,
-                             tg_fidelity fid, bool exact);
+/* Takes the weights from panels in L1 ([cols / 32 panels][rows][32] values of
+ * `fmt`): float32 used in place when no truncation applies, else unpacked and
+ * truncated into host memory. */
+tg_status tg_mm_weights_from_panels(tg_mm_weights *mw, const uint8_t *panels, tg_fmt fmt,
+                                    int64_t rows, int64_t cols, tg_fidelity fid, bool exact);
 void tg_mm_weights_free(tg_mm_weights *mw);
 
-/* C[m x n] (ldc) += A[m x k] (lda) x W[k0 .. k0+k, c0 .. c0+n]. A is truncated in
- * place as SrcB; `tmp` holds m*k floats for HiFi3. */
+/* C[m x n] (ldc) += A[m x k] (lda) x W[k0 .. k0+k, c0 .. c0+n] in gemm.c's fixed
+ * order. A is truncated in place as SrcB; `tmp` holds m*k floats for HiFi3. */
 void tg_mm_acc(float *C, int64_t ldc, float *A, int64_t lda, int64_t m, int64_t k,
                const tg_mm_weights *w, int64_t k0, int64_t c0, int64_t n, float *tmp);
 

@@ -31,6 +31,14 @@ void tg_l1_destroy(tg_l1 *l1) {
     l1->in_use = 0;
 }
 
+tg_status tg_l1_clone(tg_l1 *dst, const tg_l1 *src) {
+    *dst = *src;
+    dst->blocks = malloc((size_t)(src->cap ? src->cap : 1) * sizeof *dst->blocks);
+    if (!dst->blocks) return tg_err(TG_ERR_RUNTIME, "L1 allocator: host out of memory");
+    memcpy(dst->blocks, src->blocks, (size_t)src->n * sizeof *src->blocks);
+    return TG_OK;
+}
+
 static size_t round_up(size_t v, size_t a) {
     return (v + a - 1) / a * a;
 }

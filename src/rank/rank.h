@@ -92,6 +92,8 @@ void tg_l1_init(tg_l1 *l1, uint8_t *base, size_t size, size_t align, int core_x,
 /* Names the arena in messages instead of "L1 on core (x,y)" (DRAM banks use it). */
 void tg_l1_set_label(tg_l1 *l1, const char *what);
 void tg_l1_destroy(tg_l1 *l1);
+/* A copy of an allocator's state (to try an allocation sequence without doing it). */
+tg_status tg_l1_clone(tg_l1 *dst, const tg_l1 *src);
 /* Allocates `bytes` (rounded up to the alignment) and sets *off. Out of memory is
  * TG_ERR_RUNTIME naming the allocation, core, bytes asked and bytes free. A
  * zero-byte allocation takes one alignment unit so that offsets stay distinct. */

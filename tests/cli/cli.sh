@@ -52,6 +52,7 @@ rows = list(csv.DictReader(open(sys.argv[1])))
 ops = {}
 for r in rows:
     ops.setdefault(r["op"], []).append(r)
+ops.pop("other", None)  # work outside any op (none here)
 assert set(ops) == {"load", "to_sharded", "to_interleaved", "store"}, ops.keys()
 assert all(len(v) == 4 for v in ops.values()), "one row per op per core"
 bytes_ = 2 * 7 * 9 * 64 * 4  # rows x padded channels x float32

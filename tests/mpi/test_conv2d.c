@@ -123,7 +123,7 @@ static conv_result run_conv(const conv_case *k, const conv_data *d, tg_conv_layo
     tg_tensor_host_rows(&din, &r0, &r1);
     CU_ASSERT_EQUAL(tg_noc_sync(tg_tensor_write_host_rows(&din, r0, r1, d->x + r0 * k->cin)), TG_OK);
     int64_t co0, co1;
-    tg_conv2d_weight_cols(&pl, &co0, &co1);
+    tg_conv2d_weight_cols(k->cout, &co0, &co1);
     CU_ASSERT_EQUAL_FATAL(tg_conv2d_weights_load(&pl, d->w + co0 * (k->cin / k->groups) * k->kh * k->kw,
                                                  k->bias ? d->b + co0 : NULL, &cw),
                           TG_OK);
