@@ -25,6 +25,34 @@ typedef struct noc_req {
     uint64_t disp, tstride, blen, count;
 } noc_req;
 
+/* Committed hvector types, kept: the same shapes come back op after op, and making
+ * and committing a type costs more than the transfer of a few pages. */
+#define TYPE_CACHE 64
+static struct {
+    int64_t count;
+    size_t blen, stride;
+    MPI_Datatype type;
+} types[TYPE_CACHE];
+static int ntypes, next_type;
+
+static MPI_Datatype strided_type(int64_t count, size_t blen, size_t stride) {
+    for (int i = 0; i < ntypes; i++)
+        if (types[i].count == count && types[i].blen == blen && types[i].stride == stride)
+            return types[i].type;
+    int at = ntypes < TYPE_CACHE ? ntypes++ : next_type++ % TYPE_CACHE;
+    if (types[at].count) MPI_Type_free(&types[at].type); /* evicted */
+    MPI_Type_create_hvector((int)count, (int)blen, (MPI_Aint)stride, MPI_BYTE, &types[at].type);
+    MPI_Type_commit(&types[at].type);
+    types[at].count = count, types[at].blen = blen, types[at].stride = stride;
+    return types[at].type;
+}
+
+static void free_types(void) {
+    for (int i = 0; i < ntypes; i++) MPI_Type_free(&types[i].type);
+    memset(types, 0, sizeof types);
+    ntypes = next_type = 0;
+}
+
 tg_status tg_noc_mode_parse(const char *s, tg_noc_mode *out) {
     if (!strcmp(s, "one-sided") || !strcmp(s, "rma")) *out = TG_NOC_ONE_SIDED;
     else if (!strcmp(s, "two-sided") || !strcmp(s, "p2p")) *out = TG_NOC_TWO_SIDED;
@@ -80,6 +108,7 @@ void tg_noc_finalize(void) {
     tg_noc_write_barrier();
     tg_noc_barrier(TG_SET_ALL);
     for (int w = 0; w < NWIN; w++) MPI_Win_unlock_all(tg_noc.win[w]);
+    free_types();
     MPI_Win_free(&tg_noc.win[WIN_DRAM]);
     tg_l1_destroy(&tg_noc.dram);
     free(tg_noc.pend);
@@ -142,13 +171,15 @@ static void serve(const noc_req *q, int src) {
     free(tmp);
 }
 
-/* Serves every request that has arrived. */
-static void serve_pending(void) {
+/* Serves every request that has arrived; true when there was one. */
+static bool serve_pending(void) {
+    bool served = false;
     for (;;) {
         int flag = 0;
         MPI_Status status;
         MPI_Iprobe(MPI_ANY_SOURCE, TAG_REQ, tg_noc.comm, &flag, &status);
-        if (!flag) return;
+        if (!flag) return served;
+        served = true;
         noc_req q;
         MPI_Recv(&q, (int)sizeof q, MPI_BYTE, status.MPI_SOURCE, TAG_REQ, tg_noc.comm,
                  MPI_STATUS_IGNORE);
@@ -164,7 +195,8 @@ void noc_wait(int n, MPI_Request *reqs) {
     tg_backoff b;
     tg_backoff_init(&b);
     for (;;) {
-        serve_pending();
+        /* a core that has just served is likely to be asked again: wait briefly */
+        if (serve_pending()) tg_backoff_init(&b);
         int done = 0;
         MPI_Testall(n, reqs, &done, MPI_STATUSES_IGNORE);
         if (done) return;
@@ -211,21 +243,19 @@ tg_status noc_move(int win, int target, size_t disp, size_t tstride, uint8_t *me
         return TG_OK;
     }
     if (tg_noc.mode == TG_NOC_ONE_SIDED) {
-        MPI_Datatype tt = MPI_BYTE, mt = MPI_BYTE;
-        int n = (int)blen;
-        bool strided = count > 1;
-        if (strided) {
-            MPI_Type_create_hvector((int)count, (int)blen, (MPI_Aint)tstride, MPI_BYTE, &tt);
-            MPI_Type_create_hvector((int)count, (int)blen, (MPI_Aint)mstride, MPI_BYTE, &mt);
-            MPI_Type_commit(&tt);
-            MPI_Type_commit(&mt);
-            n = 1;
-        }
-        int rc = write ? MPI_Put(mem, n, mt, target, (MPI_Aint)disp, n, tt, tg_noc.win[win])
-                       : MPI_Get(mem, n, mt, target, (MPI_Aint)disp, n, tt, tg_noc.win[win]);
-        if (strided) {
-            MPI_Type_free(&tt);
-            MPI_Type_free(&mt);
+        int rc = MPI_SUCCESS;
+        if (count <= 64) {
+            /* a few blocks: one contiguous operation each (cheaper than a datatype) */
+            for (int64_t i = 0; i < count && rc == MPI_SUCCESS; i++) {
+                uint8_t *m = mem + (size_t)i * mstride;
+                MPI_Aint d = (MPI_Aint)(disp + (size_t)i * tstride);
+                rc = write ? MPI_Put(m, (int)blen, MPI_BYTE, target, d, (int)blen, MPI_BYTE, tg_noc.win[win])
+                           : MPI_Get(m, (int)blen, MPI_BYTE, target, d, (int)blen, MPI_BYTE, tg_noc.win[win]);
+            }
+        } else {
+            MPI_Datatype tt = strided_type(count, blen, tstride), mt = strided_type(count, blen, mstride);
+            rc = write ? MPI_Put(mem, 1, mt, target, (MPI_Aint)disp, 1, tt, tg_noc.win[win])
+                       : MPI_Get(mem, 1, mt, target, (MPI_Aint)disp, 1, tt, tg_noc.win[win]);
         }
         if (rc != MPI_SUCCESS)
             return tg_err(TG_ERR_RUNTIME, "NoC %s of %zu B with core %d failed in MPI",
@@ -392,7 +422,7 @@ tg_status tg_noc_mcast(tg_rect r, size_t dst_off, size_t src_off, size_t bytes) 
         for (int x = r.x0; x < r.x0 + r.w; x++) {
             int dst = tg_core_rank(c->grid, x, y);
             if (dst == c->rank) {
-                memmove(tg_noc.base[WIN_L1] + dst_off, src, bytes);
+                if (dst_off != src_off) memmove(tg_noc.base[WIN_L1] + dst_off, src, bytes);
                 continue;
             }
             TG_CHECK(noc_move(WIN_L1, dst, dst_off, bytes, src, bytes, bytes, 1, true));

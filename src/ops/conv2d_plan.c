@@ -11,6 +11,7 @@
 #include "conv2d.h"
 #include "gemm.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -173,12 +174,31 @@ static int64_t dram_window(const tg_conv2d_plan *pl, int64_t abh) {
     return best;
 }
 
-/* DRAM layout: the largest blocks that fit by the paper's L1 rule, preferring
- * resident weights, then wide weight blocks, then tall act blocks. */
+/* DRAM layout: a rough cost of a block choice, in seconds of one core: the bytes
+ * moved (weights read once if resident, else once per act block; input windows
+ * gathered once per act block and weight block; im2col once per weight block) at
+ * ~5 GB/s, and the multiplies at ~200 GFLOP/s, slower on weight blocks narrower
+ * than 64 channels. Only the ranking matters. */
+static double dram_cost(const tg_conv2d_plan *pl) {
+    double M = (double)pl->out_split.shard, K = (double)pl->p.kh * pl->p.kw * (double)pl->cin_p;
+    double N = (double)pl->cout_p, nh = ceil(M / (double)pl->act_block_h), nw = (double)pl->nblocks_w;
+    double wb = (double)tg_fmt_row_bytes(pl->p.w_fmt, 32) / 32, ib = (double)tg_fmt_row_bytes(pl->p.in_fmt, 32) / 32;
+    double weights = K * N * wb * (pl->weights_resident ? 1.0 : nh);
+    double windows = (double)pl->halo_cap * (double)pl->cin_p * ib * nh * (pl->weights_resident ? nw : 1.0);
+    double im2col = M * K * 4.0 * nw;
+    double narrow = pl->weights_block_w < 64 ? 64.0 / (double)pl->weights_block_w : 1.0;
+    return (weights + windows + im2col) / 5e9 + 2.0 * M * K * N * (0.5 + 0.5 * narrow) / 200e9;
+}
+
+/* DRAM layout: of the block choices that fit by the paper's L1 rule (weight blocks
+ * resident or streamed, any width dividing Cout, act blocks of whole tiles), the
+ * cheapest by dram_cost. */
 static void dram_blocks(tg_conv2d_plan *pl) {
     int64_t rows = pl->out_split.shard;
     int64_t hmax = pl->p.act_block_h ? pl->p.act_block_h : round_up(rows < 1024 ? rows : 1024, TG_TILE);
     int64_t hmin = pl->p.act_block_h ? hmax : TG_TILE;
+    tg_conv2d_plan best = *pl;
+    double best_cost = -1;
     for (int resident = 1; resident >= 0; resident--)
         for (int64_t bw = pl->cout_p; bw >= 16; bw -= 16) {
             if (pl->cout_p % bw || (bw % TG_TILE && bw != pl->cout_p)) continue;
@@ -190,10 +210,14 @@ static void dram_blocks(tg_conv2d_plan *pl) {
                 pl->act_block_h = bh;
                 pl->halo_cap = dram_window(pl, bh);
                 budget(pl);
-                if (fits(pl)) return;
+                if (!fits(pl)) continue;
+                double cost = dram_cost(pl);
+                if (best_cost < 0 || cost < best_cost) best = *pl, best_cost = cost;
+                break; /* the tallest block that fits is the cheapest of this width */
             }
         }
-    /* nothing fits: keep the smallest blocks so the error names their sizes */
+    /* nothing fits: keep the last (smallest) blocks so the error names their sizes */
+    if (best_cost >= 0) *pl = best;
 }
 
 /* Everything but the blocks: shapes, parts, slices, K. */
@@ -338,6 +362,8 @@ tg_status tg_conv2d_plan_try(const tg_conv2d_params *p, tg_grid machine, size_t 
         tg_conv2d_plan cand;
         if (plan_layout(&q, machine, l1_size, l1_other, &cand) != TG_OK) continue;
         if (order[i] == TG_CONV_BLOCK && !block_uses_full_row(&cand)) continue;
+        /* one channel part makes block or width a height split with extra multicasts */
+        if (order[i] != TG_CONV_HEIGHT && cand.col_parts == 1) continue;
         if (!have || cand.l1_total < out->l1_total) *out = cand;
         have = true;
     }

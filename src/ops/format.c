@@ -49,21 +49,6 @@ size_t tg_fmt_col_offset(tg_fmt f, int64_t c) {
     return tg_fmt_row_bytes(f, c);
 }
 
-uint16_t tg_bf16_from_f32(float v) {
-    uint32_t u;
-    memcpy(&u, &v, 4);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40); /* quiet NaN */
-    u += 0x7fffu + ((u >> 16) & 1u);
-    return (uint16_t)(u >> 16);
-}
-
-float tg_bf16_to_f32(uint16_t b) {
-    uint32_t u = (uint32_t)b << 16;
-    float v;
-    memcpy(&v, &u, 4);
-    return v;
-}
-
 /* Rounds the 24-bit significand m (hidden bit at bit 23) shifted right by `shift`
  * to a 7-bit magnitude (hidden bit at bit 6), nearest even; saturates at 127. */
 static uint32_t bfp8_magnitude(uint32_t m, int shift) {

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "error.h"
 
@@ -30,9 +31,22 @@ size_t tg_fmt_col_offset(tg_fmt f, int64_t c);
 /* Width a row must be padded to for the format (16 for bfloat8_b, else 1). */
 int tg_fmt_granule(tg_fmt f);
 
-/* float32 -> bfloat16, round to nearest even (NaN stays NaN). */
-uint16_t tg_bf16_from_f32(float v);
-float tg_bf16_to_f32(uint16_t b);
+/* float32 -> bfloat16, round to nearest even (NaN stays NaN). Inline so that the
+ * conversion loops vectorize. */
+static inline uint16_t tg_bf16_from_f32(float v) {
+    uint32_t u;
+    memcpy(&u, &v, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40); /* quiet NaN */
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
+}
+
+static inline float tg_bf16_to_f32(uint16_t b) {
+    uint32_t u = (uint32_t)b << 16;
+    float v;
+    memcpy(&v, &u, 4);
+    return v;
+}
 static inline float tg_bf16_round(float v) {
     return tg_bf16_to_f32(tg_bf16_from_f32(v));
 }
