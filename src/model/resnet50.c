@@ -335,7 +335,8 @@ static bool try_sharded(tg_resnet50 *net, tg_resnet_conv *c, const tg_tensor *x,
             bool fits = false;
             if (tg_conv2d_plan_try(&p, core->grid, core->l1.size, 0, &pl, &fits) != TG_OK) break;
             size_t other = l1_other(&p, &pl, x);
-            if (tg_conv2d_plan_try(&p, core->grid, core->l1.size, other, &pl, &fits) == TG_OK && fits) {
+            if (tg_conv2d_plan_try(&p, core->grid, core->l1.size, other, &pl, &fits) == TG_OK &&
+                fits && tg_conv2d_fits_now(&pl, x)) {
                 *out = pl;
                 return true;
             }

@@ -396,15 +396,9 @@ tg_status tg_noc_write(int dst, size_t dst_off, size_t src_off, size_t bytes) {
                     true);
 }
 
-tg_status tg_noc_mcast(tg_rect r, size_t dst_off, size_t src_off, size_t bytes) {
+/* Counts one multicast by this core of `bytes` to rectangle r along its route. */
+static tg_status count_mcast(tg_rect r, size_t bytes) {
     tg_core *c = tg_core_self();
-    if (r.w <= 0 || r.h <= 0 || r.x0 < 0 || r.y0 < 0 || r.x0 + r.w > c->grid.w ||
-        r.y0 + r.h > c->grid.h)
-        return tg_err(TG_ERR_RUNTIME, "NoC multicast: rectangle (%d,%d)+%dx%d is outside the %dx%d grid",
-                      r.x0, r.y0, r.w, r.h, c->grid.w, c->grid.h);
-    TG_CHECK(check_range("multicast", WIN_L1, c->rank, dst_off, bytes, bytes, 1, src_off, bytes,
-                         true));
-    if (bytes == 0) return TG_OK;
     tg_counters *k = tg_stats_now();
     k->noc_mcast_bytes += bytes;
     k->noc_transactions++;
@@ -417,6 +411,53 @@ tg_status tg_noc_mcast(tg_rect r, size_t dst_off, size_t src_off, size_t bytes) 
     for (int i = 0; i < n; i++)
         tg_stats_link(tg_core_rank(c->grid, links[i].x, links[i].y), links[i].dir, bytes);
     free(links);
+    return TG_OK;
+}
+
+static bool rect_ok(tg_rect r) {
+    tg_core *c = tg_core_self();
+    return r.w > 0 && r.h > 0 && r.x0 >= 0 && r.y0 >= 0 && r.x0 + r.w <= c->grid.w &&
+           r.y0 + r.h <= c->grid.h;
+}
+
+tg_status tg_noc_mcast_group(tg_core_set set, tg_rect r, int root, size_t dst_off,
+                             size_t src_off, size_t bytes) {
+    tg_core *c = tg_core_self();
+    if (!rect_ok(r))
+        return tg_err(TG_ERR_RUNTIME, "NoC multicast: rectangle (%d,%d)+%dx%d is outside the %dx%d grid",
+                      r.x0, r.y0, r.w, r.h, c->grid.w, c->grid.h);
+    if (tg_noc.mode == TG_NOC_TWO_SIDED) {
+        tg_status st = TG_OK;
+        if (c->rank == root && bytes > 0) {
+            st = tg_noc_mcast(r, dst_off, src_off, bytes);
+            if (st == TG_OK) st = tg_noc_write_barrier();
+        }
+        tg_noc_barrier(set);
+        return st;
+    }
+    TG_CHECK(check_range("multicast", WIN_L1, root, src_off, bytes, bytes, 1, dst_off, bytes, true));
+    bool member = c->x >= r.x0 && c->x < r.x0 + r.w && c->y >= r.y0 && c->y < r.y0 + r.h;
+    if (bytes == 0) return TG_OK;
+    if (c->rank == root) {
+        TG_CHECK(count_mcast(r, bytes));
+        if (member && dst_off != src_off) memmove(tg_noc.base[WIN_L1] + dst_off, tg_noc.base[WIN_L1] + src_off, bytes);
+        return TG_OK;
+    }
+    if (!member) return TG_OK;
+    TG_CHECK(noc_move(WIN_L1, root, src_off, bytes, tg_noc.base[WIN_L1] + dst_off, bytes, bytes, 1, false));
+    tg_stats_now()->messages--; /* the root's multicast is the transaction; this is its delivery */
+    return tg_noc_read_barrier();
+}
+
+tg_status tg_noc_mcast(tg_rect r, size_t dst_off, size_t src_off, size_t bytes) {
+    tg_core *c = tg_core_self();
+    if (!rect_ok(r))
+        return tg_err(TG_ERR_RUNTIME, "NoC multicast: rectangle (%d,%d)+%dx%d is outside the %dx%d grid",
+                      r.x0, r.y0, r.w, r.h, c->grid.w, c->grid.h);
+    TG_CHECK(check_range("multicast", WIN_L1, c->rank, dst_off, bytes, bytes, 1, src_off, bytes,
+                         true));
+    if (bytes == 0) return TG_OK;
+    TG_CHECK(count_mcast(r, bytes));
     uint8_t *src = tg_noc.base[WIN_L1] + src_off;
     for (int y = r.y0; y < r.y0 + r.h; y++)
         for (int x = r.x0; x < r.x0 + r.w; x++) {

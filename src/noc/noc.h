@@ -89,6 +89,15 @@ tg_status tg_noc_write(int dst, size_t dst_off, size_t src_off, size_t bytes);
 /* Writes my L1 [src_off, +bytes) to dst_off on every core of rectangle r (mine
  * included when I am in it): one multicast transaction. */
 tg_status tg_noc_mcast(tg_rect r, size_t dst_off, size_t src_off, size_t bytes);
+/* A multicast that the group takes part in: every core of `set` calls it, and when it
+ * returns, root's L1 [src_off, +bytes) is at dst_off on every core of rectangle r.
+ * Counted as the root's one multicast transaction along its route, as
+ * tg_noc_mcast. One-sided, the receivers fetch the bytes themselves (so the copies
+ * run on every core in parallel, into the cache of the core that uses them); the
+ * root must leave the source unchanged until the group's next barrier. Two-sided,
+ * the root pushes and the set waits in a barrier. */
+tg_status tg_noc_mcast_group(tg_core_set set, tg_rect r, int root, size_t dst_off,
+                             size_t src_off, size_t bytes);
 /* Completes all my outstanding reads (the data is in my L1). */
 tg_status tg_noc_read_barrier(void);
 /* Completes all my outstanding writes and multicasts (the data is in the targets'

@@ -117,12 +117,21 @@ typedef struct conv_run {
     int rp, cp;             /* row and column part of this core */
     int64_t o_begin, o_end; /* my output rows */
     bool exact;             /* float32 arithmetic: no fidelity, no bf16 partials */
+    tg_shard_spec in_spec;  /* sharded layouts: the input's spec */
+    int64_t keep;           /* channels per tap that reach the multiply (see compact) */
     /* L1 buffers */
     size_t act_cb, mcast_cb, weights_cb, bias_cb, partials_cb, window, out_cb;
     /* host scratch: the unpacker's and DST's registers */
     float *A, *C, *tmp, *bias, *row;
     tg_mm_weights W;
 } conv_run;
+
+/* Whether the multiply skips padded input channels (height and DRAM layouts only,
+ * whose sticks hold every channel). */
+static bool compacting(const conv_run *r) {
+    return r->keep < r->pl->cin_slice && r->pl->col_parts == 1 &&
+           (r->pl->p.layout == TG_CONV_HEIGHT || r->pl->p.layout == TG_CONV_DRAM);
+}
 
 /* Where im2col reads sticks from: rows of `row_bytes` at `base`; output o's window
  * starts at top_left(o) - origin (or o - origin on the matmul path). */
@@ -149,6 +158,18 @@ static void im2col(const conv_run *r, const act_source *s, int64_t o0, int64_t m
         }
         int64_t o = o0 + i;
         int64_t base = (pl->matmul_path ? o : tg_window_top_left(w, o)) - s->origin;
+        if (compacting(r)) {
+            /* compacted: only the first `keep` channels of each tap's stick */
+            for (int64_t tap = k0 / s->cs, j = 0; tap < k1 / s->cs; tap++, j += r->keep) {
+                int64_t stick = base + tg_window_tap(w, (int)(tap / kw), (int)(tap % kw));
+                const uint8_t *src = s->base + (size_t)stick * s->row_bytes;
+                if (f == TG_FLOAT32)
+                    for (int64_t c = 0; c < r->keep; c++) dst[j + c] = ((const float *)src)[c];
+                else
+                    tg_fmt_unpack(f, src, (r->keep + 15) / 16 * 16, r->tmp), memcpy(dst + j, r->tmp, (size_t)r->keep * sizeof *dst);
+            }
+            continue;
+        }
         for (int64_t col = k0; col < k1;) {
             int64_t tap = col / s->cs, c = col % s->cs, n = s->cs - c;
             int64_t stick = base + tg_window_tap(w, (int)(tap / kw), (int)(tap % kw));
@@ -196,8 +217,17 @@ static void count_macs(const conv_run *r, int64_t m, int64_t k, int64_t n) {
 
 /* Makes the matmul's weights from the weights CB (see read_weights). */
 static tg_status weights_to_host(conv_run *r, size_t off, int64_t rows, int64_t cols) {
-    return tg_mm_weights_from_panels(&r->W, tg_l1_ptr(off), r->pl->p.w_fmt, rows, cols,
-                                     r->pl->p.fidelity, r->exact);
+    const tg_conv2d_plan *pl = r->pl;
+    TG_CHECK(tg_mm_weights_from_panels(&r->W, tg_l1_ptr(off), pl->p.w_fmt, rows, cols,
+                                       pl->p.fidelity, r->exact));
+    if (!compacting(r)) return TG_OK;
+    int64_t limit = (int64_t)pl->p.kh * pl->p.kw * pl->cin_p;
+    return tg_mm_weights_compact(&r->W, pl->cin_p, r->keep, rows < limit ? rows : limit);
+}
+
+/* K rows [k0, k0 + k) of the padded weight matrix as rows of the compacted one. */
+static int64_t kc(const conv_run *r, int64_t k) {
+    return compacting(r) ? k / r->pl->cin_p * r->keep : k;
 }
 
 /* Bytes of `rows` weight rows of `cols` output channels in the weights CB: panels
@@ -264,33 +294,50 @@ static tg_rect row_rect(const conv_run *r) {
     return (tg_rect){0, r->core->y, pl->cores.w, 1};
 }
 
-/* The cores holding this core's output channels (they share weights). */
-static tg_rect column_rect(const conv_run *r) {
-    const tg_conv2d_plan *pl = r->pl;
-    if (pl->p.transpose_shards) return (tg_rect){0, r->core->y, pl->cores.w, 1};
-    return (tg_rect){r->core->x, 0, 1, pl->cores.h};
+/* Row parts that hold output rows (the last ones may hold none: they get no
+ * weights, as TTNN would leave such cores out of the conv's grid). */
+static int busy_parts(const tg_conv2d_plan *pl) {
+    int64_t n = (pl->out_rows + pl->out_split.shard - 1) / pl->out_split.shard;
+    return n < pl->row_parts ? (int)n : pl->row_parts;
 }
 
-/* Weights into every core's weights CB: read from DRAM once per sharing group and
- * multicast to it. */
+/* The cores that get this core's weights: for height sharding every busy core (the
+ * grid rows they occupy), for block sharding the busy cores of its channel column. */
+static tg_rect weights_rect(const conv_run *r) {
+    const tg_conv2d_plan *pl = r->pl;
+    int busy = busy_parts(pl);
+    if (pl->p.layout == TG_CONV_HEIGHT)
+        return busy <= pl->cores.w ? (tg_rect){0, 0, busy, 1}
+                                   : (tg_rect){0, 0, pl->cores.w, (busy + pl->cores.w - 1) / pl->cores.w};
+    if (pl->p.transpose_shards) return (tg_rect){0, r->core->y, busy, 1};
+    return (tg_rect){r->core->x, 0, 1, busy};
+}
+
+/* Weights into the weights CB of every busy core: read from DRAM once per sharing
+ * group and multicast to it. */
 static tg_status load_sharded_weights(conv_run *r, const tg_conv2d_weights *w) {
     const tg_conv2d_plan *pl = r->pl;
     size_t bytes = panel_bytes(pl->p.w_fmt, pl->k_rows, pl->cout_slice);
     int64_t c0 = (int64_t)r->cp * pl->cout_slice;
+    bool busy = r->in_grid && r->rp < busy_parts(pl);
     tg_status st = TG_OK;
-    if (r->in_grid) {
-        if (pl->p.layout == TG_CONV_WIDTH) {
-            st = read_weights(r, w, 0, pl->k_rows, c0, pl->cout_slice);
-        } else if (r->rp == 0) {
-            tg_rect dst = pl->p.layout == TG_CONV_HEIGHT ? (tg_rect){0, 0, pl->cores.w, pl->cores.h}
-                                                         : column_rect(r);
-            st = read_weights(r, w, 0, pl->k_rows, c0, pl->cout_slice);
-            if (st == TG_OK) st = tg_noc_mcast(dst, r->weights_cb, r->weights_cb, bytes);
-            if (st == TG_OK) st = tg_noc_write_barrier();
-        }
-    }
+    if (busy && (pl->p.layout == TG_CONV_WIDTH || r->rp == 0))
+        st = read_weights(r, w, 0, pl->k_rows, c0, pl->cout_slice);
     TG_CHECK(tg_noc_sync(st));
-    if (r->in_grid) {
+    if (pl->p.layout != TG_CONV_WIDTH) {
+        /* the group's first core multicasts what it read (every core of the set takes
+         * part; the others receive nothing) */
+        bool height = pl->p.layout == TG_CONV_HEIGHT;
+        tg_core_set set = height ? TG_SET_ALL : pl->p.transpose_shards ? TG_SET_ROW : TG_SET_COL;
+        tg_rect dst = weights_rect(r);
+        int root = tg_core_rank(r->core->grid, dst.x0, dst.y0);
+        bool sends = r->in_grid && busy_parts(pl) > 0;
+        if (!sends) dst = (tg_rect){r->core->x, r->core->y, 1, 1}, root = r->core->rank;
+        /* no barrier after: the weights CB is not written again before the conv's
+         * final sync, so the root's copy stays valid while the others fetch it */
+        TG_CHECK(tg_noc_mcast_group(set, dst, root, r->weights_cb, r->weights_cb, sends ? bytes : 0));
+    }
+    if (busy) {
         TG_CHECK(weights_to_host(r, r->weights_cb, pl->k_rows, pl->cout_slice));
         TG_CHECK(read_bias(r, w, c0, pl->cout_slice));
     }
@@ -315,9 +362,10 @@ static tg_status compute_height(conv_run *r, const act_source *s, tg_tensor *out
                 lda = pl->cin_p;
             } else {
                 if (r->exact) A = (float *)tg_l1_ptr(r->act_cb); /* gather into the act CB */
+                lda = kc(r, k1 - k0);
                 im2col(r, s, o0, m, k0, k1, A, lda);
             }
-            tg_mm_acc(r->C, n, A, lda, m, k1 - k0, &r->W, k0, 0, n, r->tmp);
+            tg_mm_acc(r->C, n, A, lda, m, kc(r, k1 - k0), &r->W, kc(r, k0), 0, n, r->tmp);
             round_partials(r, m, n, kb == pl->kblocks_per_turn - 1);
             tg_stats_compute(t0);
             count_macs(r, m, k1 - k0, n);
@@ -338,7 +386,6 @@ static tg_status compute_mcast(conv_run *r, const act_source *s, tg_tensor *out)
                                                   : pl->out_split.shard;
     size_t arow = tg_fmt_row_bytes(pl->p.in_fmt, abw);
     tg_core_set set = row_set(pl);
-    bool double_buf = pl->p.act_double_buffer;
     tg_status st = TG_OK;
     for (int64_t b = 0; b < shard / abh; b++) {
         int64_t o0 = r->o_begin + b * abh, m = r->o_end - o0;
@@ -349,8 +396,8 @@ static tg_status compute_mcast(conv_run *r, const act_source *s, tg_tensor *out)
             for (int64_t kb = 0; kb < pl->kblocks_per_turn; kb++) {
                 int64_t k0 = kb * abw, k1 = k0 + abw < pl->k_turn ? k0 + abw : pl->k_turn;
                 int64_t step = ((b * pl->col_parts + t) * pl->kblocks_per_turn + kb);
-                size_t recv = r->mcast_cb + (double_buf && (step & 1) ? (size_t)abh * arow : 0);
-                bool sender = r->in_grid && r->cp == t;
+                size_t recv = r->mcast_cb + (pl->p.act_double_buffer && (step & 1) ? (size_t)abh * arow : 0);
+                bool sender = r->in_grid && r->cp == t && r->rp < busy_parts(pl);
                 if (sender && st == TG_OK) {
                     double t0 = tg_stats_clock();
                     float *A = r->exact ? (float *)tg_l1_ptr(r->act_cb) : r->A;
@@ -361,14 +408,18 @@ static tg_status compute_mcast(conv_run *r, const act_source *s, tg_tensor *out)
                                         tg_l1_ptr(r->act_cb + (size_t)i * arow));
                     tg_stats_compute(t0);
                 }
-                /* receivers' buffer is free (with double buffering the barrier after
-                 * the previous turn's multicast already says so) */
-                if (!double_buf) tg_noc_barrier(set);
-                if (sender && st == TG_OK) {
-                    st = tg_noc_mcast(row_rect(r), recv, r->act_cb, (size_t)abh * arow);
-                    if (st == TG_OK) st = tg_noc_write_barrier();
-                }
-                tg_noc_barrier(set); /* the block has landed everywhere */
+                /* the sender's block is ready and every receiver is done with its
+                 * buffer; then the row takes the block (receivers fetch it) */
+                tg_noc_barrier(set);
+                int root = r->in_grid ? tg_shard_core_rank(&r->in_spec, r->core->grid,
+                                                           tg_shard_part_core(&r->in_spec, r->rp, t))
+                                      : r->core->rank;
+                tg_rect rr = r->in_grid ? row_rect(r) : (tg_rect){r->core->x, r->core->y, 1, 1};
+                /* rows with no outputs have nothing to exchange */
+                bool busy = r->in_grid && r->rp < busy_parts(pl);
+                tg_status ms = tg_noc_mcast_group(set, rr, root, recv, r->act_cb,
+                                                  busy ? (size_t)abh * arow : 0);
+                if (st == TG_OK) st = ms;
                 if (!r->in_grid || st != TG_OK) continue;
                 double t0 = tg_stats_clock();
                 float *A = r->exact ? (float *)tg_l1_ptr(recv) : r->A;
@@ -459,11 +510,18 @@ bool tg_conv2d_fits_now(const tg_conv2d_plan *pl, const tg_tensor *in) {
 
 static void run_init(conv_run *r, const tg_conv2d_plan *pl) {
     memset(r, 0, sizeof *r);
+    r->act_cb = r->mcast_cb = r->weights_cb = r->bias_cb = r->partials_cb = r->window = r->out_cb =
+        (size_t)-1; /* nothing allocated yet */
     r->pl = pl;
     r->core = tg_core_self();
     r->exact = pl->p.in_fmt == TG_FLOAT32;
     int x = r->core->x, y = r->core->y;
     r->in_grid = x < pl->cores.w && y < pl->cores.h;
+    /* Padded input channels add exact zeros to every sum: where a stick holds every
+     * channel the multiply skips them (the cost model still counts them, as the
+     * device does them). Block and width slices keep their padding. */
+    bool one_slice = pl->p.layout == TG_CONV_HEIGHT || pl->p.layout == TG_CONV_DRAM;
+    r->keep = one_slice ? pl->p.cin : pl->cin_slice;
     int idx = r->in_grid ? y * pl->cores.w + x : -1;
     switch (pl->p.layout) {
     case TG_CONV_HEIGHT:
@@ -496,6 +554,7 @@ static tg_status run_sharded(const tg_conv2d_plan *pl, tg_tensor *in, const tg_c
     tg_status st = TG_OK;
     tg_shard_spec want;
     TG_CHECK(want_spec(pl, &want));
+    r.in_spec = want;
     if (!tg_tensor_same_spec(in, &want)) {
         TG_CHECK(tg_tensor_alloc(&resh, "conv2d:input (resharded)", in_shape, p->in_fmt, sl,
                                  pl->cores, p->transpose_shards, p->snap));
@@ -564,9 +623,9 @@ static tg_status dram_block(conv_run *r, const act_source *s, const tg_conv2d_we
         }
         double t0 = tg_stats_clock();
         float *A = r->exact ? (float *)tg_l1_ptr(r->act_cb) : r->A;
-        im2col(r, s, o0, m, k0, k1, A, k1 - k0);
-        tg_mm_acc(r->C, bww, A, k1 - k0, m, k1 - k0, &r->W, pl->weights_resident ? k0 : 0, 0, bww,
-                  r->tmp);
+        im2col(r, s, o0, m, k0, k1, A, kc(r, k1 - k0));
+        tg_mm_acc(r->C, bww, A, kc(r, k1 - k0), m, kc(r, k1 - k0), &r->W,
+                  pl->weights_resident ? kc(r, k0) : 0, 0, bww, r->tmp);
         round_partials(r, m, bww, kb == pl->kblocks_per_turn - 1);
         tg_stats_compute(t0);
         count_macs(r, m, k1 - k0, bww);

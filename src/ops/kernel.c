@@ -49,6 +49,36 @@ void tg_mm_weights_free(tg_mm_weights *mw) {
     memset(mw, 0, sizeof *mw);
 }
 
+static float *compact_panels(const float *src, int64_t rows, int64_t panels, int64_t stride,
+                             int64_t keep, int64_t limit, int64_t out_rows) {
+    float *dst = malloc((size_t)(out_rows * panels * TG_GEMM_PANEL) * sizeof *dst);
+    if (!dst) return NULL;
+    for (int64_t p = 0; p < panels; p++) {
+        float *d = dst + (size_t)p * out_rows * TG_GEMM_PANEL;
+        for (int64_t k = 0; k < limit; k++)
+            if (k % stride < keep) {
+                memcpy(d, src + ((size_t)p * rows + k) * TG_GEMM_PANEL, TG_GEMM_PANEL * sizeof *d);
+                d += TG_GEMM_PANEL;
+            }
+    }
+    return dst;
+}
+
+tg_status tg_mm_weights_compact(tg_mm_weights *mw, int64_t stride, int64_t keep, int64_t limit) {
+    int64_t panels = (mw->cols + TG_GEMM_PANEL - 1) / TG_GEMM_PANEL;
+    int64_t out_rows = limit / stride * keep + (limit % stride < keep ? limit % stride : keep);
+    float *hi = compact_panels(mw->hi, mw->rows, panels, stride, keep, limit, out_rows);
+    float *lo = mw->lo ? compact_panels(mw->lo, mw->rows, panels, stride, keep, limit, out_rows) : NULL;
+    if (!hi || (mw->lo && !lo)) {
+        free(hi), free(lo);
+        return tg_err(TG_ERR_RUNTIME, "matmul: out of host memory for weights");
+    }
+    free(mw->own);
+    free(mw->lo);
+    mw->own = hi, mw->hi = hi, mw->lo = lo, mw->rows = out_rows;
+    return TG_OK;
+}
+
 void tg_mm_acc(float *C, int64_t ldc, float *A, int64_t lda, int64_t m, int64_t k,
                const tg_mm_weights *w, int64_t k0, int64_t c0, int64_t n, float *tmp) {
     if (m <= 0 || n <= 0 || k <= 0) return;

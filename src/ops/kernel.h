@@ -40,6 +40,10 @@ typedef struct tg_mm_weights {
 tg_status tg_mm_weights_from_panels(tg_mm_weights *mw, const uint8_t *panels, tg_fmt fmt,
                                     int64_t rows, int64_t cols, tg_fidelity fid, bool exact);
 void tg_mm_weights_free(tg_mm_weights *mw);
+/* Keeps the weight rows k < limit with k % stride < keep, in order, dropping the
+ * rows of padded input channels: their products are exactly 0, so the sums (and
+ * their order over the remaining rows) are unchanged while the multiplies shrink. */
+tg_status tg_mm_weights_compact(tg_mm_weights *mw, int64_t stride, int64_t keep, int64_t limit);
 
 /* C[m x n] (ldc) += A[m x k] (lda) x W[k0 .. k0+k, c0 .. c0+n] in gemm.c's fixed
  * order. A is truncated in place as SrcB; `tmp` holds m*k floats for HiFi3. */

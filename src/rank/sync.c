@@ -37,9 +37,14 @@ typedef struct barrier_slot {
 typedef struct tg_sync {
     MPI_Win win;
     barrier_slot *slots; /* [0] all, [1 + y] grid row y, [1 + H + x] grid column x */
-    int32_t *status;     /* [P] for agreement */
-    double *values;      /* [P][TG_REDUCE_MAX] for reductions */
-    char *msgs;          /* [P][TG_ERR_MSG_MAX] */
+    /* Two sets of slots, used in turn by successive agreements and reductions: a
+     * rank that has read one set can write the next while slower ranks still read
+     * the first, so one barrier per call suffices (a rank reaches the call after
+     * next only once everyone has passed the next call's barrier). */
+    int32_t *status[2];  /* [P] for agreement */
+    double *values[2];   /* [P][TG_REDUCE_MAX] for reductions */
+    char *msgs[2];       /* [P][TG_ERR_MSG_MAX] */
+    int turn;
 } tg_sync;
 
 static long futex(_Atomic uint32_t *addr, int op, uint32_t val) {
@@ -72,8 +77,9 @@ void tg_core_sync_init(void) {
         return;
     }
     int P = c->nranks, nslots = 1 + c->grid.h + c->grid.w;
-    size_t bytes = (size_t)nslots * sizeof(barrier_slot) + (size_t)(P + 1) * sizeof(int32_t) +
-                   (size_t)P * TG_REDUCE_MAX * sizeof(double) + (size_t)P * TG_ERR_MSG_MAX;
+    size_t per = (size_t)(P + 1) * sizeof(int32_t) + (size_t)P * TG_REDUCE_MAX * sizeof(double) +
+                 (size_t)P * TG_ERR_MSG_MAX;
+    size_t bytes = (size_t)nslots * sizeof(barrier_slot) + 2 * per;
     tg_sync *s = calloc(1, sizeof *s);
     void *base = NULL;
     int ok = s != NULL &&
@@ -91,9 +97,13 @@ void tg_core_sync_init(void) {
     int disp;
     MPI_Win_shared_query(s->win, 0, &size, &disp, &base);
     s->slots = base;
-    s->status = (int32_t *)(s->slots + nslots);
-    s->values = (double *)(s->status + P + (P & 1)); /* 8-byte aligned */
-    s->msgs = (char *)(s->values + (size_t)P * TG_REDUCE_MAX);
+    char *at = (char *)(s->slots + nslots);
+    for (int t = 0; t < 2; t++) {
+        s->status[t] = (int32_t *)at;
+        s->values[t] = (double *)(s->status[t] + P + (P & 1)); /* 8-byte aligned */
+        s->msgs[t] = (char *)(s->values[t] + (size_t)P * TG_REDUCE_MAX);
+        at += per;
+    }
     if (c->rank == 0) {
         memset(base, 0, bytes);
         s->slots[0].n = (uint32_t)P;
@@ -175,18 +185,19 @@ tg_status tg_core_agree(tg_status st) {
     char msg[TG_ERR_MSG_MAX] = "";
     if (c->sync) {
         tg_sync *s = c->sync;
-        s->status[c->rank] = (int32_t)st;
+        int t = s->turn;
+        s->turn ^= 1;
+        s->status[t][c->rank] = (int32_t)st;
         if (st != TG_OK)
-            snprintf(s->msgs + (size_t)c->rank * TG_ERR_MSG_MAX, TG_ERR_MSG_MAX, "%s",
+            snprintf(s->msgs[t] + (size_t)c->rank * TG_ERR_MSG_MAX, TG_ERR_MSG_MAX, "%s",
                      tg_err_msg());
         tg_core_barrier_local(TG_SET_ALL);
         for (int r = 0; r < c->nranks && first == c->nranks; r++)
-            if (s->status[r] != TG_OK) first = r;
+            if (s->status[t][r] != TG_OK) first = r;
         if (first < c->nranks) {
-            code = s->status[first];
-            memcpy(msg, s->msgs + (size_t)first * TG_ERR_MSG_MAX, TG_ERR_MSG_MAX);
+            code = s->status[t][first];
+            memcpy(msg, s->msgs[t] + (size_t)first * TG_ERR_MSG_MAX, TG_ERR_MSG_MAX);
         }
-        tg_core_barrier_local(TG_SET_ALL); /* everyone has read before anyone rewrites */
     } else {
         int mine = st != TG_OK ? c->rank : c->nranks;
         MPI_Request req;
@@ -218,17 +229,18 @@ void tg_core_reduce(const double *in, double *out, int n, const char *ops) {
     tg_core *c = tg_core_self();
     if (c->sync) {
         tg_sync *s = c->sync;
-        memcpy(s->values + (size_t)c->rank * TG_REDUCE_MAX, in, (size_t)n * sizeof *in);
+        int t = s->turn;
+        s->turn ^= 1;
+        memcpy(s->values[t] + (size_t)c->rank * TG_REDUCE_MAX, in, (size_t)n * sizeof *in);
         tg_core_barrier_local(TG_SET_ALL);
         for (int i = 0; i < n; i++) {
-            double v = s->values[i];
+            double v = s->values[t][i];
             for (int r = 1; r < c->nranks; r++) {
-                double x = s->values[(size_t)r * TG_REDUCE_MAX + i];
+                double x = s->values[t][(size_t)r * TG_REDUCE_MAX + i];
                 v = ops[i] == 'm' ? (x > v ? x : v) : v + x;
             }
             out[i] = v;
         }
-        tg_core_barrier_local(TG_SET_ALL);
         return;
     }
     double sum[TG_REDUCE_MAX], max[TG_REDUCE_MAX];
