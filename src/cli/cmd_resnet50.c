@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cli.h"
 #include "io.h"
@@ -165,6 +166,37 @@ static tg_status load_input(rn_opts *o, tg_tensor *in) {
     return st;
 }
 
+/* This process's proportional set size (its share of shared pages), from
+ * /proc/self/smaps_rollup; 0 when unavailable. */
+static double pss_bytes(void) {
+    FILE *f = fopen("/proc/self/smaps_rollup", "r");
+    if (!f) return 0;
+    char line[256];
+    double kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "Pss: %lf kB", &kb) == 1) break;
+    fclose(f);
+    return kb * 1024;
+}
+
+/* Memory of the whole grid: the sum over ranks of each process's peak resident set
+ * (shared pages count in every process that touched them, so an upper bound) and of
+ * their proportional set sizes now (shared pages split between their users). */
+static void report_memory(const tg_cli *g) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double in[3] = {(double)ru.ru_maxrss * 1024, (double)ru.ru_maxrss * 1024, pss_bytes()}, out[3];
+    tg_core_reduce(in, out, 3, "sms");
+    tg_cli_out(g, "memory: peak resident %.0f MB summed over %d ranks (largest rank %.0f MB); "
+                  "proportional set now %.0f MB in all\n",
+               out[0] / 1048576, tg_core_self()->nranks, out[1] / 1048576, out[2] / 1048576);
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
 static void top5(const float *logits, int64_t *idx) {
     for (int k = 0; k < 5; k++) {
         int64_t best = -1;
@@ -202,7 +234,7 @@ static tg_status resnet50_run(int argc, char **argv, const tg_cli *g) {
                tg_fmt_name(o.net.act_fmt), tg_fmt_name(o.net.w_fmt), tg_fidelity_name(o.net.fidelity),
                o.net.fp32_acc ? ", fp32 accumulation" : "", tg_core_self()->grid.w,
                tg_core_self()->grid.h, o.weights ? o.weights : "generated");
-    double best = 0;
+    double times[1000];
     for (int r = 0; r < o.repeat; r++) {
         if (r > 0) tg_tensor_free(&logits);
         double in_t[1] = {tg_stats_clock()}, t0[1];
@@ -210,11 +242,18 @@ static tg_status resnet50_run(int argc, char **argv, const tg_cli *g) {
         TG_TRY(st, tg_resnet50_forward(&net, &in, &logits, dump.f && r == 0 ? dump_layer : NULL, &dump), done);
         double el[1] = {tg_stats_clock() - t0[0]}, e[1];
         tg_core_reduce(el, e, 1, "m");
-        if (r == 0 || e[0] < best) best = e[0];
-        tg_cli_out(g, "forward pass %d: %.3f s (%.3f s per image)%s\n", r + 1, e[0],
-                   e[0] / (double)o.net.batch, r == 0 ? ", including weight preparation" : "");
+        times[r] = e[0] / (double)o.net.batch;
+        tg_cli_out(g, "forward pass %d: %.3f s (%.4f s per image)%s\n", r + 1, e[0], times[r],
+                   r == 0 ? ", including weight preparation" : "");
     }
-    if (o.repeat > 1) tg_cli_out(g, "best forward pass after the first: %.3f s per image\n", best / (double)o.net.batch);
+    if (o.repeat > 1) {
+        /* the passes after the first, which prepared the weights */
+        int n = o.repeat - 1;
+        qsort(times + 1, (size_t)n, sizeof *times, cmp_double);
+        tg_cli_out(g, "forward passes after the first: median %.4f s, best %.4f s per image\n",
+                   n % 2 ? times[1 + n / 2] : 0.5 * (times[n / 2] + times[1 + n / 2]), times[1]);
+    }
+    report_memory(g);
     /* logits ([N, 1, 1, 1000] in DRAM) to rank 0, which writes them and the top-5 */
     int64_t N = o.net.batch;
     if (dump.f) {
