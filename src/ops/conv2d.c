@@ -119,6 +119,7 @@ typedef struct conv_run {
     bool exact;             /* float32 arithmetic: no fidelity, no bf16 partials */
     tg_shard_spec in_spec;  /* sharded layouts: the input's spec */
     int64_t keep;           /* channels per tap that reach the multiply (see compact) */
+    int64_t c_base;         /* DRAM layout split by channels: this core's first one */
     /* L1 buffers */
     size_t act_cb, mcast_cb, weights_cb, bias_cb, partials_cb, window, out_cb;
     /* host scratch: the unpacker's and DST's registers */
@@ -387,6 +388,13 @@ static tg_status compute_mcast(conv_run *r, const act_source *s, tg_tensor *out)
     size_t arow = tg_fmt_row_bytes(pl->p.in_fmt, abw);
     tg_core_set set = row_set(pl);
     tg_status st = TG_OK;
+    /* Cores whose row part holds no outputs share a row set with no busy core (the
+     * sets are whole rows, or whole columns when transposed, of the parts), so the
+     * whole set skips the turns together. Width sharding has one set: all cores. */
+    bool idle_set = pl->p.layout != TG_CONV_WIDTH && r->in_grid && r->rp >= busy_parts(pl) &&
+                    (pl->p.transpose_shards ? pl->cores.h == r->core->grid.h
+                                            : pl->cores.w == r->core->grid.w);
+    if (idle_set) return TG_OK;
     for (int64_t b = 0; b < shard / abh; b++) {
         int64_t o0 = r->o_begin + b * abh, m = r->o_end - o0;
         if (m > abh) m = abh;
@@ -537,6 +545,11 @@ static void run_init(conv_run *r, const tg_conv2d_plan *pl) {
         r->o_begin = tg_split_start(pl->out_split, r->rp);
         r->o_end = tg_split_end(pl->out_split, r->rp);
         if (pl->p.layout == TG_CONV_WIDTH) r->o_begin = 0, r->o_end = pl->out_rows;
+        if (pl->p.layout == TG_CONV_DRAM && pl->dram_cols) {
+            r->c_base = (int64_t)idx * pl->cout_part;
+            r->o_begin = 0;
+            r->o_end = r->c_base < pl->cout_p ? pl->out_rows : 0; /* no channels: idle */
+        }
     }
 }
 
@@ -611,8 +624,9 @@ static tg_status gather_window(conv_run *r, const tg_tensor *in, int64_t a, int6
 static tg_status dram_block(conv_run *r, const act_source *s, const tg_conv2d_weights *w,
                             tg_tensor *out, int64_t o0, int64_t m, int64_t nb) {
     const tg_conv2d_plan *pl = r->pl;
-    int64_t bww = pl->weights_block_w, abw = pl->act_block_w, c0 = nb * bww;
+    int64_t bww = pl->weights_block_w, abw = pl->act_block_w, c0 = r->c_base + nb * bww;
     int64_t kmax = (int64_t)pl->p.kh * pl->p.kw * pl->cin_p;
+    if (c0 >= pl->cout_p) return TG_OK; /* the last core's share may end early */
     memset(r->C, 0, (size_t)(pl->act_block_h * bww) * sizeof *r->C);
     if (!pl->weights_resident) TG_CHECK(read_bias(r, w, c0, bww));
     for (int64_t kb = 0; kb < pl->kblocks_per_turn; kb++) {
@@ -653,9 +667,10 @@ static tg_status dram_core(conv_run *r, const tg_tensor *in, const tg_conv2d_wei
     int64_t outer = pl->weights_resident ? pl->nblocks_w : 1;
     for (int64_t nb0 = 0; nb0 < outer && st == TG_OK; nb0++) {
         if (pl->weights_resident) {
-            st = read_weights(r, w, 0, pl->k_rows, nb0 * pl->weights_block_w, pl->weights_block_w);
+            int64_t c0 = r->c_base + nb0 * pl->weights_block_w;
+            st = read_weights(r, w, 0, pl->k_rows, c0, pl->weights_block_w);
             if (st == TG_OK) st = weights_to_host(r, r->weights_cb, pl->k_rows, pl->weights_block_w);
-            if (st == TG_OK) st = read_bias(r, w, nb0 * pl->weights_block_w, pl->weights_block_w);
+            if (st == TG_OK) st = read_bias(r, w, c0, pl->weights_block_w);
         }
         for (int64_t o0 = r->o_begin; o0 < r->o_end && st == TG_OK; o0 += abh) {
             int64_t m = r->o_end - o0 < abh ? r->o_end - o0 : abh;

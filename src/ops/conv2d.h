@@ -91,6 +91,8 @@ typedef struct tg_conv2d_plan {
     int64_t weights_block_w;   /* output channels per weight block */
     int64_t nblocks_w;         /* weight blocks across this core's output channels */
     bool weights_resident;     /* the whole K of a weight block stays in L1 */
+    bool dram_cols;            /* DRAM layout: cores split the output channels, not rows */
+    int64_t cout_part;         /* DRAM layout: output channels per core */
     int sub_h, sub_w;          /* output sub-block, tiles */
     int64_t halo_cap;          /* haloed sticks (or DRAM window sticks) */
     /* per-core L1 budget */

@@ -181,13 +181,31 @@ static int64_t dram_window(const tg_conv2d_plan *pl, int64_t abh) {
  * than 64 channels. Only the ranking matters. */
 static double dram_cost(const tg_conv2d_plan *pl) {
     double M = (double)pl->out_split.shard, K = (double)pl->p.kh * pl->p.kw * (double)pl->cin_p;
-    double N = (double)pl->cout_p, nh = ceil(M / (double)pl->act_block_h), nw = (double)pl->nblocks_w;
+    double N = (double)pl->cout_part, nh = ceil(M / (double)pl->act_block_h), nw = (double)pl->nblocks_w;
     double wb = (double)tg_fmt_row_bytes(pl->p.w_fmt, 32) / 32, ib = (double)tg_fmt_row_bytes(pl->p.in_fmt, 32) / 32;
     double weights = K * N * wb * (pl->weights_resident ? 1.0 : nh);
     double windows = (double)pl->halo_cap * (double)pl->cin_p * ib * nh * (pl->weights_resident ? nw : 1.0);
     double im2col = M * K * 4.0 * nw;
     double narrow = pl->weights_block_w < 64 ? 64.0 / (double)pl->weights_block_w : 1.0;
     return (weights + windows + im2col) / 5e9 + 2.0 * M * K * N * (0.5 + 0.5 * narrow) / 200e9;
+}
+
+/* DRAM layout: how the cores share the work. Split by rows, every core reads every
+ * weight; split by output channels, every core reads the whole input. Whichever
+ * reads fewer bytes wins (late layers have more weights than activations). */
+static void dram_split(tg_conv2d_plan *pl) {
+    int P = pl->cores.w * pl->cores.h;
+    double K = (double)pl->p.kh * pl->p.kw * (double)pl->cin_p;
+    double wbytes = K * (double)tg_fmt_row_bytes(pl->p.w_fmt, pl->cout_p);
+    double ibytes = (double)pl->in_split.rows * (double)tg_fmt_row_bytes(pl->p.in_fmt, pl->cin_p);
+    int64_t g = pl->p.cout < 32 ? 16 : 32;
+    int64_t part = ((pl->cout_p + P - 1) / P + g - 1) / g * g;
+    pl->dram_cols = P > 1 && part < pl->cout_p && wbytes > ibytes;
+    pl->cout_part = pl->dram_cols ? part : pl->cout_p;
+    if (pl->dram_cols) {
+        int64_t rows = round_up(pl->out_rows, TG_TILE);
+        pl->out_split = (tg_split){1, rows, pl->out_rows};
+    }
 }
 
 /* DRAM layout: of the block choices that fit by the paper's L1 rule (weight blocks
@@ -200,13 +218,13 @@ static void dram_blocks(tg_conv2d_plan *pl) {
     tg_conv2d_plan best = *pl;
     double best_cost = -1;
     for (int resident = 1; resident >= 0; resident--)
-        for (int64_t bw = pl->cout_p; bw >= 16; bw -= 16) {
-            if (pl->cout_p % bw || (bw % TG_TILE && bw != pl->cout_p)) continue;
+        for (int64_t bw = pl->cout_part; bw >= 16; bw -= 16) {
+            if (pl->cout_part % bw || (bw % TG_TILE && bw != pl->cout_part)) continue;
             /* tall blocks first, halving (in whole tiles) down to one tile */
             for (int64_t bh = hmax; bh >= hmin; bh = bh > TG_TILE ? round_up(bh / 2, TG_TILE) : 0) {
                 pl->weights_resident = resident;
                 pl->weights_block_w = bw;
-                pl->nblocks_w = pl->cout_p / bw;
+                pl->nblocks_w = pl->cout_part / bw;
                 pl->act_block_h = bh;
                 pl->halo_cap = dram_window(pl, bh);
                 budget(pl);
@@ -329,6 +347,7 @@ static tg_status plan_layout(const tg_conv2d_params *p, tg_grid machine, size_t 
                           p->act_block_h);
         pl->act_block_w = (int64_t)p->kw * pl->cin_p;
         pl->kblocks_per_turn = p->kh;
+        dram_split(pl);
         dram_blocks(pl);
     } else {
         TG_CHECK(sharded_blocks(pl));
