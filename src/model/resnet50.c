@@ -355,7 +355,7 @@ static bool try_sharded(tg_resnet50 *net, tg_resnet_conv *c, const tg_tensor *x,
 
 /* Decides the conv's plan on the first pass (evicting the shortcut when that makes
  * a sharded plan fit, else falling back to DRAM) and loads its weights. */
-static tg_status plan_conv(tg_resnet50 *net, tg_resnet_conv *c, const tg_tensor *x,
+static tg_status plan_conv(tg_resnet50 *net, tg_resnet_conv *c, tg_tensor *x,
                            tg_tensor *shortcut, bool dealloc) {
     tg_core *core = tg_core_self();
     tg_conv2d_plan pl;
@@ -366,14 +366,25 @@ static tg_status plan_conv(tg_resnet50 *net, tg_resnet_conv *c, const tg_tensor 
         ok = try_sharded(net, c, x, dealloc, &pl);
     }
     if (!ok) {
+        /* DRAM: needs only its blocks in L1; when even those do not fit next to the
+         * live tensors, the shortcut and then the input itself move to DRAM */
         tg_conv2d_params p;
         conv_params(net, c, dealloc, &p);
         p.layout = TG_CONV_DRAM;
         p.act_block_h = c->act_block_h;
-        size_t free_l1 = tg_l1_largest_free(&core->l1);
-        TG_CHECK(tg_err_prefix(tg_conv2d_plan_make(&p, core->grid, core->l1.size,
-                                                   core->l1.size - free_l1, &pl),
-                               "layer %s: ", c->name));
+        tg_status st;
+        for (int round = 0;; round++) {
+            size_t free_l1 = tg_l1_largest_free(&core->l1);
+            st = tg_conv2d_plan_make(&p, core->grid, core->l1.size, core->l1.size - free_l1, &pl);
+            if (st != TG_ERR_RUNTIME || round == 2) break;
+            tg_tensor *t = round == 0 ? shortcut : x;
+            if (!shard_bytes_if(t)) continue;
+            tg_err_clear();
+            TG_CHECK(evict(t));
+            if (round == 0) c->evict_shortcut = true;
+            else c->evict_input = true;
+        }
+        TG_CHECK(tg_err_prefix(st, "layer %s: ", c->name));
     }
     c->plan = pl;
     char scope[96];
@@ -392,8 +403,12 @@ static tg_status plan_conv(tg_resnet50 *net, tg_resnet_conv *c, const tg_tensor 
 static tg_status run_conv(const fwd *f, const char *name, tg_tensor *x, tg_tensor *shortcut,
                           bool dealloc, tg_tensor *y) {
     tg_resnet_conv *c = find(f->net, name);
-    if (!c->planned) TG_CHECK(plan_conv(f->net, c, x, shortcut, dealloc));
-    else if (c->evict_shortcut) TG_CHECK(evict(shortcut));
+    if (!c->planned) {
+        TG_CHECK(plan_conv(f->net, c, x, shortcut, dealloc));
+    } else {
+        if (c->evict_shortcut) TG_CHECK(evict(shortcut));
+        if (c->evict_input) TG_CHECK(evict(x));
+    }
     tg_stats_begin(c->name);
     tg_status st = tg_err_prefix(tg_conv2d_run(&c->plan, x, &c->weights, y), "layer %s: ", c->name);
     if (st != TG_OK) {

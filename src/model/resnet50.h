@@ -51,7 +51,7 @@ typedef struct tg_resnet_conv {
     /* this rank's columns of the folded weights and bias, until loaded */
     float *w_cols, *b_cols;
     /* decided on the first forward pass */
-    bool planned, evict_shortcut;
+    bool planned, evict_shortcut, evict_input;
     tg_conv2d_plan plan;
     tg_conv2d_weights weights;
 } tg_resnet_conv;

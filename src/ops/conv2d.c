@@ -220,7 +220,7 @@ static void count_macs(const conv_run *r, int64_t m, int64_t k, int64_t n) {
 static tg_status weights_to_host(conv_run *r, size_t off, int64_t rows, int64_t cols) {
     const tg_conv2d_plan *pl = r->pl;
     TG_CHECK(tg_mm_weights_from_panels(&r->W, tg_l1_ptr(off), pl->p.w_fmt, rows, cols,
-                                       pl->p.fidelity, r->exact));
+                                       pl->p.fidelity, r->exact, pl->p.in_fmt));
     if (!compacting(r)) return TG_OK;
     int64_t limit = (int64_t)pl->p.kh * pl->p.kw * pl->cin_p;
     return tg_mm_weights_compact(&r->W, pl->cin_p, r->keep, rows < limit ? rows : limit);

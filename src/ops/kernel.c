@@ -15,10 +15,17 @@ void tg_trunc_mantissa(float *v, int64_t n, int bits) {
     }
 }
 
+/* Explicit mantissa bits a value of the format can have once unpacked. */
+static int fmt_bits(tg_fmt f) {
+    return f == TG_FLOAT32 ? 23 : f == TG_BFLOAT16 ? 7 : 6; /* bfloat8_b: 7-bit magnitude */
+}
+
 tg_status tg_mm_weights_from_panels(tg_mm_weights *mw, const uint8_t *panels, tg_fmt fmt,
-                                    int64_t rows, int64_t cols, tg_fidelity fid, bool exact) {
+                                    int64_t rows, int64_t cols, tg_fidelity fid, bool exact,
+                                    tg_fmt act_fmt) {
     tg_mm_weights_free(mw);
     mw->rows = rows, mw->cols = cols, mw->fid = fid, mw->exact = exact;
+    mw->act_bits = fmt_bits(act_fmt);
     int64_t npanels = (cols + TG_GEMM_PANEL - 1) / TG_GEMM_PANEL;
     size_t n = (size_t)(rows * npanels * TG_GEMM_PANEL);
     mw->scratch = malloc(tg_gemm_scratch_floats(rows) * sizeof *mw->scratch);
@@ -29,6 +36,18 @@ tg_status tg_mm_weights_from_panels(tg_mm_weights *mw, const uint8_t *panels, tg
     }
     mw->own = malloc(n * sizeof *mw->own);
     if (!mw->own) return tg_err(TG_ERR_RUNTIME, "matmul: out of host memory for weights");
+    int keep = exact ? 23 : fid == TG_LOFI ? 4 : 8; /* SrcA bits of the fidelity */
+    if (fmt == TG_BFLOAT16 && fid != TG_HIFI3) {
+        /* one pass: bfloat16 to float32 with the truncation folded into the mask */
+        const uint16_t *src = (const uint16_t *)panels;
+        uint32_t mask = keep >= 7 ? 0xffffffffu : ~((1u << (23 - keep)) - 1u);
+        for (size_t i = 0; i < n; i++) {
+            uint32_t u = ((uint32_t)src[i] << 16) & mask;
+            memcpy(&mw->own[i], &u, 4);
+        }
+        mw->hi = mw->own;
+        return TG_OK;
+    }
     /* a panel row of 32 values is whole blocks of every format */
     tg_fmt_unpack(fmt, panels, (int64_t)n, mw->own);
     if (!exact && fid == TG_HIFI3) {
@@ -37,7 +56,7 @@ tg_status tg_mm_weights_from_panels(tg_mm_weights *mw, const uint8_t *panels, tg
         memcpy(mw->lo, mw->own, n * sizeof *mw->lo);
         tg_trunc_mantissa(mw->lo, (int64_t)n, 4);
     }
-    if (!exact) tg_trunc_mantissa(mw->own, (int64_t)n, fid == TG_LOFI ? 4 : 8);
+    if (keep < fmt_bits(fmt)) tg_trunc_mantissa(mw->own, (int64_t)n, keep);
     mw->hi = mw->own;
     return TG_OK;
 }
@@ -94,8 +113,9 @@ void tg_mm_acc(float *C, int64_t ldc, float *A, int64_t lda, int64_t m, int64_t 
                 for (int64_t j = 0; j < k; j++) tmp[i * k + j] -= A[i * lda + j];
             tg_gemm_acc(C, ldc, tmp, k, m, k, w->lo, w->rows, k0, c0, n, w->scratch);
         } else {
-            for (int64_t i = 0; i < m; i++)
-                tg_trunc_mantissa(A + i * lda, k, w->fid == TG_HIFI4 ? 10 : 6);
+            int bits = w->fid == TG_HIFI4 ? 10 : 6; /* SrcB bits of the fidelity */
+            if (bits < w->act_bits)
+                for (int64_t i = 0; i < m; i++) tg_trunc_mantissa(A + i * lda, k, bits);
         }
     }
     tg_gemm_acc(C, ldc, A, lda, m, k, w->hi, w->rows, k0, c0, n, w->scratch);

@@ -32,13 +32,15 @@ typedef struct tg_mm_weights {
     int64_t rows, cols;
     tg_fidelity fid;
     bool exact;
+    int act_bits; /* explicit mantissa bits of the activations' format (23, 7, 6) */
 } tg_mm_weights;
 
 /* Takes the weights from panels in L1 ([cols / 32 panels][rows][32] values of
  * `fmt`): float32 used in place when no truncation applies, else unpacked and
  * truncated into host memory. */
 tg_status tg_mm_weights_from_panels(tg_mm_weights *mw, const uint8_t *panels, tg_fmt fmt,
-                                    int64_t rows, int64_t cols, tg_fidelity fid, bool exact);
+                                    int64_t rows, int64_t cols, tg_fidelity fid, bool exact,
+                                    tg_fmt act_fmt);
 void tg_mm_weights_free(tg_mm_weights *mw);
 /* Keeps the weight rows k < limit with k % stride < keep, in order, dropping the
  * rows of padded input channels: their products are exactly 0, so the sums (and
