@@ -31,7 +31,7 @@
 #define BENCH_MAX_SIZE ((size_t)1 << 20)
 #define BENCH_MAX_BATCHES 32
 
-static const size_t bench_sizes[BENCH_NSIZES] = {64,        256,        1024,      4096,
+static const size_t bench_sizes[BENCH_NSIZES] = {64,        256,       1024,       4096,
                                                  16 * 1024, 64 * 1024, 256 * 1024, 1 << 20};
 
 enum { BENCH_READ = 0, BENCH_MCAST = 1, BENCH_NOPS = 2 };
@@ -74,8 +74,10 @@ static uint8_t bench_pattern(int r, size_t k) {
 }
 
 static void bench_sync(const bench_ctx *c) {
-    if (c->noc) tg_noc_barrier(TG_SET_ALL);
-    else MPI_Barrier(c->comm);
+    if (c->noc)
+        tg_noc_barrier(TG_SET_ALL);
+    else
+        MPI_Barrier(c->comm);
 }
 
 static void bench_note(bench_ctx *c, tg_status st) {
@@ -88,10 +90,14 @@ static void bench_note(bench_ctx *c, tg_status st) {
 static int bench_origin(const bench_ctx *c) {
     switch (c->kind) {
     case BENCH_NOC_READ:
-    case BENCH_RING: return (c->rank + 1) % c->nranks;
-    case BENCH_PINGPONG: return (c->rank ^ 1) < c->nranks ? c->rank ^ 1 : -1;
-    case BENCH_BCAST: return c->rank == 0 ? -1 : 0;
-    default: return 0; /* multicast and copy-then-broadcast: rank 0's copy lands on it too */
+    case BENCH_RING:
+        return (c->rank + 1) % c->nranks;
+    case BENCH_PINGPONG:
+        return (c->rank ^ 1) < c->nranks ? c->rank ^ 1 : -1;
+    case BENCH_BCAST:
+        return c->rank == 0 ? -1 : 0;
+    default:
+        return 0; /* multicast and copy-then-broadcast: rank 0's copy lands on it too */
     }
 }
 
@@ -264,14 +270,18 @@ int main(int argc, char **argv) {
     bool bad_args = false;
     for (int i = 1; i < argc; i++) {
         bool has = i + 1 < argc;
-        if (!strcmp(argv[i], "--time") && has) target_s = atof(argv[++i]);
-        else if (!strcmp(argv[i], "--batches") && has) batches = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--max-size") && has) max_size = (size_t)atol(argv[++i]);
+        if (!strcmp(argv[i], "--time") && has)
+            target_s = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--batches") && has)
+            batches = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--max-size") && has)
+            max_size = (size_t)atol(argv[++i]);
         else if (!strcmp(argv[i], "--mode") && has) {
             tg_noc_mode m;
             if (tg_noc_mode_parse(argv[++i], &m) != TG_OK) bad_args = true;
             only_mode = (int)m;
-        } else bad_args = true;
+        } else
+            bad_args = true;
     }
     if (batches < 1 || batches > BENCH_MAX_BATCHES || target_s <= 0.0 || max_size < 64 ||
         max_size > BENCH_MAX_SIZE)
@@ -386,8 +396,7 @@ int main(int argc, char **argv) {
             for (int s = 0; s < nsizes; s++) {
                 if (bench_sizes[s] < 64 * 1024) continue;
                 for (int op = 0; op < BENCH_NOPS; op++)
-                    for (int v = 0; v < 2; v++)
-                        sum[op][v] += noc[op][m][s].sec / mpi[op][v][s].sec;
+                    for (int v = 0; v < 2; v++) sum[op][v] += noc[op][m][s].sec / mpi[op][v][s].sec;
                 cnt++;
             }
             if (!cnt) continue;

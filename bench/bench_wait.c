@@ -43,8 +43,8 @@ static double bench_compute(int n, int reps, double *cpu, float *sink) {
     }
     double t0 = bench_clock(CLOCK_MONOTONIC), c0 = bench_clock(CLOCK_PROCESS_CPUTIME_ID);
     for (int r = 0; r < reps; r++)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.5f,
-                    c, n);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.5f, c,
+                    n);
     double t = bench_clock(CLOCK_MONOTONIC) - t0;
     *cpu = bench_clock(CLOCK_PROCESS_CPUTIME_ID) - c0;
     *sink = c[0] + c[nn - 1];
@@ -61,13 +61,16 @@ int main(int argc, char **argv) {
     tg_noc_mode mode = TG_NOC_ONE_SIDED;
     for (int i = 1; i < argc; i++) {
         bool has = i + 1 < argc;
-        if (!strcmp(argv[i], "--mpi-barrier")) mpi_barrier = true;
-        else if (!strcmp(argv[i], "--n") && has) n = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--reps") && has) reps = atoi(argv[++i]);
+        if (!strcmp(argv[i], "--mpi-barrier"))
+            mpi_barrier = true;
+        else if (!strcmp(argv[i], "--n") && has)
+            n = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--reps") && has)
+            reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--mode") && has) {
             if (tg_noc_mode_parse(argv[++i], &mode) != TG_OK) bad_args = true;
-        }
-        else bad_args = true;
+        } else
+            bad_args = true;
     }
     int rank = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -88,13 +91,17 @@ int main(int argc, char **argv) {
     tg_core *me = tg_core_self();
 
     /* Start together, then rank 0 and 1 compute while the others wait. */
-    if (mpi_barrier) MPI_Barrier(me->comm);
-    else tg_noc_barrier(TG_SET_ALL);
+    if (mpi_barrier)
+        MPI_Barrier(me->comm);
+    else
+        tg_noc_barrier(TG_SET_ALL);
     double t[2] = {0.0, 0.0}; /* wall, processor */
     float sink = 0.0f;
     if (me->rank < 2) t[0] = bench_compute(n, reps, &t[1], &sink);
-    if (mpi_barrier) MPI_Barrier(me->comm);
-    else tg_noc_barrier(TG_SET_ALL);
+    if (mpi_barrier)
+        MPI_Barrier(me->comm);
+    else
+        tg_noc_barrier(TG_SET_ALL);
 
     double r1[2] = {0.0, 0.0};
     if (me->nranks > 1) {
@@ -109,8 +116,7 @@ int main(int argc, char **argv) {
                "%.3f (%.3f) s; compute_s=%.3f (sink %g)\n",
                me->nranks, me->grid.w, me->grid.h, me->oversubscribed ? "yes" : "no",
                mpi_barrier ? "MPI_Barrier" : "tg_noc_barrier", tg_noc_mode_name(mode),
-               cap ? cap : "10000", n, reps,
-               t[0], t[1], r1[0], r1[1], slow, (double)sink);
+               cap ? cap : "10000", n, reps, t[0], t[1], r1[0], r1[1], slow, (double)sink);
         fflush(stdout);
     }
     tg_noc_finalize();

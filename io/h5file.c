@@ -296,7 +296,8 @@ tg_status tg_io_create(const char *path, tg_io_file **out) {
 
     tg_status st = TG_OK;
     if (tg_core_self()->rank == 0) {
-        if (existing) st = io_copy_file(path, f->temp);
+        if (existing)
+            st = io_copy_file(path, f->temp);
         else if (unlink(f->temp) != 0 && errno != ENOENT)
             st = tg_err(TG_ERR_RUNTIME, "cannot replace '%s': %s", f->temp, strerror(errno));
     }
@@ -311,8 +312,7 @@ tg_status tg_io_create(const char *path, tg_io_file **out) {
     H5Pclose(fapl);
     if (f->fid < 0) {
         free(f);
-        return tg_err(TG_ERR_RUNTIME, "cannot create output '%s' (temporary '%s')", path,
-                      f->temp);
+        return tg_err(TG_ERR_RUNTIME, "cannot create output '%s' (temporary '%s')", path, f->temp);
     }
     *out = f;
     return TG_OK;
@@ -322,7 +322,8 @@ tg_status tg_io_commit(tg_io_file *f) {
     herr_t rc = H5Fclose(f->fid);
     tg_status st = TG_OK;
     if (tg_core_self()->rank == 0) {
-        if (rc < 0) st = tg_err(TG_ERR_RUNTIME, "writing '%s' failed", f->temp);
+        if (rc < 0)
+            st = tg_err(TG_ERR_RUNTIME, "writing '%s' failed", f->temp);
         else if (rename(f->temp, f->path) != 0)
             st = tg_err(TG_ERR_RUNTIME, "cannot rename '%s' to '%s': %s", f->temp, f->path,
                         strerror(errno));
@@ -475,8 +476,8 @@ tg_status tg_io_copy_attrs(tg_io_file *from, const char *src, tg_io_file *to, co
     H5O_info_t oi;
     H5Oget_info2(so, &oi, H5O_INFO_NUM_ATTRS);
     for (hsize_t i = 0; i < oi.num_attrs && st == TG_OK; i++) {
-        hid_t a = H5Aopen_by_idx(so, ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, i, H5P_DEFAULT,
-                                 H5P_DEFAULT);
+        hid_t a =
+            H5Aopen_by_idx(so, ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, i, H5P_DEFAULT, H5P_DEFAULT);
         if (a < 0)
             a = H5Aopen_by_idx(so, ".", H5_INDEX_NAME, H5_ITER_INC, i, H5P_DEFAULT, H5P_DEFAULT);
         char name[256];
@@ -507,4 +508,3 @@ done:
     if (dobj >= 0) H5Oclose(dobj);
     return st;
 }
-

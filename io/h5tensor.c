@@ -86,8 +86,7 @@ static shard_io shard_of(const tg_tensor *t) {
 }
 
 /* Sets up the file and memory selections of this core's shard. */
-static void shard_spaces(hid_t fs, const tg_tensor *t, bool nchw, const shard_io *s,
-                         hid_t *ms) {
+static void shard_spaces(hid_t fs, const tg_tensor *t, bool nchw, const shard_io *s, hid_t *ms) {
     int64_t nhwc[4] = {t->n, t->h, t->w, t->c};
     hsize_t total = (hsize_t)(s->nr * s->nc);
     hsize_t one = 1;
@@ -109,9 +108,8 @@ tg_status tg_io_read_tensor(tg_io_file *f, const char *dset, tg_tensor *t) {
                       "dataset '%s' in '%s': expected NHWC [%lld, %lld, %lld, %lld], found %s "
                       "[%lld, %lld, %lld, %lld]",
                       dset, f->path, (long long)t->n, (long long)t->h, (long long)t->w,
-                      (long long)t->c, info.nchw ? "NCHW-as-NHWC" : "",
-                      (long long)info.nhwc[0], (long long)info.nhwc[1], (long long)info.nhwc[2],
-                      (long long)info.nhwc[3]);
+                      (long long)t->c, info.nchw ? "NCHW-as-NHWC" : "", (long long)info.nhwc[0],
+                      (long long)info.nhwc[1], (long long)info.nhwc[2], (long long)info.nhwc[3]);
     shard_io s = shard_of(t);
     size_t n = (size_t)(s.nr * s.nc);
     float *buf = malloc((n ? n : 1) * sizeof *buf);
@@ -196,8 +194,7 @@ tg_status tg_io_read_rows(tg_io_file *f, const char *dset, int64_t r0, int64_t r
                       f->path, info.ndims);
     int64_t C = info.nhwc[3], n = r1 > r0 ? (r1 - r0) * C : 0;
     float *tmp = info.nchw ? malloc((size_t)(n ? n : 1) * sizeof *tmp) : NULL;
-    if (info.nchw && !tmp)
-        return tg_err(TG_ERR_RUNTIME, "out of host memory reading '%s'", dset);
+    if (info.nchw && !tmp) return tg_err(TG_ERR_RUNTIME, "out of host memory reading '%s'", dset);
     hid_t d = -1;
     tg_status st = io_open_dset(f, dset, &d);
     if (st != TG_OK) {
@@ -223,8 +220,8 @@ tg_status tg_io_read_rows(tg_io_file *f, const char *dset, int64_t r0, int64_t r
     return st;
 }
 
-tg_status tg_io_create_tensor(tg_io_file *f, const char *dset, const int64_t nhwc[4],
-                              tg_fmt fmt, const char *producer) {
+tg_status tg_io_create_tensor(tg_io_file *f, const char *dset, const int64_t nhwc[4], tg_fmt fmt,
+                              const char *producer) {
     hid_t d = -1;
     TG_CHECK(io_create_dset(f, dset, H5T_IEEE_F32LE, 4, nhwc, &d));
     tg_status st = TG_OK;

@@ -72,8 +72,8 @@ tg_status tg_io_write_tensor(tg_io_file *f, const char *dset, const tg_tensor *t
 /* Creates an NHWC float32 tensor dataset (replacing one of the same name), with the
  * layout/format/producer attributes unless producer is NULL; then each rank writes
  * its rows [r0, r1) from buf [(r1 - r0), C] with tg_io_write_rows. */
-tg_status tg_io_create_tensor(tg_io_file *f, const char *dset, const int64_t nhwc[4],
-                              tg_fmt fmt, const char *producer);
+tg_status tg_io_create_tensor(tg_io_file *f, const char *dset, const int64_t nhwc[4], tg_fmt fmt,
+                              const char *producer);
 tg_status tg_io_write_rows(tg_io_file *f, const char *dset, int64_t r0, int64_t r1,
                            const float *buf);
 /* Writes a float array of `ndims` dims held whole by rank 0 (the others pass NULL). */
@@ -95,8 +95,8 @@ void tg_io_abort(tg_io_file *f);
 typedef struct tg_io_table {
     int ncols;
     int64_t nrows;
-    const char **names; /* ncols names */
-    const double *data; /* nrows x ncols, row-major, held by rank 0 */
+    const char **names;      /* ncols names */
+    const double *data;      /* nrows x ncols, row-major, held by rank 0 */
     const char **row_labels; /* nrows labels (op names), rank 0's */
     bool has_labels;         /* the same on every rank */
 } tg_io_table;

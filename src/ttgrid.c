@@ -18,7 +18,8 @@
 #include "noc.h"
 #include "rank.h"
 
-static const tg_cmd *const commands[] = {&tg_cmd_info, &tg_cmd_copy, &tg_cmd_plan, &tg_cmd_conv2d, &tg_cmd_maxpool2d, &tg_cmd_resnet50};
+static const tg_cmd *const commands[] = {&tg_cmd_info,   &tg_cmd_copy,      &tg_cmd_plan,
+                                         &tg_cmd_conv2d, &tg_cmd_maxpool2d, &tg_cmd_resnet50};
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
 static void usage(FILE *out) {
@@ -60,12 +61,11 @@ static void default_env(void) {
 static int parse_globals(int argc, char **argv, tg_cli *g, int *cmd_index, bool *help,
                          bool *version) {
     static const struct option opts[] = {
-        {"arch", required_argument, 0, 'a'},      {"grid", required_argument, 0, 'g'},
-        {"l1-size", required_argument, 0, 'l'},   {"dram-size", required_argument, 0, 'd'},
-        {"stats", required_argument, 0, 's'},     {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},            {"version", no_argument, 0, 'V'},
-        {"noc-mode", required_argument, 0, 'm'},
-        {0, 0, 0, 0},
+        {"arch", required_argument, 0, 'a'},     {"grid", required_argument, 0, 'g'},
+        {"l1-size", required_argument, 0, 'l'},  {"dram-size", required_argument, 0, 'd'},
+        {"stats", required_argument, 0, 's'},    {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},           {"version", no_argument, 0, 'V'},
+        {"noc-mode", required_argument, 0, 'm'}, {0, 0, 0, 0},
     };
     opterr = 0;
     optind = 1;
@@ -74,28 +74,41 @@ static int parse_globals(int argc, char **argv, tg_cli *g, int *cmd_index, bool 
         switch (c) {
         case 'a':
             if (!tg_arch_find(optarg))
-                return tg_err(TG_ERR_USAGE,
-                              "unknown arch '%s' (grayskull, wormhole_b0, blackhole)", optarg);
+                return tg_err(TG_ERR_USAGE, "unknown arch '%s' (grayskull, wormhole_b0, blackhole)",
+                              optarg);
             g->arch = optarg;
             break;
-        case 'g': TG_CHECK(tg_grid_parse(optarg, &g->grid)); break;
+        case 'g':
+            TG_CHECK(tg_grid_parse(optarg, &g->grid));
+            break;
         case 'l':
             TG_CHECK(tg_cli_size("--l1-size", optarg, &g->l1_size));
             if (g->l1_size < 4096)
                 return tg_err(TG_ERR_USAGE, "--l1-size %zu B is below 4096 B", g->l1_size);
             break;
-        case 'd': TG_CHECK(tg_cli_size("--dram-size", optarg, &g->dram_size)); break;
-        case 's': g->stats_csv = optarg; break;
-        case 'q': g->quiet = true; break;
+        case 'd':
+            TG_CHECK(tg_cli_size("--dram-size", optarg, &g->dram_size));
+            break;
+        case 's':
+            g->stats_csv = optarg;
+            break;
+        case 'q':
+            g->quiet = true;
+            break;
         case 'm': {
             tg_noc_mode m;
             TG_CHECK(tg_noc_mode_parse(optarg, &m));
             g->noc_mode = (int)m;
             break;
         }
-        case 'h': *help = true; break;
-        case 'V': *version = true; break;
-        default: return tg_cli_bad_option("ttgrid", argv, optind);
+        case 'h':
+            *help = true;
+            break;
+        case 'V':
+            *version = true;
+            break;
+        default:
+            return tg_cli_bad_option("ttgrid", argv, optind);
         }
     }
     *cmd_index = optind;
@@ -121,8 +134,7 @@ int main(int argc, char **argv) {
             for (int i = 0; i < NCOMMANDS; i++)
                 if (!strcmp(argv[cmd_at], commands[i]->name)) cmd = commands[i];
             if (!cmd)
-                st = tg_err(TG_ERR_USAGE, "unknown command '%s' (try ttgrid --help)",
-                            argv[cmd_at]);
+                st = tg_err(TG_ERR_USAGE, "unknown command '%s' (try ttgrid --help)", argv[cmd_at]);
         }
     }
     /* COMMAND --help needs no grid, so it works at any rank count. */
@@ -134,15 +146,17 @@ int main(int argc, char **argv) {
         }
     if (st == TG_OK && (help || version)) {
         if (g.rank == 0) {
-            if (version) printf("ttgrid %s\n", TTGRID_VERSION);
-            else usage(stdout);
+            if (version)
+                printf("ttgrid %s\n", TTGRID_VERSION);
+            else
+                usage(stdout);
         }
         MPI_Finalize();
         return 0;
     }
     if (st == TG_OK) {
-        tg_core_opts co = {.arch = g.arch, .grid = g.grid, .l1_size = g.l1_size,
-                           .dram_bank_size = g.dram_size};
+        tg_core_opts co = {
+            .arch = g.arch, .grid = g.grid, .l1_size = g.l1_size, .dram_bank_size = g.dram_size};
         st = tg_core_init(&co);
         if (st == TG_OK) {
             st = tg_core_agree(tg_noc_init((tg_noc_mode)g.noc_mode));

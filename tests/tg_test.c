@@ -81,22 +81,22 @@ int tg_test_main(int argc, char **argv, tg_test_register reg, bool mpi) {
         CU_basic_run_tests();
     }
     unsigned long long local[5] = {CU_get_number_of_suites_run(), CU_get_number_of_tests_run(),
-                                   CU_get_number_of_tests_failed(),
-                                   CU_get_number_of_asserts(), CU_get_number_of_failures()};
+                                   CU_get_number_of_tests_failed(), CU_get_number_of_asserts(),
+                                   CU_get_number_of_failures()};
     unsigned long long total[5];
     memcpy(total, local, sizeof local);
     if (mpi) {
         for (CU_pFailureRecord f = CU_get_failure_list(); f; f = f->pNext)
-            fprintf(stderr, "rank %d: %s: %s:%u: %s\n", rank,
-                    f->pTest ? f->pTest->pName : "?", f->strFileName ? f->strFileName : "?",
-                    f->uiLineNumber, f->strCondition ? f->strCondition : "");
+            fprintf(stderr, "rank %d: %s: %s:%u: %s\n", rank, f->pTest ? f->pTest->pName : "?",
+                    f->strFileName ? f->strFileName : "?", f->uiLineNumber,
+                    f->strCondition ? f->strCondition : "");
         fflush(stderr);
         MPI_Allreduce(local, total, 5, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
         if (rank == 0)
             printf("\nRun Summary over %d ranks: suites %llu, tests %llu (failed %llu), "
                    "asserts %llu (failed %llu)\n",
-                   size, total[0] / (unsigned long long)size,
-                   total[1] / (unsigned long long)size, total[2], total[3], total[4]);
+                   size, total[0] / (unsigned long long)size, total[1] / (unsigned long long)size,
+                   total[2], total[3], total[4]);
     }
     CU_cleanup_registry();
     if (mpi) {

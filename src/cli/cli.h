@@ -51,8 +51,7 @@ tg_status tg_cli_int(const char *opt, const char *s, long lo, long hi, long *out
 /* "AxB" or "A,B" or a single "A" (both the same). */
 tg_status tg_cli_pair(const char *opt, const char *s, long lo, long hi, long out[2]);
 /* A comma list of exactly `n` integers (n = 2 or 4 for padding). */
-tg_status tg_cli_list(const char *opt, const char *s, long lo, long hi, int *n, long *out,
-                      int max);
+tg_status tg_cli_list(const char *opt, const char *s, long lo, long hi, int *n, long *out, int max);
 /* Unknown option or missing argument, as getopt reported it. */
 tg_status tg_cli_bad_option(const char *cmd, char **argv, int optind_before);
 

@@ -25,7 +25,8 @@ static tg_status read_weights(tg_io_file *f, const tg_opargs *o, const tg_conv2d
                       (long long)info.dims[1], (long long)info.dims[2], (long long)info.dims[3]);
     int64_t n = want[0] * want[1] * want[2] * want[3];
     *w = malloc((size_t)n * sizeof **w);
-    if (!*w) return tg_err(TG_ERR_RUNTIME, "conv2d: out of host memory for %lld weights", (long long)n);
+    if (!*w)
+        return tg_err(TG_ERR_RUNTIME, "conv2d: out of host memory for %lld weights", (long long)n);
     TG_CHECK(tg_io_read_all(f, o->weights.dset, *w, n));
     return TG_OK;
     (void)b;
@@ -39,8 +40,10 @@ static tg_status read_bias(const tg_opargs *o, const tg_conv2d_params *p, float 
     int64_t count = 1;
     for (int i = 0; i < info.ndims; i++) count *= info.dims[i];
     if (st == TG_OK && (count != p->cout || info.dims[info.ndims - 1] != p->cout))
-        st = tg_err(TG_ERR_USAGE, "bias '%s' in '%s': expected [%lld] or [1, 1, 1, %lld], found %lld values",
-                    o->bias.dset, o->bias.file, (long long)p->cout, (long long)p->cout, (long long)count);
+        st = tg_err(TG_ERR_USAGE,
+                    "bias '%s' in '%s': expected [%lld] or [1, 1, 1, %lld], found %lld values",
+                    o->bias.dset, o->bias.file, (long long)p->cout, (long long)p->cout,
+                    (long long)count);
     if (st == TG_OK) {
         *b = malloc((size_t)p->cout * sizeof **b);
         st = *b ? tg_io_read_all(f, o->bias.dset, *b, p->cout)
@@ -82,11 +85,12 @@ static tg_status conv2d_run(int argc, char **argv, const tg_cli *g) {
     TG_TRY(st, read_weights(fw, &o, &p, &w, &b), done);
     if (o.have_bias) TG_TRY(st, read_bias(&o, &p, &b), done);
     if (!g->quiet)
-        tg_cli_out(g, "conv2d: [%lld, %lld, %lld, %lld] -> [%lld, %lld, %lld, %lld], %s on %dx%d "
-                      "cores%s, act_block_h %lld, L1 %zu of %zu B per core\n",
-                   (long long)p.n, (long long)p.h, (long long)p.w, (long long)p.cin,
-                   (long long)p.n, (long long)pl.win.out_h, (long long)pl.win.out_w,
-                   (long long)p.cout, tg_conv_layout_name(pl.p.layout), pl.cores.w, pl.cores.h,
+        tg_cli_out(g,
+                   "conv2d: [%lld, %lld, %lld, %lld] -> [%lld, %lld, %lld, %lld], %s on %dx%d "
+                   "cores%s, act_block_h %lld, L1 %zu of %zu B per core\n",
+                   (long long)p.n, (long long)p.h, (long long)p.w, (long long)p.cin, (long long)p.n,
+                   (long long)pl.win.out_h, (long long)pl.win.out_w, (long long)p.cout,
+                   tg_conv_layout_name(pl.p.layout), pl.cores.w, pl.cores.h,
                    pl.matmul_path ? " (matmul path)" : "", (long long)pl.act_block_h, pl.l1_total,
                    pl.l1_limit);
 
@@ -95,13 +99,15 @@ static tg_status conv2d_run(int argc, char **argv, const tg_cli *g) {
     TG_TRY(st, tg_tensor_alloc_dram(&din, "conv2d:input", shape, p.in_fmt), done);
     tg_tensor_host_rows(&din, &r0, &r1);
     rows = malloc((size_t)((r1 - r0) * shape[3] + 1) * sizeof *rows);
-    TG_TRY(st, tg_core_agree(rows ? TG_OK : tg_err(TG_ERR_RUNTIME, "conv2d: out of host memory")), done);
+    TG_TRY(st, tg_core_agree(rows ? TG_OK : tg_err(TG_ERR_RUNTIME, "conv2d: out of host memory")),
+           done);
     TG_TRY(st, tg_io_read_rows(fin, o.input.dset, r0, r1, rows), done);
     TG_TRY(st, tg_noc_sync(tg_tensor_write_host_rows(&din, r0, r1, rows)), done);
     int64_t co0, co1;
     tg_conv2d_weight_cols(p.cout, &co0, &co1);
-    TG_TRY(st, tg_conv2d_weights_load(&pl, w + co0 * (p.cin / p.groups) * p.kh * p.kw,
-                                      b ? b + co0 : NULL, &cw),
+    TG_TRY(st,
+           tg_conv2d_weights_load(&pl, w + co0 * (p.cin / p.groups) * p.kh * p.kw,
+                                  b ? b + co0 : NULL, &cw),
            done);
     have_cw = true;
     free(rows);
@@ -114,16 +120,21 @@ static tg_status conv2d_run(int argc, char **argv, const tg_cli *g) {
     int64_t oshape[4] = {out.n, out.h, out.w, out.c};
     tg_tensor *res = &out;
     if (out.place == TG_PLACE_L1) {
-        TG_TRY(st, tg_tensor_alloc_dram(&dout, "conv2d:output (interleaved)", oshape, out.fmt), done);
+        TG_TRY(st, tg_tensor_alloc_dram(&dout, "conv2d:output (interleaved)", oshape, out.fmt),
+               done);
         TG_TRY(st, tg_tensor_reshard(&out, &dout), done);
         res = &dout;
     }
     tg_tensor_host_rows(res, &r0, &r1);
     rows = malloc((size_t)((r1 - r0) * oshape[3] + 1) * sizeof *rows);
-    TG_TRY(st, tg_core_agree(rows ? TG_OK : tg_err(TG_ERR_RUNTIME, "conv2d: out of host memory")), done);
+    TG_TRY(st, tg_core_agree(rows ? TG_OK : tg_err(TG_ERR_RUNTIME, "conv2d: out of host memory")),
+           done);
     TG_TRY(st, tg_noc_sync(tg_tensor_read_host_rows(res, r0, r1, rows)), done);
     TG_TRY(st, tg_io_create(o.output.file, &fout), done);
-    TG_TRY(st, tg_io_create_tensor(fout, o.output.dset, oshape, p.out_fmt, "ttgrid " TTGRID_VERSION " conv2d"), done);
+    TG_TRY(st,
+           tg_io_create_tensor(fout, o.output.dset, oshape, p.out_fmt,
+                               "ttgrid " TTGRID_VERSION " conv2d"),
+           done);
     TG_TRY(st, tg_io_write_rows(fout, o.output.dset, r0, r1, rows), done);
     tg_stats_end();
     TG_TRY(st, tg_cli_stats(g, fout), done);
@@ -146,33 +157,32 @@ const tg_cmd tg_cmd_conv2d = {
     .name = "conv2d",
     .run = conv2d_run,
     .summary = "2-D convolution on the grid (height, width, block sharded, or DRAM)",
-    .help =
-        "usage: mpirun -np P ttgrid [global options] conv2d --input F:/d --weights F:/d\n"
-        "           [--bias F:/d] --output F:/d --kernel KHxKW [options]\n\n"
-        "Runs ttnn.conv2d on the emulated grid. Input NHWC (or NCHW with layout=\"NCHW\"),\n"
-        "weights [Cout, Cin/groups, Kh, Kw], bias [Cout] or [1,1,1,Cout]; the output is\n"
-        "written NHWC [N, Ho, Wo, Cout] (ttnn's [1, 1, N*Ho*Wo, Cout] reshaped).\n\n"
-        "  --stride SHxSW         (1x1)\n"
-        "  --padding PH,PW | PT,PB,PL,PR   (0)\n"
-        "  --dilation DHxDW       (1x1)\n"
-        "  --groups G             (1; Cin for depthwise)\n"
-        "  --activation relu|none\n"
-        "  --shard L              auto (default: TTNN's rule, the smallest per-core L1),\n"
-        "                         height, width, block, or none (interleaved DRAM)\n"
-        "  --core-grid WxH        use the first WxH cores (default: the whole grid)\n"
-        "  --transpose-shards     block: rows over grid columns, channels over grid rows\n"
-        "  --act-block-h N        act_block_h_override: output rows per block (multiple of\n"
-        "                         32 dividing the core's output shard height)\n"
-        "  --act-block-w-div N    width sharding: divides act_block_w\n"
-        "  --dtype F              activations: bfloat16 (default), float32, bfloat8_b\n"
-        "  --weights-dtype F      weights and bias (bfloat16)\n"
-        "  --output-dtype F       output (default: --dtype)\n"
-        "  --math-fidelity M      LoFi, HiFi2, HiFi3, HiFi4 (default)\n"
-        "  --fp32-acc             fp32_dest_acc_en: accumulate in float32\n"
-        "  --double-buffer        enable_act_double_buffer (twice the act CB)\n"
-        "  --weights-double-buffer enable_weights_double_buffer (twice the weights CB)\n"
-        "  --deallocate-activation free the input shard after the halo\n"
-        "  --no-snap              split rows evenly instead of in multiples of 32\n"
-        "  --halo-mode pull|push  how remote halo sticks move (pull)\n"
-        "  --out-channels C       (read from the weights when omitted)\n",
+    .help = "usage: mpirun -np P ttgrid [global options] conv2d --input F:/d --weights F:/d\n"
+            "           [--bias F:/d] --output F:/d --kernel KHxKW [options]\n\n"
+            "Runs ttnn.conv2d on the emulated grid. Input NHWC (or NCHW with layout=\"NCHW\"),\n"
+            "weights [Cout, Cin/groups, Kh, Kw], bias [Cout] or [1,1,1,Cout]; the output is\n"
+            "written NHWC [N, Ho, Wo, Cout] (ttnn's [1, 1, N*Ho*Wo, Cout] reshaped).\n\n"
+            "  --stride SHxSW         (1x1)\n"
+            "  --padding PH,PW | PT,PB,PL,PR   (0)\n"
+            "  --dilation DHxDW       (1x1)\n"
+            "  --groups G             (1; Cin for depthwise)\n"
+            "  --activation relu|none\n"
+            "  --shard L              auto (default: TTNN's rule, the smallest per-core L1),\n"
+            "                         height, width, block, or none (interleaved DRAM)\n"
+            "  --core-grid WxH        use the first WxH cores (default: the whole grid)\n"
+            "  --transpose-shards     block: rows over grid columns, channels over grid rows\n"
+            "  --act-block-h N        act_block_h_override: output rows per block (multiple of\n"
+            "                         32 dividing the core's output shard height)\n"
+            "  --act-block-w-div N    width sharding: divides act_block_w\n"
+            "  --dtype F              activations: bfloat16 (default), float32, bfloat8_b\n"
+            "  --weights-dtype F      weights and bias (bfloat16)\n"
+            "  --output-dtype F       output (default: --dtype)\n"
+            "  --math-fidelity M      LoFi, HiFi2, HiFi3, HiFi4 (default)\n"
+            "  --fp32-acc             fp32_dest_acc_en: accumulate in float32\n"
+            "  --double-buffer        enable_act_double_buffer (twice the act CB)\n"
+            "  --weights-double-buffer enable_weights_double_buffer (twice the weights CB)\n"
+            "  --deallocate-activation free the input shard after the halo\n"
+            "  --no-snap              split rows evenly instead of in multiples of 32\n"
+            "  --halo-mode pull|push  how remote halo sticks move (pull)\n"
+            "  --out-channels C       (read from the weights when omitted)\n",
 };

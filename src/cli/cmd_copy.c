@@ -39,14 +39,31 @@ static tg_status copy_parse(int argc, char **argv, copy_opts *o) {
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'i': TG_CHECK(tg_io_ref_parse(optarg, &o->in)); have_in = true; break;
-        case 'o': TG_CHECK(tg_io_ref_parse(optarg, &o->out)); have_out = true; break;
-        case 's': TG_CHECK(tg_shard_parse(optarg, &o->layout)); break;
-        case 'd': TG_CHECK(tg_fmt_parse(optarg, &o->fmt)); break;
-        case 'c': TG_CHECK(tg_grid_parse(optarg, &o->cores)); break;
-        case 't': o->transpose = true; break;
-        case 'n': o->snap = false; break;
-        default: return tg_cli_bad_option("copy", argv, optind);
+        case 'i':
+            TG_CHECK(tg_io_ref_parse(optarg, &o->in));
+            have_in = true;
+            break;
+        case 'o':
+            TG_CHECK(tg_io_ref_parse(optarg, &o->out));
+            have_out = true;
+            break;
+        case 's':
+            TG_CHECK(tg_shard_parse(optarg, &o->layout));
+            break;
+        case 'd':
+            TG_CHECK(tg_fmt_parse(optarg, &o->fmt));
+            break;
+        case 'c':
+            TG_CHECK(tg_grid_parse(optarg, &o->cores));
+            break;
+        case 't':
+            o->transpose = true;
+            break;
+        case 'n':
+            o->snap = false;
+            break;
+        default:
+            return tg_cli_bad_option("copy", argv, optind);
         }
     }
     if (optind < argc) return tg_err(TG_ERR_USAGE, "copy: unexpected argument '%s'", argv[optind]);
@@ -72,8 +89,9 @@ static tg_status copy_run(int argc, char **argv, const tg_cli *g) {
     TG_TRY(st, tg_io_info_get(fin, o.in.dset, &info), done);
     /* Every allocation first, so that a tensor that does not fit fails before any
      * output exists. */
-    TG_TRY(st, tg_core_agree(tg_tensor_alloc(&shard, "copy:shard", shape, o.fmt, o.layout, o.cores,
-                                             o.transpose, o.snap)),
+    TG_TRY(st,
+           tg_core_agree(tg_tensor_alloc(&shard, "copy:shard", shape, o.fmt, o.layout, o.cores,
+                                         o.transpose, o.snap)),
            done);
     TG_TRY(st, tg_tensor_alloc_dram(&din, "copy:dram_in", shape, o.fmt), done);
     TG_TRY(st, tg_tensor_alloc_dram(&dout, "copy:dram_out", shape, o.fmt), done);
@@ -82,8 +100,9 @@ static tg_status copy_run(int argc, char **argv, const tg_cli *g) {
     TG_TRY(st, tg_core_agree(rows ? TG_OK : tg_err(TG_ERR_RUNTIME, "copy: out of host memory")),
            done);
     if (!g->quiet)
-        tg_cli_out(g, "copy: [%lld, %lld, %lld, %lld] %s, %s sharded on %dx%d cores, shard %lld x "
-                      "%lld (%zu B of L1 per core)\n",
+        tg_cli_out(g,
+                   "copy: [%lld, %lld, %lld, %lld] %s, %s sharded on %dx%d cores, shard %lld x "
+                   "%lld (%zu B of L1 per core)\n",
                    (long long)shape[0], (long long)shape[1], (long long)shape[2],
                    (long long)shape[3], tg_fmt_name(o.fmt), tg_shard_name(o.layout), o.cores.w,
                    o.cores.h, (long long)shard.spec.shard_h, (long long)shard.spec.shard_w,

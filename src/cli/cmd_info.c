@@ -27,8 +27,7 @@ static tg_status info_run(int argc, char **argv, const tg_cli *g) {
     tg_cli_out(g, "DRAM          %d banks, %zu B per bank emulated (device: %zu B), %.1f GB/s\n",
                banks, c->dram_bank_bytes, a->dram_bank_size, a->dram_gbps);
     tg_cli_out(g, "clock         %.2f GHz, NoC %d B/cycle, %d cycles/hop, matmul %d FLOP/cycle\n",
-               a->clock_ghz, a->noc_bytes_per_cycle, a->noc_hop_cycles,
-               a->matmul_flop_per_cycle);
+               a->clock_ghz, a->noc_bytes_per_cycle, a->noc_hop_cycles, a->matmul_flop_per_cycle);
     tg_cli_out(g, "waiting       %s\n",
                c->oversubscribed ? "polite (oversubscribed: back-off sleep)" : "MPI blocking");
     tg_cli_out(g, "rank  core   host             DRAM banks hosted\n");

@@ -25,9 +25,15 @@ typedef struct plan_view {
 static void parts(const plan_view *v, int i, int *rp, int *cp) {
     int x = i % v->cores.w, y = i / v->cores.w;
     switch (v->layout) {
-    case TG_CONV_WIDTH: *rp = 0, *cp = i; break;
-    case TG_CONV_BLOCK: *rp = v->transpose ? x : y, *cp = v->transpose ? y : x; break;
-    default: *rp = i, *cp = 0; break;
+    case TG_CONV_WIDTH:
+        *rp = 0, *cp = i;
+        break;
+    case TG_CONV_BLOCK:
+        *rp = v->transpose ? x : y, *cp = v->transpose ? y : x;
+        break;
+    default:
+        *rp = i, *cp = 0;
+        break;
     }
 }
 
@@ -69,8 +75,8 @@ static void print_cores(const tg_cli *g, const plan_view *v, bool csv) {
         long long is = empty ? -1 : b.a, ie = empty ? -1 : b.b - 1;
         size_t halo_l1 = (size_t)v->halo_cap * v->row_bytes;
         if (csv)
-            tg_cli_out(g, "%d,%d,%d,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%d,%zu,%zu,%zu\n", r,
-                       x, y, os, oe, is, ie, (long long)hc.pad, (long long)hc.local,
+            tg_cli_out(g, "%d,%d,%d,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%d,%zu,%zu,%zu\n",
+                       r, x, y, os, oe, is, ie, (long long)hc.pad, (long long)hc.local,
                        (long long)hc.remote, (long long)(hc.remote * (int64_t)v->row_bytes),
                        (long long)hc.remote_runs, hc.sources, halo_l1, v->l1_total, v->l1_limit);
         else {
@@ -81,10 +87,9 @@ static void print_cores(const tg_cli *g, const plan_view *v, bool csv) {
             }
             char xy[32];
             snprintf(xy, sizeof xy, "(%d,%d)", x, y);
-            tg_cli_out(g, "%5d %7s %15s %15s %6lld %6lld %6lld %10lld %5d %10zu\n", r, xy, out,
-                       in, (long long)hc.pad, (long long)hc.local,
-                       (long long)hc.remote, (long long)(hc.remote * (int64_t)v->row_bytes),
-                       hc.sources, halo_l1);
+            tg_cli_out(g, "%5d %7s %15s %15s %6lld %6lld %6lld %10lld %5d %10zu\n", r, xy, out, in,
+                       (long long)hc.pad, (long long)hc.local, (long long)hc.remote,
+                       (long long)(hc.remote * (int64_t)v->row_bytes), hc.sources, halo_l1);
         }
     }
 }
@@ -93,7 +98,8 @@ static void print_budget(const tg_cli *g, const tg_l1_item *items, int n, size_t
                          size_t limit) {
     tg_cli_out(g, "L1 per core:");
     for (int i = 0; i < n; i++) tg_cli_out(g, " %s %zu B;", items[i].name, items[i].bytes);
-    tg_cli_out(g, " peak %zu B of %zu B (%s)\n", total, limit, total <= limit ? "fits" : "DOES NOT FIT");
+    tg_cli_out(g, " peak %zu B of %zu B (%s)\n", total, limit,
+               total <= limit ? "fits" : "DOES NOT FIT");
 }
 
 static tg_status plan_conv(const tg_cli *g, tg_opargs *o) {
@@ -104,31 +110,43 @@ static tg_status plan_conv(const tg_cli *g, tg_opargs *o) {
     tg_conv2d_plan pl;
     bool fits;
     TG_CHECK(tg_conv2d_plan_try(&p, c->grid, c->l1.size, 0, &pl, &fits));
-    plan_view v = {&pl.win, pl.cores, pl.p.layout, pl.p.transpose_shards, pl.matmul_path,
-                   pl.in_split, pl.out_split,
-                   tg_fmt_row_bytes(p.in_fmt, pl.p.layout == TG_CONV_DRAM ? pl.cin_p : pl.cin_slice),
-                   pl.halo_cap, pl.l1_total, pl.l1_limit};
+    plan_view v = {
+        &pl.win,
+        pl.cores,
+        pl.p.layout,
+        pl.p.transpose_shards,
+        pl.matmul_path,
+        pl.in_split,
+        pl.out_split,
+        tg_fmt_row_bytes(p.in_fmt, pl.p.layout == TG_CONV_DRAM ? pl.cin_p : pl.cin_slice),
+        pl.halo_cap,
+        pl.l1_total,
+        pl.l1_limit};
     if (!o->csv) {
-        tg_cli_out(g, "conv2d [%lld, %lld, %lld, %lld] -> [%lld, %lld, %lld, %lld], kernel %dx%d, "
-                      "stride %dx%d, padding %d,%d,%d,%d, dilation %dx%d, groups %d\n",
+        tg_cli_out(g,
+                   "conv2d [%lld, %lld, %lld, %lld] -> [%lld, %lld, %lld, %lld], kernel %dx%d, "
+                   "stride %dx%d, padding %d,%d,%d,%d, dilation %dx%d, groups %d\n",
                    (long long)p.n, (long long)p.h, (long long)p.w, (long long)p.cin, (long long)p.n,
                    (long long)pl.win.out_h, (long long)pl.win.out_w, (long long)p.cout, p.kh, p.kw,
                    p.sh, p.sw, p.pad_t, p.pad_b, p.pad_l, p.pad_r, p.dh, p.dw, p.groups);
-        tg_cli_out(g, "layout %s%s on %dx%d cores (%d row parts x %d channel parts)%s; %s in, %s "
-                      "weights, %s out, %s%s\n",
+        tg_cli_out(g,
+                   "layout %s%s on %dx%d cores (%d row parts x %d channel parts)%s; %s in, %s "
+                   "weights, %s out, %s%s\n",
                    tg_conv_layout_name(pl.p.layout), p.layout == TG_CONV_AUTO ? " (auto)" : "",
                    pl.cores.w, pl.cores.h, pl.row_parts, pl.col_parts,
                    pl.matmul_path ? ", matmul path" : "", tg_fmt_name(p.in_fmt),
                    tg_fmt_name(p.w_fmt), tg_fmt_name(p.out_fmt), tg_fidelity_name(p.fidelity),
                    p.fp32_acc ? ", fp32 accumulation" : "");
-        tg_cli_out(g, "shards: input %lld x %lld, output %lld x %lld; weights [%lld, %lld] (K x "
-                      "Cout, padded)\n",
+        tg_cli_out(g,
+                   "shards: input %lld x %lld, output %lld x %lld; weights [%lld, %lld] (K x "
+                   "Cout, padded)\n",
                    (long long)pl.in_split.shard, (long long)pl.cin_slice,
                    (long long)pl.out_split.shard, (long long)pl.cout_slice, (long long)pl.k_rows,
                    (long long)pl.cout_p);
-        tg_cli_out(g, "blocks: act_block_h %lld, act_block_w %lld (%lld K blocks per turn, %d "
-                      "turns), weights block %lld x %lld%s (%lld across), out sub-block %dx%d "
-                      "tiles\n",
+        tg_cli_out(g,
+                   "blocks: act_block_h %lld, act_block_w %lld (%lld K blocks per turn, %d "
+                   "turns), weights block %lld x %lld%s (%lld across), out sub-block %dx%d "
+                   "tiles\n",
                    (long long)pl.act_block_h, (long long)pl.act_block_w,
                    (long long)pl.kblocks_per_turn, pl.col_parts,
                    (long long)(pl.weights_resident ? pl.k_rows : pl.act_block_w),
@@ -144,36 +162,60 @@ static tg_status plan_conv(const tg_cli *g, tg_opargs *o) {
 static tg_status plan_pool(const tg_cli *g, tg_opargs *o) {
     tg_core *c = tg_core_self();
     if (!o->have_stride) o->conv.sh = o->conv.kh, o->conv.sw = o->conv.kw; /* PyTorch's default */
-    tg_pool_params p = {.n = o->shape[0], .h = o->shape[1], .w = o->shape[2], .c = o->shape[3],
-                        .kh = o->conv.kh, .kw = o->conv.kw, .sh = o->conv.sh, .sw = o->conv.sw,
-                        .dh = o->conv.dh, .dw = o->conv.dw, .pad_t = o->conv.pad_t,
-                        .pad_b = o->conv.pad_b, .pad_l = o->conv.pad_l, .pad_r = o->conv.pad_r,
-                        .ceil_mode = o->ceil_mode, .cores = o->conv.cores,
-                        .transpose_shards = o->conv.transpose_shards, .snap = o->conv.snap,
-                        .fmt = o->conv.in_fmt, .halo_mode = o->conv.halo_mode};
+    tg_pool_params p = {.n = o->shape[0],
+                        .h = o->shape[1],
+                        .w = o->shape[2],
+                        .c = o->shape[3],
+                        .kh = o->conv.kh,
+                        .kw = o->conv.kw,
+                        .sh = o->conv.sh,
+                        .sw = o->conv.sw,
+                        .dh = o->conv.dh,
+                        .dw = o->conv.dw,
+                        .pad_t = o->conv.pad_t,
+                        .pad_b = o->conv.pad_b,
+                        .pad_l = o->conv.pad_l,
+                        .pad_r = o->conv.pad_r,
+                        .ceil_mode = o->ceil_mode,
+                        .cores = o->conv.cores,
+                        .transpose_shards = o->conv.transpose_shards,
+                        .snap = o->conv.snap,
+                        .fmt = o->conv.in_fmt,
+                        .halo_mode = o->conv.halo_mode};
     switch (o->conv.layout) {
     case TG_CONV_AUTO:
-    case TG_CONV_HEIGHT: p.layout = TG_SHARD_HEIGHT; break;
-    case TG_CONV_WIDTH: p.layout = TG_SHARD_WIDTH; break;
-    case TG_CONV_BLOCK: p.layout = TG_SHARD_BLOCK; break;
-    case TG_CONV_DRAM: return tg_err(TG_ERR_USAGE, "plan maxpool2d: --shard none is not supported");
+    case TG_CONV_HEIGHT:
+        p.layout = TG_SHARD_HEIGHT;
+        break;
+    case TG_CONV_WIDTH:
+        p.layout = TG_SHARD_WIDTH;
+        break;
+    case TG_CONV_BLOCK:
+        p.layout = TG_SHARD_BLOCK;
+        break;
+    case TG_CONV_DRAM:
+        return tg_err(TG_ERR_USAGE, "plan maxpool2d: --shard none is not supported");
     }
     tg_pool_plan pl;
     tg_status st = tg_pool_plan_make(&p, c->grid, c->l1.size, 0, &pl);
     if (st == TG_ERR_USAGE) return st;
-    int layout = p.layout == TG_SHARD_WIDTH ? TG_CONV_WIDTH : p.layout == TG_SHARD_BLOCK ? TG_CONV_BLOCK : TG_CONV_HEIGHT;
-    plan_view v = {&pl.win, pl.cores, layout, p.transpose_shards, false, pl.in_split,
-                   pl.out_split, tg_fmt_row_bytes(p.fmt, pl.c_slice), pl.halo_cap, pl.l1_total,
-                   pl.l1_limit};
+    int layout = p.layout == TG_SHARD_WIDTH   ? TG_CONV_WIDTH
+                 : p.layout == TG_SHARD_BLOCK ? TG_CONV_BLOCK
+                                              : TG_CONV_HEIGHT;
+    plan_view v = {&pl.win,     pl.cores,    layout,       p.transpose_shards,
+                   false,       pl.in_split, pl.out_split, tg_fmt_row_bytes(p.fmt, pl.c_slice),
+                   pl.halo_cap, pl.l1_total, pl.l1_limit};
     if (!o->csv) {
-        tg_cli_out(g, "maxpool2d [%lld, %lld, %lld, %lld] -> [%lld, %lld, %lld, %lld], kernel "
-                      "%dx%d, stride %dx%d, padding %d,%d,%d,%d, dilation %dx%d%s\n",
+        tg_cli_out(g,
+                   "maxpool2d [%lld, %lld, %lld, %lld] -> [%lld, %lld, %lld, %lld], kernel "
+                   "%dx%d, stride %dx%d, padding %d,%d,%d,%d, dilation %dx%d%s\n",
                    (long long)p.n, (long long)p.h, (long long)p.w, (long long)p.c, (long long)p.n,
                    (long long)pl.win.out_h, (long long)pl.win.out_w, (long long)p.c, p.kh, p.kw,
                    p.sh, p.sw, p.pad_t, p.pad_b, p.pad_l, p.pad_r, p.dh, p.dw,
                    p.ceil_mode ? ", ceil mode" : "");
-        tg_cli_out(g, "layout %s on %dx%d cores, %s; shards: input %lld x %lld, output %lld x "
-                      "%lld; haloed shard %lld sticks\n",
+        tg_cli_out(g,
+                   "layout %s on %dx%d cores, %s; shards: input %lld x %lld, output %lld x "
+                   "%lld; haloed shard %lld sticks\n",
                    tg_shard_name(p.layout), pl.cores.w, pl.cores.h, tg_fmt_name(p.fmt),
                    (long long)pl.in_split.shard, (long long)pl.c_slice,
                    (long long)pl.out_split.shard, (long long)pl.c_slice, (long long)pl.halo_cap);

@@ -28,14 +28,22 @@ typedef struct rn_opts {
 
 static tg_status parse(int argc, char **argv, rn_opts *o) {
     static const struct option opts[] = {
-        {"weights", required_argument, 0, 'w'},       {"input", required_argument, 0, 'i'},
-        {"output", required_argument, 0, 'o'},        {"batch", required_argument, 0, 'b'},
-        {"image-size", required_argument, 0, 's'},    {"dtype", required_argument, 0, 'd'},
-        {"weights-dtype", required_argument, 0, 'W'}, {"math-fidelity", required_argument, 0, 'f'},
-        {"fp32-acc", no_argument, 0, 'a'},            {"shard", required_argument, 0, 'l'},
-        {"act-block-h", required_argument, 0, 'h'},   {"layer", required_argument, 0, 'L'},
-        {"dump-layers", required_argument, 0, 'D'},   {"seed", required_argument, 0, 'S'},
-        {"repeat", required_argument, 0, 'r'},        {0, 0, 0, 0},
+        {"weights", required_argument, 0, 'w'},
+        {"input", required_argument, 0, 'i'},
+        {"output", required_argument, 0, 'o'},
+        {"batch", required_argument, 0, 'b'},
+        {"image-size", required_argument, 0, 's'},
+        {"dtype", required_argument, 0, 'd'},
+        {"weights-dtype", required_argument, 0, 'W'},
+        {"math-fidelity", required_argument, 0, 'f'},
+        {"fp32-acc", no_argument, 0, 'a'},
+        {"shard", required_argument, 0, 'l'},
+        {"act-block-h", required_argument, 0, 'h'},
+        {"layer", required_argument, 0, 'L'},
+        {"dump-layers", required_argument, 0, 'D'},
+        {"seed", required_argument, 0, 'S'},
+        {"repeat", required_argument, 0, 'r'},
+        {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
     o->net.batch = 1, o->net.image = 224;
@@ -49,38 +57,74 @@ static tg_status parse(int argc, char **argv, rn_opts *o) {
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'w': o->weights = optarg; break;
-        case 'i': TG_CHECK(tg_io_ref_parse(optarg, &o->input)); o->have_input = true; break;
+        case 'w':
+            o->weights = optarg;
+            break;
+        case 'i':
+            TG_CHECK(tg_io_ref_parse(optarg, &o->input));
+            o->have_input = true;
+            break;
         case 'o':
-            if (strchr(optarg, ':')) TG_CHECK(tg_io_ref_parse(optarg, &o->output));
-            else snprintf(o->output.file, sizeof o->output.file, "%s", optarg),
-                 snprintf(o->output.dset, sizeof o->output.dset, "/logits");
+            if (strchr(optarg, ':'))
+                TG_CHECK(tg_io_ref_parse(optarg, &o->output));
+            else
+                snprintf(o->output.file, sizeof o->output.file, "%s", optarg),
+                    snprintf(o->output.dset, sizeof o->output.dset, "/logits");
             o->have_output = true;
             break;
-        case 'b': TG_CHECK(tg_cli_int("--batch", optarg, 1, 4096, &v)); o->net.batch = v, o->batch_set = true; break;
-        case 's': TG_CHECK(tg_cli_int("--image-size", optarg, 1, 8192, &v)); o->net.image = v, o->image_set = true; break;
-        case 'd': TG_CHECK(tg_fmt_parse(optarg, &o->net.act_fmt)); break;
-        case 'W': TG_CHECK(tg_fmt_parse(optarg, &o->net.w_fmt)); o->wdtype_set = true; break;
-        case 'f': TG_CHECK(tg_fidelity_parse(optarg, &o->net.fidelity)); break;
-        case 'a': o->net.fp32_acc = true; break;
-        case 'l': TG_CHECK(tg_conv_layout_parse(optarg, &o->net.layout)); break;
+        case 'b':
+            TG_CHECK(tg_cli_int("--batch", optarg, 1, 4096, &v));
+            o->net.batch = v, o->batch_set = true;
+            break;
+        case 's':
+            TG_CHECK(tg_cli_int("--image-size", optarg, 1, 8192, &v));
+            o->net.image = v, o->image_set = true;
+            break;
+        case 'd':
+            TG_CHECK(tg_fmt_parse(optarg, &o->net.act_fmt));
+            break;
+        case 'W':
+            TG_CHECK(tg_fmt_parse(optarg, &o->net.w_fmt));
+            o->wdtype_set = true;
+            break;
+        case 'f':
+            TG_CHECK(tg_fidelity_parse(optarg, &o->net.fidelity));
+            break;
+        case 'a':
+            o->net.fp32_acc = true;
+            break;
+        case 'l':
+            TG_CHECK(tg_conv_layout_parse(optarg, &o->net.layout));
+            break;
         case 'h':
             TG_CHECK(tg_cli_int("--act-block-h", optarg, 32, 1 << 20, &v));
             if (v % 32) return tg_err(TG_ERR_USAGE, "--act-block-h %ld is not a multiple of 32", v);
             o->net.act_block_h = (int)v;
             break;
         case 'L':
-            if (o->noverrides == MAX_OVERRIDES) return tg_err(TG_ERR_USAGE, "too many --layer options");
+            if (o->noverrides == MAX_OVERRIDES)
+                return tg_err(TG_ERR_USAGE, "too many --layer options");
             o->overrides[o->noverrides++] = optarg;
             break;
-        case 'D': o->dump = optarg; break;
-        case 'S': TG_CHECK(tg_cli_int("--seed", optarg, 0, 1L << 40, &v)); o->seed = (unsigned long long)v; break;
-        case 'r': TG_CHECK(tg_cli_int("--repeat", optarg, 1, 1000, &v)); o->repeat = (int)v; break;
-        default: return tg_cli_bad_option("resnet50", argv, optind);
+        case 'D':
+            o->dump = optarg;
+            break;
+        case 'S':
+            TG_CHECK(tg_cli_int("--seed", optarg, 0, 1L << 40, &v));
+            o->seed = (unsigned long long)v;
+            break;
+        case 'r':
+            TG_CHECK(tg_cli_int("--repeat", optarg, 1, 1000, &v));
+            o->repeat = (int)v;
+            break;
+        default:
+            return tg_cli_bad_option("resnet50", argv, optind);
         }
     }
-    if (optind < argc) return tg_err(TG_ERR_USAGE, "resnet50: unexpected argument '%s'", argv[optind]);
-    if (!o->have_output) return tg_err(TG_ERR_USAGE, "resnet50: --output F.h5[:/logits] is required");
+    if (optind < argc)
+        return tg_err(TG_ERR_USAGE, "resnet50: unexpected argument '%s'", argv[optind]);
+    if (!o->have_output)
+        return tg_err(TG_ERR_USAGE, "resnet50: --output F.h5[:/logits] is required");
     if (!o->wdtype_set) o->net.w_fmt = o->net.act_fmt;
     return TG_OK;
 }
@@ -119,7 +163,8 @@ static tg_status dump_layer(void *ctx, const char *name, const tg_tensor *t) {
     tg_status st = host_rows(t, &r0, &r1, &rows);
     char path[128];
     snprintf(path, sizeof path, "/layers/%s", name);
-    if (st == TG_OK) st = tg_io_create_tensor(d->f, path, shape, t->fmt, "ttgrid " TTGRID_VERSION " resnet50");
+    if (st == TG_OK)
+        st = tg_io_create_tensor(d->f, path, shape, t->fmt, "ttgrid " TTGRID_VERSION " resnet50");
     if (st == TG_OK) st = tg_io_write_rows(d->f, path, r0, r1, rows);
     free(rows);
     return st;
@@ -158,8 +203,10 @@ static tg_status load_input(rn_opts *o, tg_tensor *in) {
         rows = malloc((size_t)((r1 - r0) * 3 + 1) * sizeof *rows);
         st = rows ? TG_OK : tg_err(TG_ERR_RUNTIME, "resnet50: out of host memory");
     }
-    if (st == TG_OK && f) st = tg_io_read_rows(f, o->input.dset, r0, r1, rows);
-    else if (st == TG_OK) tg_resnet50_input_rows(o->seed, r0, r1, rows);
+    if (st == TG_OK && f)
+        st = tg_io_read_rows(f, o->input.dset, r0, r1, rows);
+    else if (st == TG_OK)
+        tg_resnet50_input_rows(o->seed, r0, r1, rows);
     if (st == TG_OK) st = tg_noc_sync(tg_tensor_write_host_rows(in, r0, r1, rows));
     free(rows);
     tg_io_close(f);
@@ -187,8 +234,9 @@ static void report_memory(const tg_cli *g) {
     getrusage(RUSAGE_SELF, &ru);
     double in[3] = {(double)ru.ru_maxrss * 1024, (double)ru.ru_maxrss * 1024, pss_bytes()}, out[3];
     tg_core_reduce(in, out, 3, "sms");
-    tg_cli_out(g, "memory: peak resident %.0f MB summed over %d ranks (largest rank %.0f MB); "
-                  "proportional set now %.0f MB in all\n",
+    tg_cli_out(g,
+               "memory: peak resident %.0f MB summed over %d ranks (largest rank %.0f MB); "
+               "proportional set now %.0f MB in all\n",
                out[0] / 1048576, tg_core_self()->nranks, out[1] / 1048576, out[2] / 1048576);
 }
 
@@ -229,17 +277,21 @@ static tg_status resnet50_run(int argc, char **argv, const tg_cli *g) {
     tg_stats_end();
     if (st != TG_OK) goto early;
     if (o.dump) TG_TRY(st, tg_io_create(o.dump, &dump.f), done);
-    tg_cli_out(g, "resnet50: batch %lld, %lldx%lld, %s activations, %s weights, %s%s, %dx%d grid, %s weights\n",
+    tg_cli_out(g,
+               "resnet50: batch %lld, %lldx%lld, %s activations, %s weights, %s%s, %dx%d grid, %s "
+               "weights\n",
                (long long)o.net.batch, (long long)o.net.image, (long long)o.net.image,
-               tg_fmt_name(o.net.act_fmt), tg_fmt_name(o.net.w_fmt), tg_fidelity_name(o.net.fidelity),
-               o.net.fp32_acc ? ", fp32 accumulation" : "", tg_core_self()->grid.w,
-               tg_core_self()->grid.h, o.weights ? o.weights : "generated");
+               tg_fmt_name(o.net.act_fmt), tg_fmt_name(o.net.w_fmt),
+               tg_fidelity_name(o.net.fidelity), o.net.fp32_acc ? ", fp32 accumulation" : "",
+               tg_core_self()->grid.w, tg_core_self()->grid.h, o.weights ? o.weights : "generated");
     double times[1000];
     for (int r = 0; r < o.repeat; r++) {
         if (r > 0) tg_tensor_free(&logits);
         double in_t[1] = {tg_stats_clock()}, t0[1];
         tg_core_reduce(in_t, t0, 1, "m");
-        TG_TRY(st, tg_resnet50_forward(&net, &in, &logits, dump.f && r == 0 ? dump_layer : NULL, &dump), done);
+        TG_TRY(st,
+               tg_resnet50_forward(&net, &in, &logits, dump.f && r == 0 ? dump_layer : NULL, &dump),
+               done);
         double el[1] = {tg_stats_clock() - t0[0]}, e[1];
         tg_core_reduce(el, e, 1, "m");
         times[r] = e[0] / (double)o.net.batch;
@@ -263,16 +315,24 @@ static tg_status resnet50_run(int argc, char **argv, const tg_cli *g) {
         if (st != TG_OK) goto done;
     }
     all = g->rank == 0 ? malloc((size_t)(N * 1000) * sizeof *all) : NULL;
-    TG_TRY(st, tg_core_agree(g->rank == 0 && !all ? tg_err(TG_ERR_RUNTIME, "resnet50: out of host memory") : TG_OK), done);
-    TG_TRY(st, tg_noc_sync(g->rank == 0 ? tg_tensor_read_host_rows(&logits, 0, N, all) : TG_OK), done);
+    TG_TRY(st,
+           tg_core_agree(g->rank == 0 && !all
+                             ? tg_err(TG_ERR_RUNTIME, "resnet50: out of host memory")
+                             : TG_OK),
+           done);
+    TG_TRY(st, tg_noc_sync(g->rank == 0 ? tg_tensor_read_host_rows(&logits, 0, N, all) : TG_OK),
+           done);
     TG_TRY(st, tg_io_create(o.output.file, &fout), done);
     int64_t dims[2] = {N, 1000};
     TG_TRY(st, tg_io_write_root(fout, o.output.dset, 2, dims, all), done);
     top = calloc((size_t)(N * 5), sizeof *top);
-    TG_TRY(st, tg_core_agree(top ? TG_OK : tg_err(TG_ERR_RUNTIME, "resnet50: out of host memory")), done);
+    TG_TRY(st, tg_core_agree(top ? TG_OK : tg_err(TG_ERR_RUNTIME, "resnet50: out of host memory")),
+           done);
     for (int64_t n = 0; n < N && g->rank == 0; n++) {
         top5(all + n * 1000, top + n * 5);
-        tg_cli_out(g, "image %lld: top-5 classes %lld %lld %lld %lld %lld (logits %.4f %.4f %.4f %.4f %.4f)\n",
+        tg_cli_out(g,
+                   "image %lld: top-5 classes %lld %lld %lld %lld %lld (logits %.4f %.4f %.4f %.4f "
+                   "%.4f)\n",
                    (long long)n, (long long)top[n * 5], (long long)top[n * 5 + 1],
                    (long long)top[n * 5 + 2], (long long)top[n * 5 + 3], (long long)top[n * 5 + 4],
                    all[n * 1000 + top[n * 5]], all[n * 1000 + top[n * 5 + 1]],

@@ -14,9 +14,12 @@ tg_status tg_cli_size(const char *opt, const char *s, size_t *out) {
     if (end == s || errno || s[0] == '-')
         return tg_err(TG_ERR_USAGE, "%s: '%s' is not a byte count", opt, s);
     unsigned long long mul = 1;
-    if (*end == 'K' || *end == 'k') mul = 1024ULL, end++;
-    else if (*end == 'M' || *end == 'm') mul = 1024ULL * 1024, end++;
-    else if (*end == 'G' || *end == 'g') mul = 1024ULL * 1024 * 1024, end++;
+    if (*end == 'K' || *end == 'k')
+        mul = 1024ULL, end++;
+    else if (*end == 'M' || *end == 'm')
+        mul = 1024ULL * 1024, end++;
+    else if (*end == 'G' || *end == 'g')
+        mul = 1024ULL * 1024 * 1024, end++;
     if (*end != '\0' || v > (unsigned long long)SIZE_MAX / mul)
         return tg_err(TG_ERR_USAGE, "%s: '%s' is not a byte count", opt, s);
     *out = (size_t)(v * mul);
@@ -67,6 +70,6 @@ tg_status tg_cli_bad_option(const char *cmd, char **argv, int optind_after) {
     const char *what = argv[optind_after - 1];
     if (optopt && optopt != '?' && optopt < 256 && optopt > ' ')
         return tg_err(TG_ERR_USAGE, "%s: option -%c is unknown or needs a value", cmd, optopt);
-    return tg_err(TG_ERR_USAGE, "%s: option '%s' is unknown or needs a value (try %s --help)",
-                  cmd, what, cmd);
+    return tg_err(TG_ERR_USAGE, "%s: option '%s' is unknown or needs a value (try %s --help)", cmd,
+                  what, cmd);
 }

@@ -8,9 +8,35 @@
 #include "cli.h"
 
 enum {
-    O_INPUT = 256, O_OUTPUT, O_WEIGHTS, O_BIAS, O_SHAPE, O_OUTCH, O_KERNEL, O_STRIDE, O_PADDING,
-    O_DILATION, O_GROUPS, O_ACT, O_SHARD, O_GRID, O_TRANSPOSE, O_ABH, O_ABWDIV, O_DTYPE, O_WDTYPE,
-    O_ODTYPE, O_FID, O_FP32, O_DBUF, O_WDBUF, O_DEALLOC, O_NOSNAP, O_HALO, O_CEIL, O_FORMAT
+    O_INPUT = 256,
+    O_OUTPUT,
+    O_WEIGHTS,
+    O_BIAS,
+    O_SHAPE,
+    O_OUTCH,
+    O_KERNEL,
+    O_STRIDE,
+    O_PADDING,
+    O_DILATION,
+    O_GROUPS,
+    O_ACT,
+    O_SHARD,
+    O_GRID,
+    O_TRANSPOSE,
+    O_ABH,
+    O_ABWDIV,
+    O_DTYPE,
+    O_WDTYPE,
+    O_ODTYPE,
+    O_FID,
+    O_FP32,
+    O_DBUF,
+    O_WDBUF,
+    O_DEALLOC,
+    O_NOSNAP,
+    O_HALO,
+    O_CEIL,
+    O_FORMAT
 };
 
 static const struct {
@@ -61,9 +87,12 @@ static tg_status padding(const char *s, tg_conv2d_params *p) {
     int n;
     TG_CHECK(tg_cli_list("--padding", s, -(1 << 20), 1 << 20, &n, v, 4));
     if (n == 1) v[1] = v[0], n = 2;
-    if (n == 2) p->pad_t = p->pad_b = (int)v[0], p->pad_l = p->pad_r = (int)v[1];
-    else if (n == 4) p->pad_t = (int)v[0], p->pad_b = (int)v[1], p->pad_l = (int)v[2], p->pad_r = (int)v[3];
-    else return tg_err(TG_ERR_USAGE, "--padding takes PH,PW or PT,PB,PL,PR, got '%s'", s);
+    if (n == 2)
+        p->pad_t = p->pad_b = (int)v[0], p->pad_l = p->pad_r = (int)v[1];
+    else if (n == 4)
+        p->pad_t = (int)v[0], p->pad_b = (int)v[1], p->pad_l = (int)v[2], p->pad_r = (int)v[3];
+    else
+        return tg_err(TG_ERR_USAGE, "--padding takes PH,PW or PT,PB,PL,PR, got '%s'", s);
     return TG_OK;
 }
 
@@ -80,52 +109,106 @@ static tg_status apply(int id, const char *arg, tg_opargs *o) {
     tg_conv2d_params *p = &o->conv;
     long v;
     switch (id) {
-    case O_INPUT: o->have_input = true; return tg_io_ref_parse(arg, &o->input);
-    case O_OUTPUT: o->have_output = true; return tg_io_ref_parse(arg, &o->output);
-    case O_WEIGHTS: o->have_weights = true; return tg_io_ref_parse(arg, &o->weights);
-    case O_BIAS: o->have_bias = true; return tg_io_ref_parse(arg, &o->bias);
-    case O_SHAPE: o->have_shape = true; return shape(arg, o->shape);
-    case O_OUTCH: TG_CHECK(tg_cli_int("--out-channels", arg, 1, 1L << 30, &v)); p->cout = v; return TG_OK;
-    case O_KERNEL: o->have_kernel = true; return pair("--kernel", arg, 1, &p->kh, &p->kw);
-    case O_STRIDE: o->have_stride = true; return pair("--stride", arg, 0, &p->sh, &p->sw);
-    case O_PADDING: return padding(arg, p);
-    case O_DILATION: return pair("--dilation", arg, 1, &p->dh, &p->dw);
-    case O_GROUPS: TG_CHECK(tg_cli_int("--groups", arg, 1, 1L << 30, &v)); p->groups = (int)v; return TG_OK;
-    case O_ACT:
-        if (!strcmp(arg, "relu")) p->relu = true;
-        else if (!strcmp(arg, "none")) p->relu = false;
-        else return tg_err(TG_ERR_USAGE, "--activation takes relu or none, got '%s'", arg);
+    case O_INPUT:
+        o->have_input = true;
+        return tg_io_ref_parse(arg, &o->input);
+    case O_OUTPUT:
+        o->have_output = true;
+        return tg_io_ref_parse(arg, &o->output);
+    case O_WEIGHTS:
+        o->have_weights = true;
+        return tg_io_ref_parse(arg, &o->weights);
+    case O_BIAS:
+        o->have_bias = true;
+        return tg_io_ref_parse(arg, &o->bias);
+    case O_SHAPE:
+        o->have_shape = true;
+        return shape(arg, o->shape);
+    case O_OUTCH:
+        TG_CHECK(tg_cli_int("--out-channels", arg, 1, 1L << 30, &v));
+        p->cout = v;
         return TG_OK;
-    case O_SHARD: return tg_conv_layout_parse(arg, &p->layout);
-    case O_GRID: return tg_grid_parse(arg, &p->cores);
-    case O_TRANSPOSE: p->transpose_shards = true; return TG_OK;
-    case O_ABH: TG_CHECK(tg_cli_int("--act-block-h", arg, 1, 1L << 20, &v)); p->act_block_h = (int)v; return TG_OK;
-    case O_ABWDIV: TG_CHECK(tg_cli_int("--act-block-w-div", arg, 1, 1L << 20, &v)); p->act_block_w_div = (int)v; return TG_OK;
+    case O_KERNEL:
+        o->have_kernel = true;
+        return pair("--kernel", arg, 1, &p->kh, &p->kw);
+    case O_STRIDE:
+        o->have_stride = true;
+        return pair("--stride", arg, 0, &p->sh, &p->sw);
+    case O_PADDING:
+        return padding(arg, p);
+    case O_DILATION:
+        return pair("--dilation", arg, 1, &p->dh, &p->dw);
+    case O_GROUPS:
+        TG_CHECK(tg_cli_int("--groups", arg, 1, 1L << 30, &v));
+        p->groups = (int)v;
+        return TG_OK;
+    case O_ACT:
+        if (!strcmp(arg, "relu"))
+            p->relu = true;
+        else if (!strcmp(arg, "none"))
+            p->relu = false;
+        else
+            return tg_err(TG_ERR_USAGE, "--activation takes relu or none, got '%s'", arg);
+        return TG_OK;
+    case O_SHARD:
+        return tg_conv_layout_parse(arg, &p->layout);
+    case O_GRID:
+        return tg_grid_parse(arg, &p->cores);
+    case O_TRANSPOSE:
+        p->transpose_shards = true;
+        return TG_OK;
+    case O_ABH:
+        TG_CHECK(tg_cli_int("--act-block-h", arg, 1, 1L << 20, &v));
+        p->act_block_h = (int)v;
+        return TG_OK;
+    case O_ABWDIV:
+        TG_CHECK(tg_cli_int("--act-block-w-div", arg, 1, 1L << 20, &v));
+        p->act_block_w_div = (int)v;
+        return TG_OK;
     case O_DTYPE:
         TG_CHECK(tg_fmt_parse(arg, &p->in_fmt));
         if (!o->out_dtype_set) p->out_fmt = p->in_fmt;
         return TG_OK;
-    case O_WDTYPE: return tg_fmt_parse(arg, &p->w_fmt);
-    case O_ODTYPE: o->out_dtype_set = true; return tg_fmt_parse(arg, &p->out_fmt);
-    case O_FID: return tg_fidelity_parse(arg, &p->fidelity);
-    case O_FP32: p->fp32_acc = true; return TG_OK;
-    case O_DBUF: p->act_double_buffer = true; return TG_OK;
-    case O_WDBUF: p->weights_double_buffer = true; return TG_OK;
-    case O_DEALLOC: p->deallocate_activation = true; return TG_OK;
-    case O_NOSNAP: p->snap = false; return TG_OK;
-    case O_HALO: return tg_halo_mode_parse(arg, &p->halo_mode);
-    case O_CEIL: o->ceil_mode = true; return TG_OK;
+    case O_WDTYPE:
+        return tg_fmt_parse(arg, &p->w_fmt);
+    case O_ODTYPE:
+        o->out_dtype_set = true;
+        return tg_fmt_parse(arg, &p->out_fmt);
+    case O_FID:
+        return tg_fidelity_parse(arg, &p->fidelity);
+    case O_FP32:
+        p->fp32_acc = true;
+        return TG_OK;
+    case O_DBUF:
+        p->act_double_buffer = true;
+        return TG_OK;
+    case O_WDBUF:
+        p->weights_double_buffer = true;
+        return TG_OK;
+    case O_DEALLOC:
+        p->deallocate_activation = true;
+        return TG_OK;
+    case O_NOSNAP:
+        p->snap = false;
+        return TG_OK;
+    case O_HALO:
+        return tg_halo_mode_parse(arg, &p->halo_mode);
+    case O_CEIL:
+        o->ceil_mode = true;
+        return TG_OK;
     case O_FORMAT:
-        if (!strcmp(arg, "csv")) o->csv = true;
-        else if (!strcmp(arg, "text")) o->csv = false;
-        else return tg_err(TG_ERR_USAGE, "--format takes text or csv, got '%s'", arg);
+        if (!strcmp(arg, "csv"))
+            o->csv = true;
+        else if (!strcmp(arg, "text"))
+            o->csv = false;
+        else
+            return tg_err(TG_ERR_USAGE, "--format takes text or csv, got '%s'", arg);
         return TG_OK;
     }
     return tg_err(TG_ERR_USAGE, "unknown option");
 }
 
-tg_status tg_opargs_parse(int argc, char **argv, const char *cmd, unsigned allowed,
-                          tg_opargs *o) {
+tg_status tg_opargs_parse(int argc, char **argv, const char *cmd, unsigned allowed, tg_opargs *o) {
     memset(o, 0, sizeof *o);
     tg_conv2d_params_default(&o->conv);
     struct option opts[NOPTS + 1];
@@ -138,11 +221,12 @@ tg_status tg_opargs_parse(int argc, char **argv, const char *cmd, unsigned allow
         if (c == '?' || c == ':') return tg_cli_bad_option(cmd, argv, optind);
         for (int i = 0; i < NOPTS; i++)
             if (table[i].opt.val == c && (table[i].group & allowed) != table[i].group)
-                return tg_err(TG_ERR_USAGE, "%s: option --%s does not apply (try %s --help)",
-                              cmd, table[i].opt.name, cmd);
+                return tg_err(TG_ERR_USAGE, "%s: option --%s does not apply (try %s --help)", cmd,
+                              table[i].opt.name, cmd);
         TG_CHECK(apply(c, optarg, o));
     }
-    if (optind < argc) return tg_err(TG_ERR_USAGE, "%s: unexpected argument '%s'", cmd, argv[optind]);
+    if (optind < argc)
+        return tg_err(TG_ERR_USAGE, "%s: unexpected argument '%s'", cmd, argv[optind]);
     if (!o->have_kernel) return tg_err(TG_ERR_USAGE, "%s: --kernel is required", cmd);
     return TG_OK;
 }

@@ -26,7 +26,6 @@ typedef struct tg_opargs {
 } tg_opargs;
 
 /* Parses argv[1..] of command `cmd`; options outside `allowed` are usage errors. */
-tg_status tg_opargs_parse(int argc, char **argv, const char *cmd, unsigned allowed,
-                          tg_opargs *o);
+tg_status tg_opargs_parse(int argc, char **argv, const char *cmd, unsigned allowed, tg_opargs *o);
 
 #endif

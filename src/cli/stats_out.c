@@ -14,16 +14,36 @@ static int column(const tg_stats_table *t, const char *name) {
     return -1;
 }
 
-/* Prints, per op, the slowest core's time and the traffic summed over cores. */
+/* Prints, per op, the slowest core's time and the traffic summed over cores; for
+ * runs of many ops (a network: its layers have their own lines) one line of totals. */
 static void print_summary(const tg_stats_table *t) {
     int c_op = column(t, "op_index"), c_s = column(t, "seconds");
-    const char *sums[] = {"noc_read_bytes", "noc_write_bytes", "noc_mcast_bytes",
-                          "dram_read_bytes", "dram_write_bytes", "noc_transactions", "hops",
+    const char *sums[] = {"noc_read_bytes",
+                          "noc_write_bytes",
+                          "noc_mcast_bytes",
+                          "dram_read_bytes",
+                          "dram_write_bytes",
+                          "noc_transactions",
+                          "hops",
                           "halo_remote_bytes"};
-    const char *labels[] = {"NoC read", "NoC write", "mcast", "DRAM read", "DRAM write",
-                            "transactions", "hops", "halo remote"};
+    const char *labels[] = {"NoC read",   "NoC write",    "mcast", "DRAM read",
+                            "DRAM write", "transactions", "hops",  "halo remote"};
     int nsum = (int)(sizeof sums / sizeof sums[0]);
     int c_l1 = column(t, "l1_high_water");
+    int64_t nops = t->nrows ? (int64_t)t->data[(t->nrows - 1) * t->ncols + c_op] + 1 : 0;
+    if (nops > 16) {
+        double tot[16] = {0}, l1 = 0;
+        for (int64_t r = 0; r < t->nrows; r++) {
+            const double *row = t->data + r * t->ncols;
+            if (row[c_l1] > l1) l1 = row[c_l1];
+            for (int k = 0; k < nsum; k++) tot[k] += row[column(t, sums[k])];
+        }
+        printf("stats: %lld ops", (long long)nops);
+        for (int k = 0; k < nsum; k++)
+            if (tot[k] != 0) printf(", %s %.0f", labels[k], tot[k]);
+        printf(", L1 peak %.0f B (per op and core: --stats FILE.csv, /stats)\n", l1);
+        return;
+    }
     for (int64_t r = 0; r < t->nrows;) {
         double op = t->data[r * t->ncols + c_op], secs = 0, l1 = 0, tot[16] = {0};
         int64_t r0 = r;
@@ -45,8 +65,11 @@ tg_status tg_cli_stats(const tg_cli *g, struct tg_io_file *out) {
     TG_CHECK(tg_core_agree(tg_stats_gather(&t)));
     tg_status st = TG_OK;
     if (out) {
-        tg_io_table table = {.ncols = t.ncols, .nrows = t.nrows, .names = (const char **)t.names,
-                             .data = t.data, .row_labels = (const char **)t.labels,
+        tg_io_table table = {.ncols = t.ncols,
+                             .nrows = t.nrows,
+                             .names = (const char **)t.names,
+                             .data = t.data,
+                             .row_labels = (const char **)t.labels,
                              .has_labels = true};
         st = tg_io_write_table(out, "/stats", &table);
     }

@@ -15,8 +15,8 @@
 /* ---- the layer list and its config table ---- */
 
 static void add_conv(tg_resnet50 *net, const char *name, const char *key, const char *bn,
-                     int64_t cin, int64_t cout, int64_t h, int64_t w, int k, int stride,
-                     bool relu, tg_conv_layout layout) {
+                     int64_t cin, int64_t cout, int64_t h, int64_t w, int k, int stride, bool relu,
+                     tg_conv_layout layout) {
     tg_resnet_conv *c = &net->convs[net->nconvs++];
     memset(c, 0, sizeof *c);
     snprintf(c->name, sizeof c->name, "%s", name);
@@ -80,7 +80,9 @@ static tg_status apply_override(tg_resnet50 *net, const char *s) {
     memcpy(name, s, (size_t)(eq - s));
     name[eq - s] = '\0';
     tg_resnet_conv *c = find(net, name);
-    if (!c) return tg_err(TG_ERR_USAGE, "--layer '%s': no conv layer '%s' (e.g. layer3.1.conv2)", s, name);
+    if (!c)
+        return tg_err(TG_ERR_USAGE, "--layer '%s': no conv layer '%s' (e.g. layer3.1.conv2)", s,
+                      name);
     char layout[16];
     const char *colon = strchr(eq + 1, ':');
     size_t n = colon ? (size_t)(colon - eq - 1) : strlen(eq + 1);
@@ -111,7 +113,8 @@ static float hash_uniform(unsigned long long seed, unsigned long long layer, uns
 }
 
 void tg_resnet50_input_rows(unsigned long long seed, int64_t r0, int64_t r1, float *rows) {
-    for (int64_t i = r0 * 3; i < r1 * 3; i++) rows[i - r0 * 3] = hash_uniform(seed, 1000, (unsigned long long)i);
+    for (int64_t i = r0 * 3; i < r1 * 3; i++)
+        rows[i - r0 * 3] = hash_uniform(seed, 1000, (unsigned long long)i);
 }
 
 /* Reads a dataset of exactly `count` values with the expected dims, naming the key
@@ -120,7 +123,8 @@ static tg_status read_param(tg_io_file *f, const char *file, const char *key, in
                             const int64_t *dims, float *buf) {
     char path[128];
     snprintf(path, sizeof path, "/%s", key);
-    if (!tg_io_exists(f, path)) return tg_err(TG_ERR_USAGE, "weights '%s' have no dataset '%s'", file, path);
+    if (!tg_io_exists(f, path))
+        return tg_err(TG_ERR_USAGE, "weights '%s' have no dataset '%s'", file, path);
     tg_io_info info;
     TG_CHECK(tg_io_info_get(f, path, &info));
     bool same = info.ndims == nd;
@@ -128,10 +132,13 @@ static tg_status read_param(tg_io_file *f, const char *file, const char *key, in
     if (!same) {
         char want[96] = "", got[96] = "";
         for (int i = 0; i < nd; i++)
-            snprintf(want + strlen(want), sizeof want - strlen(want), "%s%lld", i ? ", " : "", (long long)dims[i]);
+            snprintf(want + strlen(want), sizeof want - strlen(want), "%s%lld", i ? ", " : "",
+                     (long long)dims[i]);
         for (int i = 0; i < info.ndims; i++)
-            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", i ? ", " : "", (long long)info.dims[i]);
-        return tg_err(TG_ERR_USAGE, "weights '%s': dataset '%s' is [%s], expected [%s]", file, path, got, want);
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", i ? ", " : "",
+                     (long long)info.dims[i]);
+        return tg_err(TG_ERR_USAGE, "weights '%s': dataset '%s' is [%s], expected [%s]", file, path,
+                      got, want);
     }
     int64_t n = 1;
     for (int i = 0; i < nd; i++) n *= dims[i];
@@ -168,7 +175,8 @@ static tg_status load_file(tg_io_file *f, const char *file, tg_resnet_conv *c, i
         for (int64_t o = 0; st == TG_OK && o < nco; o++) {
             double g = v[co0 + o], beta = v[c->cout + co0 + o], mean = v[2 * c->cout + co0 + o];
             double var = v[3 * c->cout + co0 + o], scale = g / sqrt(var + BN_EPS);
-            for (int64_t i = 0; i < per; i++) c->w_cols[o * per + i] = (float)(c->w_cols[o * per + i] * scale);
+            for (int64_t i = 0; i < per; i++)
+                c->w_cols[o * per + i] = (float)(c->w_cols[o * per + i] * scale);
             c->b_cols[o] = (float)(beta - mean * scale);
         }
     }
@@ -186,8 +194,11 @@ static void load_generated(unsigned long long seed, int layer, tg_resnet_conv *c
     float a = fc ? 1.0f / sqrtf((float)per) : sqrtf(6.0f / (float)per) * (last ? 0.2f : 1.0f);
     for (int64_t o = co0; o < co1; o++) {
         for (int64_t i = 0; i < per; i++)
-            c->w_cols[(o - co0) * per + i] = a * hash_uniform(seed, (unsigned long long)layer, (unsigned long long)(o * per + i));
-        c->b_cols[o - co0] = fc ? a * hash_uniform(seed, 500 + (unsigned long long)layer, (unsigned long long)o) : 0.0f;
+            c->w_cols[(o - co0) * per + i] = a * hash_uniform(seed, (unsigned long long)layer,
+                                                              (unsigned long long)(o * per + i));
+        c->b_cols[o - co0] =
+            fc ? a * hash_uniform(seed, 500 + (unsigned long long)layer, (unsigned long long)o)
+               : 0.0f;
     }
 }
 
@@ -197,7 +208,8 @@ tg_status tg_resnet50_init(tg_resnet50 *net, const tg_resnet_opts *opts,
     memset(net, 0, sizeof *net);
     net->opts = *opts;
     if (opts->batch < 1)
-        return tg_err(TG_ERR_USAGE, "resnet50: batch %lld must be at least 1", (long long)opts->batch);
+        return tg_err(TG_ERR_USAGE, "resnet50: batch %lld must be at least 1",
+                      (long long)opts->batch);
     if (opts->image < 32)
         return tg_err(TG_ERR_USAGE,
                       "resnet50: image size %lld does not survive the five stride-2 stages (at "
@@ -219,9 +231,12 @@ tg_status tg_resnet50_init(tg_resnet50 *net, const tg_resnet_opts *opts,
         int64_t nco = co1 - co0, per = c->cin * c->k * c->k;
         c->w_cols = malloc((size_t)(nco * per + 1) * sizeof *c->w_cols);
         c->b_cols = malloc((size_t)(nco + 1) * sizeof *c->b_cols);
-        if (!c->w_cols || !c->b_cols) st = tg_err(TG_ERR_RUNTIME, "resnet50: out of host memory for weights");
-        else if (f) st = load_file(f, src->file, c, co0, co1);
-        else load_generated(src->seed, i, c, co0, co1);
+        if (!c->w_cols || !c->b_cols)
+            st = tg_err(TG_ERR_RUNTIME, "resnet50: out of host memory for weights");
+        else if (f)
+            st = load_file(f, src->file, c, co0, co1);
+        else
+            load_generated(src->seed, i, c, co0, co1);
     }
     tg_io_close(f);
     return tg_core_agree(st);
@@ -248,8 +263,9 @@ typedef struct fwd {
 static void progress(const fwd *f, const char *name, const tg_tensor *t, const char *how) {
     if (!f->net->opts.progress) return;
     const tg_counters *k = tg_stats_last();
-    double in[3] = {k->seconds, (double)(k->noc_read_bytes + k->noc_write_bytes + k->noc_mcast_bytes +
-                                         k->dram_read_bytes + k->dram_write_bytes),
+    double in[3] = {k->seconds,
+                    (double)(k->noc_read_bytes + k->noc_write_bytes + k->noc_mcast_bytes +
+                             k->dram_read_bytes + k->dram_write_bytes),
                     (double)k->l1_high_water};
     double out[3];
     tg_core_reduce(in, out, 3, "msm");
@@ -306,8 +322,9 @@ static size_t l1_other(const tg_conv2d_params *p, const tg_conv2d_plan *pl, cons
     size_t avail = tg_l1_largest_free(&c->l1);
     if (x->place == TG_PLACE_L1 && p->layout != TG_CONV_DRAM) {
         tg_shard_spec want;
-        tg_shard_layout sl = p->layout == TG_CONV_WIDTH ? TG_SHARD_WIDTH
-                             : p->layout == TG_CONV_BLOCK ? TG_SHARD_BLOCK : TG_SHARD_HEIGHT;
+        tg_shard_layout sl = p->layout == TG_CONV_WIDTH   ? TG_SHARD_WIDTH
+                             : p->layout == TG_CONV_BLOCK ? TG_SHARD_BLOCK
+                                                          : TG_SHARD_HEIGHT;
         if (tg_shard_spec_make(sl, x->n * x->h * x->w, x->c, pl->cores, p->transpose_shards,
                                p->snap, &want) == TG_OK &&
             tg_tensor_same_spec(x, &want))
@@ -355,8 +372,8 @@ static bool try_sharded(tg_resnet50 *net, tg_resnet_conv *c, const tg_tensor *x,
 
 /* Decides the conv's plan on the first pass (evicting the shortcut when that makes
  * a sharded plan fit, else falling back to DRAM) and loads its weights. */
-static tg_status plan_conv(tg_resnet50 *net, tg_resnet_conv *c, tg_tensor *x,
-                           tg_tensor *shortcut, bool dealloc) {
+static tg_status plan_conv(tg_resnet50 *net, tg_resnet_conv *c, tg_tensor *x, tg_tensor *shortcut,
+                           bool dealloc) {
     tg_core *core = tg_core_self();
     tg_conv2d_plan pl;
     bool ok = c->layout != TG_CONV_DRAM && try_sharded(net, c, x, dealloc, &pl);
@@ -381,8 +398,10 @@ static tg_status plan_conv(tg_resnet50 *net, tg_resnet_conv *c, tg_tensor *x,
             if (!shard_bytes_if(t)) continue;
             tg_err_clear();
             TG_CHECK(evict(t));
-            if (round == 0) c->evict_shortcut = true;
-            else c->evict_input = true;
+            if (round == 0)
+                c->evict_shortcut = true;
+            else
+                c->evict_input = true;
         }
         TG_CHECK(tg_err_prefix(st, "layer %s: ", c->name));
     }
@@ -417,9 +436,11 @@ static tg_status run_conv(const fwd *f, const char *name, tg_tensor *x, tg_tenso
     }
     if (dealloc) tg_tensor_free(x);
     char how[48];
-    if (c->plan.p.layout == TG_CONV_DRAM) snprintf(how, sizeof how, "none (DRAM)");
-    else snprintf(how, sizeof how, "%s abh %lld", tg_conv_layout_name(c->plan.p.layout),
-                  (long long)c->plan.act_block_h);
+    if (c->plan.p.layout == TG_CONV_DRAM)
+        snprintf(how, sizeof how, "none (DRAM)");
+    else
+        snprintf(how, sizeof how, "%s abh %lld", tg_conv_layout_name(c->plan.p.layout),
+                 (long long)c->plan.act_block_h);
     return layer_done(f, c->name, y, how);
 }
 
@@ -427,11 +448,26 @@ static tg_status run_maxpool(const fwd *f, tg_tensor *x, tg_tensor *y) {
     tg_resnet50 *net = f->net;
     tg_core *core = tg_core_self();
     if (!net->pool_planned) {
-        tg_pool_params p = {.n = x->n, .h = x->h, .w = x->w, .c = x->c, .kh = 3, .kw = 3, .sh = 2,
-                            .sw = 2, .dh = 1, .dw = 1, .pad_t = 1, .pad_b = 1, .pad_l = 1,
-                            .pad_r = 1, .layout = TG_SHARD_HEIGHT, .snap = true, .fmt = x->fmt};
+        tg_pool_params p = {.n = x->n,
+                            .h = x->h,
+                            .w = x->w,
+                            .c = x->c,
+                            .kh = 3,
+                            .kw = 3,
+                            .sh = 2,
+                            .sw = 2,
+                            .dh = 1,
+                            .dw = 1,
+                            .pad_t = 1,
+                            .pad_b = 1,
+                            .pad_l = 1,
+                            .pad_r = 1,
+                            .layout = TG_SHARD_HEIGHT,
+                            .snap = true,
+                            .fmt = x->fmt};
         size_t avail = tg_l1_largest_free(&core->l1) + shard_bytes_if(x);
-        if (tg_pool_plan_make(&p, core->grid, core->l1.size, core->l1.size - avail, &net->pool) != TG_OK) {
+        if (tg_pool_plan_make(&p, core->grid, core->l1.size, core->l1.size - avail, &net->pool) !=
+            TG_OK) {
             tg_err_clear();
             p.dram = true;
             TG_CHECK(tg_err_prefix(tg_pool_plan_make(&p, core->grid, core->l1.size,

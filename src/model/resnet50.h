@@ -41,8 +41,8 @@ typedef struct tg_resnet_source {
 
 typedef struct tg_resnet_conv {
     char name[48];
-    char key[64];    /* state_dict prefix of the conv ("layer1.0.conv1", "fc") */
-    char bn[64];     /* of its BN ("layer1.0.bn1"), "" for fc */
+    char key[64]; /* state_dict prefix of the conv ("layer1.0.conv1", "fc") */
+    char bn[64];  /* of its BN ("layer1.0.bn1"), "" for fc */
     int64_t cin, cout, in_h, in_w;
     int k, stride, pad;
     bool relu;

@@ -60,12 +60,15 @@ static tg_status dram_move(const tg_dram_buf *b, int64_t first, int64_t count, s
         size_t disp = (size_t)(bank / P) * c->dram_bank_bytes + b->base +
                       (size_t)(i0 / banks) * b->page_stride + page_off;
         uint64_t bytes = (uint64_t)n * blen;
-        if (write) k->dram_write_bytes += bytes;
-        else k->dram_read_bytes += bytes;
+        if (write)
+            k->dram_write_bytes += bytes;
+        else
+            k->dram_read_bytes += bytes;
         tg_stats_bank(bank, bytes);
         noc_count_unicast(write ? c->rank : host, write ? host : c->rank, bytes, (uint64_t)n);
-        TG_CHECK(noc_move(WIN_DRAM, host, disp, b->page_stride, mem + (size_t)(i0 - first) * mstride,
-                          mstride * (size_t)banks, blen, n, write));
+        TG_CHECK(noc_move(WIN_DRAM, host, disp, b->page_stride,
+                          mem + (size_t)(i0 - first) * mstride, mstride * (size_t)banks, blen, n,
+                          write));
     }
     return TG_OK;
 }
@@ -75,8 +78,8 @@ static tg_status check_l1(size_t off, size_t stride, size_t blen, int64_t count)
     if (count <= 0) return TG_OK;
     size_t end = off + (size_t)(count - 1) * stride + blen;
     if (end > l1 || end < off)
-        return tg_err(TG_ERR_RUNTIME, "DRAM transfer: L1 address %zu..%zu is beyond its %zu B",
-                      off, end, l1);
+        return tg_err(TG_ERR_RUNTIME, "DRAM transfer: L1 address %zu..%zu is beyond its %zu B", off,
+                      end, l1);
     return TG_OK;
 }
 
@@ -101,8 +104,8 @@ tg_status tg_dram_write_host_part(const tg_dram_buf *b, int64_t first, int64_t c
     return tg_noc_write_barrier();
 }
 
-tg_status tg_dram_write_host(const tg_dram_buf *b, int64_t first, int64_t count,
-                             const void *src, size_t src_stride) {
+tg_status tg_dram_write_host(const tg_dram_buf *b, int64_t first, int64_t count, const void *src,
+                             size_t src_stride) {
     return tg_dram_write_host_part(b, first, count, 0, b->page_size, src, src_stride);
 }
 

@@ -54,9 +54,12 @@ static void free_types(void) {
 }
 
 tg_status tg_noc_mode_parse(const char *s, tg_noc_mode *out) {
-    if (!strcmp(s, "one-sided") || !strcmp(s, "rma")) *out = TG_NOC_ONE_SIDED;
-    else if (!strcmp(s, "two-sided") || !strcmp(s, "p2p")) *out = TG_NOC_TWO_SIDED;
-    else return tg_err(TG_ERR_USAGE, "unknown NoC mode '%s' (one-sided, two-sided)", s);
+    if (!strcmp(s, "one-sided") || !strcmp(s, "rma"))
+        *out = TG_NOC_ONE_SIDED;
+    else if (!strcmp(s, "two-sided") || !strcmp(s, "p2p"))
+        *out = TG_NOC_TWO_SIDED;
+    else
+        return tg_err(TG_ERR_USAGE, "unknown NoC mode '%s' (one-sided, two-sided)", s);
     return TG_OK;
 }
 
@@ -216,20 +219,21 @@ static tg_status check_range(const char *what, int win, int target, size_t disp,
     if (count <= 0 || blen == 0) return TG_OK;
     size_t last = (size_t)(count - 1);
     size_t tend = disp + last * tstride + blen;
-    size_t limit = win == WIN_L1 ? c->l1.size : c->dram_bank_bytes * (size_t)((tg_noc.banks + c->nranks - 1) / c->nranks);
+    size_t limit = win == WIN_L1
+                       ? c->l1.size
+                       : c->dram_bank_bytes * (size_t)((tg_noc.banks + c->nranks - 1) / c->nranks);
     if (tend > limit || tend < disp)
-        return tg_err(TG_ERR_RUNTIME,
-                      "NoC %s: %s address %zu..%zu of core %d is beyond its %zu B", what,
-                      win == WIN_L1 ? "L1" : "DRAM", disp, tend, target, limit);
+        return tg_err(TG_ERR_RUNTIME, "NoC %s: %s address %zu..%zu of core %d is beyond its %zu B",
+                      what, win == WIN_L1 ? "L1" : "DRAM", disp, tend, target, limit);
     size_t lend = local_off + last * mstride + blen;
     if (local_in_l1 && (lend > c->l1.size || lend < local_off))
-        return tg_err(TG_ERR_RUNTIME, "NoC %s: local L1 address %zu..%zu is beyond its %zu B",
-                      what, local_off, lend, c->l1.size);
+        return tg_err(TG_ERR_RUNTIME, "NoC %s: local L1 address %zu..%zu is beyond its %zu B", what,
+                      local_off, lend, c->l1.size);
     return TG_OK;
 }
 
-tg_status noc_move(int win, int target, size_t disp, size_t tstride, uint8_t *mem,
-                   size_t mstride, size_t blen, int64_t count, bool write) {
+tg_status noc_move(int win, int target, size_t disp, size_t tstride, uint8_t *mem, size_t mstride,
+                   size_t blen, int64_t count, bool write) {
     if (count <= 0 || blen == 0) return TG_OK;
     tg_counters *k = tg_stats_now();
     k->messages++;
@@ -237,8 +241,10 @@ tg_status noc_move(int win, int target, size_t disp, size_t tstride, uint8_t *me
         /* Loopback: the NoC delivers to its own core without a message. */
         uint8_t *at = tg_noc.base[win] + disp;
         for (int64_t i = 0; i < count; i++) {
-            if (write) memmove(at + i * tstride, mem + i * mstride, blen);
-            else memmove(mem + i * mstride, at + i * tstride, blen);
+            if (write)
+                memmove(at + i * tstride, mem + i * mstride, blen);
+            else
+                memmove(mem + i * mstride, at + i * tstride, blen);
         }
         return TG_OK;
     }
@@ -249,23 +255,33 @@ tg_status noc_move(int win, int target, size_t disp, size_t tstride, uint8_t *me
             for (int64_t i = 0; i < count && rc == MPI_SUCCESS; i++) {
                 uint8_t *m = mem + (size_t)i * mstride;
                 MPI_Aint d = (MPI_Aint)(disp + (size_t)i * tstride);
-                rc = write ? MPI_Put(m, (int)blen, MPI_BYTE, target, d, (int)blen, MPI_BYTE, tg_noc.win[win])
-                           : MPI_Get(m, (int)blen, MPI_BYTE, target, d, (int)blen, MPI_BYTE, tg_noc.win[win]);
+                rc = write ? MPI_Put(m, (int)blen, MPI_BYTE, target, d, (int)blen, MPI_BYTE,
+                                     tg_noc.win[win])
+                           : MPI_Get(m, (int)blen, MPI_BYTE, target, d, (int)blen, MPI_BYTE,
+                                     tg_noc.win[win]);
             }
         } else {
-            MPI_Datatype tt = strided_type(count, blen, tstride), mt = strided_type(count, blen, mstride);
+            MPI_Datatype tt = strided_type(count, blen, tstride),
+                         mt = strided_type(count, blen, mstride);
             rc = write ? MPI_Put(mem, 1, mt, target, (MPI_Aint)disp, 1, tt, tg_noc.win[win])
                        : MPI_Get(mem, 1, mt, target, (MPI_Aint)disp, 1, tt, tg_noc.win[win]);
         }
         if (rc != MPI_SUCCESS)
             return tg_err(TG_ERR_RUNTIME, "NoC %s of %zu B with core %d failed in MPI",
                           write ? "write" : "read", blen * (size_t)count, target);
-        if (write) tg_noc.writes_open = true;
-        else tg_noc.reads_open = true;
+        if (write)
+            tg_noc.writes_open = true;
+        else
+            tg_noc.reads_open = true;
         return TG_OK;
     }
-    noc_req q = {.kind = write ? REQ_WRITE : REQ_READ, .win = win, .tag = next_tag(),
-                 .disp = disp, .tstride = tstride, .blen = blen, .count = (uint64_t)count};
+    noc_req q = {.kind = write ? REQ_WRITE : REQ_READ,
+                 .win = win,
+                 .tag = next_tag(),
+                 .disp = disp,
+                 .tstride = tstride,
+                 .blen = blen,
+                 .count = (uint64_t)count};
     if (write) next_tag(); /* the acknowledgement uses tag + 1 */
     size_t total = blen * (size_t)count;
     noc_pending *p = pend_add();
@@ -373,8 +389,8 @@ void noc_count_unicast(int from, int to, uint64_t bytes, uint64_t ntrans) {
 
 tg_status tg_noc_read_strided(int src, size_t src_off, size_t src_stride, size_t dst_off,
                               size_t dst_stride, size_t blen, int64_t count) {
-    TG_CHECK(check_range("read", WIN_L1, src, src_off, src_stride, blen, count, dst_off,
-                         dst_stride, true));
+    TG_CHECK(check_range("read", WIN_L1, src, src_off, src_stride, blen, count, dst_off, dst_stride,
+                         true));
     if (count <= 0 || blen == 0) return TG_OK;
     uint64_t bytes = (uint64_t)blen * (uint64_t)count;
     tg_stats_now()->noc_read_bytes += bytes;
@@ -420,12 +436,13 @@ static bool rect_ok(tg_rect r) {
            r.y0 + r.h <= c->grid.h;
 }
 
-tg_status tg_noc_mcast_group(tg_core_set set, tg_rect r, int root, size_t dst_off,
-                             size_t src_off, size_t bytes) {
+tg_status tg_noc_mcast_group(tg_core_set set, tg_rect r, int root, size_t dst_off, size_t src_off,
+                             size_t bytes) {
     tg_core *c = tg_core_self();
     if (!rect_ok(r))
-        return tg_err(TG_ERR_RUNTIME, "NoC multicast: rectangle (%d,%d)+%dx%d is outside the %dx%d grid",
-                      r.x0, r.y0, r.w, r.h, c->grid.w, c->grid.h);
+        return tg_err(TG_ERR_RUNTIME,
+                      "NoC multicast: rectangle (%d,%d)+%dx%d is outside the %dx%d grid", r.x0,
+                      r.y0, r.w, r.h, c->grid.w, c->grid.h);
     if (tg_noc.mode == TG_NOC_TWO_SIDED) {
         tg_status st = TG_OK;
         if (c->rank == root && bytes > 0) {
@@ -435,16 +452,19 @@ tg_status tg_noc_mcast_group(tg_core_set set, tg_rect r, int root, size_t dst_of
         tg_noc_barrier(set);
         return st;
     }
-    TG_CHECK(check_range("multicast", WIN_L1, root, src_off, bytes, bytes, 1, dst_off, bytes, true));
+    TG_CHECK(
+        check_range("multicast", WIN_L1, root, src_off, bytes, bytes, 1, dst_off, bytes, true));
     bool member = c->x >= r.x0 && c->x < r.x0 + r.w && c->y >= r.y0 && c->y < r.y0 + r.h;
     if (bytes == 0) return TG_OK;
     if (c->rank == root) {
         TG_CHECK(count_mcast(r, bytes));
-        if (member && dst_off != src_off) memmove(tg_noc.base[WIN_L1] + dst_off, tg_noc.base[WIN_L1] + src_off, bytes);
+        if (member && dst_off != src_off)
+            memmove(tg_noc.base[WIN_L1] + dst_off, tg_noc.base[WIN_L1] + src_off, bytes);
         return TG_OK;
     }
     if (!member) return TG_OK;
-    TG_CHECK(noc_move(WIN_L1, root, src_off, bytes, tg_noc.base[WIN_L1] + dst_off, bytes, bytes, 1, false));
+    TG_CHECK(noc_move(WIN_L1, root, src_off, bytes, tg_noc.base[WIN_L1] + dst_off, bytes, bytes, 1,
+                      false));
     tg_stats_now()->messages--; /* the root's multicast is the transaction; this is its delivery */
     return tg_noc_read_barrier();
 }
@@ -452,10 +472,11 @@ tg_status tg_noc_mcast_group(tg_core_set set, tg_rect r, int root, size_t dst_of
 tg_status tg_noc_mcast(tg_rect r, size_t dst_off, size_t src_off, size_t bytes) {
     tg_core *c = tg_core_self();
     if (!rect_ok(r))
-        return tg_err(TG_ERR_RUNTIME, "NoC multicast: rectangle (%d,%d)+%dx%d is outside the %dx%d grid",
-                      r.x0, r.y0, r.w, r.h, c->grid.w, c->grid.h);
-    TG_CHECK(check_range("multicast", WIN_L1, c->rank, dst_off, bytes, bytes, 1, src_off, bytes,
-                         true));
+        return tg_err(TG_ERR_RUNTIME,
+                      "NoC multicast: rectangle (%d,%d)+%dx%d is outside the %dx%d grid", r.x0,
+                      r.y0, r.w, r.h, c->grid.w, c->grid.h);
+    TG_CHECK(
+        check_range("multicast", WIN_L1, c->rank, dst_off, bytes, bytes, 1, src_off, bytes, true));
     if (bytes == 0) return TG_OK;
     TG_CHECK(count_mcast(r, bytes));
     uint8_t *src = tg_noc.base[WIN_L1] + src_off;

@@ -96,8 +96,8 @@ tg_status tg_noc_mcast(tg_rect r, size_t dst_off, size_t src_off, size_t bytes);
  * run on every core in parallel, into the cache of the core that uses them); the
  * root must leave the source unchanged until the group's next barrier. Two-sided,
  * the root pushes and the set waits in a barrier. */
-tg_status tg_noc_mcast_group(tg_core_set set, tg_rect r, int root, size_t dst_off,
-                             size_t src_off, size_t bytes);
+tg_status tg_noc_mcast_group(tg_core_set set, tg_rect r, int root, size_t dst_off, size_t src_off,
+                             size_t bytes);
 /* Completes all my outstanding reads (the data is in my L1). */
 tg_status tg_noc_read_barrier(void);
 /* Completes all my outstanding writes and multicasts (the data is in the targets'
@@ -154,12 +154,11 @@ tg_status tg_dram_write(const tg_dram_buf *b, int64_t first, int64_t count, size
                         size_t blen, size_t src_off, size_t src_stride);
 /* Host access (like the host's PCIe writes and reads): the same transfers from or
  * to host memory instead of L1; counted as DRAM traffic of this core. */
-tg_status tg_dram_write_host(const tg_dram_buf *b, int64_t first, int64_t count,
-                             const void *src, size_t src_stride);
+tg_status tg_dram_write_host(const tg_dram_buf *b, int64_t first, int64_t count, const void *src,
+                             size_t src_stride);
 /* Writes bytes [page_off, page_off + blen) of each page from host memory. */
 tg_status tg_dram_write_host_part(const tg_dram_buf *b, int64_t first, int64_t count,
-                                  size_t page_off, size_t blen, const void *src,
-                                  size_t src_stride);
+                                  size_t page_off, size_t blen, const void *src, size_t src_stride);
 tg_status tg_dram_read_host(const tg_dram_buf *b, int64_t first, int64_t count, void *dst,
                             size_t dst_stride);
 

@@ -13,10 +13,18 @@ static int mod(int a, int m) {
 /* Step from (x, y) one link in direction dir. */
 static void step(tg_grid g, int dir, int *x, int *y) {
     switch (dir) {
-    case TG_LINK_E: *x = mod(*x + 1, g.w); break;
-    case TG_LINK_S: *y = mod(*y + 1, g.h); break;
-    case TG_LINK_N: *y = mod(*y - 1, g.h); break;
-    case TG_LINK_W: *x = mod(*x - 1, g.w); break;
+    case TG_LINK_E:
+        *x = mod(*x + 1, g.w);
+        break;
+    case TG_LINK_S:
+        *y = mod(*y + 1, g.h);
+        break;
+    case TG_LINK_N:
+        *y = mod(*y - 1, g.h);
+        break;
+    case TG_LINK_W:
+        *x = mod(*x - 1, g.w);
+        break;
     }
 }
 

@@ -52,8 +52,8 @@ void tg_conv2d_weight_cols(int64_t cout, int64_t *co0, int64_t *co1) {
     *co1 = *co0 + per < cout ? *co0 + per : cout;
 }
 
-tg_status tg_conv2d_weights_load(const tg_conv2d_plan *pl, const float *weight,
-                                 const float *bias, tg_conv2d_weights *out) {
+tg_status tg_conv2d_weights_load(const tg_conv2d_plan *pl, const float *weight, const float *bias,
+                                 tg_conv2d_weights *out) {
     const tg_conv2d_params *p = &pl->p;
     memset(out, 0, sizeof *out);
     out->fmt = p->w_fmt;
@@ -167,7 +167,8 @@ static void im2col(const conv_run *r, const act_source *s, int64_t o0, int64_t m
                 if (f == TG_FLOAT32)
                     for (int64_t c = 0; c < r->keep; c++) dst[j + c] = ((const float *)src)[c];
                 else
-                    tg_fmt_unpack(f, src, (r->keep + 15) / 16 * 16, r->tmp), memcpy(dst + j, r->tmp, (size_t)r->keep * sizeof *dst);
+                    tg_fmt_unpack(f, src, (r->keep + 15) / 16 * 16, r->tmp),
+                        memcpy(dst + j, r->tmp, (size_t)r->keep * sizeof *dst);
             }
             continue;
         }
@@ -253,8 +254,8 @@ static tg_status read_weights(conv_run *r, const tg_conv2d_weights *w, int64_t k
         size_t at = r->weights_cb + (size_t)p * pbytes;
         if (have < TG_GEMM_PANEL) memset(tg_l1_ptr(at), 0, pbytes);
         if (have > 0)
-            TG_CHECK(tg_dram_read(&w->w, k0, rows, tg_fmt_col_offset(f, c), tg_fmt_row_bytes(f, have),
-                                  at, prow));
+            TG_CHECK(tg_dram_read(&w->w, k0, rows, tg_fmt_col_offset(f, c),
+                                  tg_fmt_row_bytes(f, have), at, prow));
     }
     return tg_noc_read_barrier();
 }
@@ -278,7 +279,9 @@ static tg_status read_bias(conv_run *r, const tg_conv2d_weights *w, int64_t c0, 
 /* ---- sharded layouts ---- */
 
 static tg_shard_layout shard_layout_of(tg_conv_layout l) {
-    return l == TG_CONV_WIDTH ? TG_SHARD_WIDTH : l == TG_CONV_BLOCK ? TG_SHARD_BLOCK : TG_SHARD_HEIGHT;
+    return l == TG_CONV_WIDTH   ? TG_SHARD_WIDTH
+           : l == TG_CONV_BLOCK ? TG_SHARD_BLOCK
+                                : TG_SHARD_HEIGHT;
 }
 
 /* The cores sharing this core's rows (they exchange activation blocks) as a core
@@ -308,8 +311,9 @@ static tg_rect weights_rect(const conv_run *r) {
     const tg_conv2d_plan *pl = r->pl;
     int busy = busy_parts(pl);
     if (pl->p.layout == TG_CONV_HEIGHT)
-        return busy <= pl->cores.w ? (tg_rect){0, 0, busy, 1}
-                                   : (tg_rect){0, 0, pl->cores.w, (busy + pl->cores.w - 1) / pl->cores.w};
+        return busy <= pl->cores.w
+                   ? (tg_rect){0, 0, busy, 1}
+                   : (tg_rect){0, 0, pl->cores.w, (busy + pl->cores.w - 1) / pl->cores.w};
     if (pl->p.transpose_shards) return (tg_rect){0, r->core->y, busy, 1};
     return (tg_rect){r->core->x, 0, 1, busy};
 }
@@ -336,7 +340,8 @@ static tg_status load_sharded_weights(conv_run *r, const tg_conv2d_weights *w) {
         if (!sends) dst = (tg_rect){r->core->x, r->core->y, 1, 1}, root = r->core->rank;
         /* no barrier after: the weights CB is not written again before the conv's
          * final sync, so the root's copy stays valid while the others fetch it */
-        TG_CHECK(tg_noc_mcast_group(set, dst, root, r->weights_cb, r->weights_cb, sends ? bytes : 0));
+        TG_CHECK(
+            tg_noc_mcast_group(set, dst, root, r->weights_cb, r->weights_cb, sends ? bytes : 0));
     }
     if (busy) {
         TG_CHECK(weights_to_host(r, r->weights_cb, pl->k_rows, pl->cout_slice));
@@ -391,9 +396,9 @@ static tg_status compute_mcast(conv_run *r, const act_source *s, tg_tensor *out)
     /* Cores whose row part holds no outputs share a row set with no busy core (the
      * sets are whole rows, or whole columns when transposed, of the parts), so the
      * whole set skips the turns together. Width sharding has one set: all cores. */
-    bool idle_set = pl->p.layout != TG_CONV_WIDTH && r->in_grid && r->rp >= busy_parts(pl) &&
-                    (pl->p.transpose_shards ? pl->cores.h == r->core->grid.h
-                                            : pl->cores.w == r->core->grid.w);
+    bool idle_set =
+        pl->p.layout != TG_CONV_WIDTH && r->in_grid && r->rp >= busy_parts(pl) &&
+        (pl->p.transpose_shards ? pl->cores.h == r->core->grid.h : pl->cores.w == r->core->grid.w);
     if (idle_set) return TG_OK;
     for (int64_t b = 0; b < shard / abh; b++) {
         int64_t o0 = r->o_begin + b * abh, m = r->o_end - o0;
@@ -404,7 +409,8 @@ static tg_status compute_mcast(conv_run *r, const act_source *s, tg_tensor *out)
             for (int64_t kb = 0; kb < pl->kblocks_per_turn; kb++) {
                 int64_t k0 = kb * abw, k1 = k0 + abw < pl->k_turn ? k0 + abw : pl->k_turn;
                 int64_t step = ((b * pl->col_parts + t) * pl->kblocks_per_turn + kb);
-                size_t recv = r->mcast_cb + (pl->p.act_double_buffer && (step & 1) ? (size_t)abh * arow : 0);
+                size_t recv =
+                    r->mcast_cb + (pl->p.act_double_buffer && (step & 1) ? (size_t)abh * arow : 0);
                 bool sender = r->in_grid && r->cp == t && r->rp < busy_parts(pl);
                 if (sender && st == TG_OK) {
                     double t0 = tg_stats_clock();
@@ -419,9 +425,10 @@ static tg_status compute_mcast(conv_run *r, const act_source *s, tg_tensor *out)
                 /* the sender's block is ready and every receiver is done with its
                  * buffer; then the row takes the block (receivers fetch it) */
                 tg_noc_barrier(set);
-                int root = r->in_grid ? tg_shard_core_rank(&r->in_spec, r->core->grid,
-                                                           tg_shard_part_core(&r->in_spec, r->rp, t))
-                                      : r->core->rank;
+                int root = r->in_grid
+                               ? tg_shard_core_rank(&r->in_spec, r->core->grid,
+                                                    tg_shard_part_core(&r->in_spec, r->rp, t))
+                               : r->core->rank;
                 tg_rect rr = r->in_grid ? row_rect(r) : (tg_rect){r->core->x, r->core->y, 1, 1};
                 /* rows with no outputs have nothing to exchange */
                 bool busy = r->in_grid && r->rp < busy_parts(pl);
@@ -435,21 +442,23 @@ static tg_status compute_mcast(conv_run *r, const act_source *s, tg_tensor *out)
                     for (int64_t i = 0; i < m; i++)
                         tg_fmt_unpack(pl->p.in_fmt, tg_l1_ptr(recv + (size_t)i * arow), k1 - k0,
                                       A + i * (k1 - k0));
-                tg_mm_acc(r->C, n, A, k1 - k0, m, k1 - k0, &r->W, t * pl->k_turn + k0, 0, n, r->tmp);
+                tg_mm_acc(r->C, n, A, k1 - k0, m, k1 - k0, &r->W, t * pl->k_turn + k0, 0, n,
+                          r->tmp);
                 bool last = t == pl->col_parts - 1 && kb == pl->kblocks_per_turn - 1;
                 round_partials(r, m, n, last);
                 tg_stats_compute(t0);
                 count_macs(r, m, k1 - k0, n);
             }
         if (r->in_grid && m > 0 && st == TG_OK)
-            epilogue(r, m, n, tg_tensor_row(out, o0 - r->o_begin), out->row_bytes, out->spec.shard_w);
+            epilogue(r, m, n, tg_tensor_row(out, o0 - r->o_begin), out->row_bytes,
+                     out->spec.shard_w);
     }
     return st;
 }
 
 static void run_free(conv_run *r) {
-    size_t *cbs[] = {&r->act_cb, &r->mcast_cb, &r->weights_cb, &r->bias_cb, &r->partials_cb,
-                     &r->window, &r->out_cb};
+    size_t *cbs[] = {&r->act_cb,      &r->mcast_cb, &r->weights_cb, &r->bias_cb,
+                     &r->partials_cb, &r->window,   &r->out_cb};
     for (size_t i = 0; i < sizeof cbs / sizeof cbs[0]; i++)
         if (*cbs[i] != (size_t)-1) tg_core_free(*cbs[i]);
     free(r->A), free(r->C), free(r->tmp), free(r->bias), free(r->row);
@@ -460,9 +469,9 @@ static void run_free(conv_run *r) {
  * tg_conv2d_fits_now replays) and the host scratch of the plan. */
 static tg_status run_alloc(conv_run *r) {
     const tg_conv2d_plan *pl = r->pl;
-    size_t sz[TG_CONV_NCB], *off[TG_CONV_NCB] = {&r->window, &r->act_cb, &r->mcast_cb,
-                                                  &r->weights_cb, &r->bias_cb, &r->partials_cb,
-                                                  &r->out_cb};
+    size_t sz[TG_CONV_NCB],
+        *off[TG_CONV_NCB] = {&r->window,  &r->act_cb,      &r->mcast_cb, &r->weights_cb,
+                             &r->bias_cb, &r->partials_cb, &r->out_cb};
     tg_conv2d_cb_sizes(pl, sz);
     char name[64];
     for (int i = 0; i < TG_CONV_NCB; i++) {
@@ -485,8 +494,9 @@ static tg_status run_alloc(conv_run *r) {
 /* The input's spec for a sharded plan. */
 static tg_status want_spec(const tg_conv2d_plan *pl, tg_shard_spec *want) {
     const tg_conv2d_params *p = &pl->p;
-    tg_shard_layout sl = p->layout == TG_CONV_WIDTH ? TG_SHARD_WIDTH
-                         : p->layout == TG_CONV_BLOCK ? TG_SHARD_BLOCK : TG_SHARD_HEIGHT;
+    tg_shard_layout sl = p->layout == TG_CONV_WIDTH   ? TG_SHARD_WIDTH
+                         : p->layout == TG_CONV_BLOCK ? TG_SHARD_BLOCK
+                                                      : TG_SHARD_HEIGHT;
     return tg_shard_spec_make(sl, p->n * p->h * p->w, p->cin, pl->cores, p->transpose_shards,
                               p->snap, want);
 }
@@ -500,8 +510,10 @@ bool tg_conv2d_fits_now(const tg_conv2d_plan *pl, const tg_tensor *in) {
         /* as run_sharded: resharded input, output, haloed shard, input freed */
         tg_shard_spec want;
         bool same = want_spec(pl, &want) == TG_OK && tg_tensor_same_spec(in, &want);
-        if (same) src = in->l1_off;
-        else ok = tg_l1_alloc(&sim, "sim", tg_conv2d_input_bytes(pl), &src) == TG_OK;
+        if (same)
+            src = in->l1_off;
+        else
+            ok = tg_l1_alloc(&sim, "sim", tg_conv2d_input_bytes(pl), &src) == TG_OK;
         ok = ok && tg_l1_alloc(&sim, "sim", tg_conv2d_output_bytes(pl), &off) == TG_OK;
         if (ok && !pl->matmul_path) {
             ok = tg_l1_alloc(&sim, "sim", tg_conv2d_haloed_bytes(pl), &off) == TG_OK;
@@ -533,13 +545,18 @@ static void run_init(conv_run *r, const tg_conv2d_plan *pl) {
     int idx = r->in_grid ? y * pl->cores.w + x : -1;
     switch (pl->p.layout) {
     case TG_CONV_HEIGHT:
-    case TG_CONV_DRAM: r->rp = idx, r->cp = 0; break;
-    case TG_CONV_WIDTH: r->rp = 0, r->cp = idx; break;
+    case TG_CONV_DRAM:
+        r->rp = idx, r->cp = 0;
+        break;
+    case TG_CONV_WIDTH:
+        r->rp = 0, r->cp = idx;
+        break;
     case TG_CONV_BLOCK:
         r->rp = pl->p.transpose_shards ? x : y;
         r->cp = pl->p.transpose_shards ? y : x;
         break;
-    case TG_CONV_AUTO: break;
+    case TG_CONV_AUTO:
+        break;
     }
     if (r->in_grid) {
         r->o_begin = tg_split_start(pl->out_split, r->rp);
@@ -578,8 +595,9 @@ static tg_status run_sharded(const tg_conv2d_plan *pl, tg_tensor *in, const tg_c
         }
         src = &resh;
     }
-    TG_TRY(st, tg_tensor_alloc(out, "conv2d:output", out_shape, p->out_fmt, sl, pl->cores,
-                               p->transpose_shards, p->snap),
+    TG_TRY(st,
+           tg_tensor_alloc(out, "conv2d:output", out_shape, p->out_fmt, sl, pl->cores,
+                           p->transpose_shards, p->snap),
            done);
     act_source s = {tg_l1_ptr(src->l1_off), src->row_bytes, r.o_begin, pl->cin_slice};
     if (!pl->matmul_path) {
@@ -614,8 +632,10 @@ static tg_status gather_window(conv_run *r, const tg_tensor *in, int64_t a, int6
     int64_t n = tg_window_runs(&pl->win, all, a, b, runs);
     for (int64_t i = 0; i < n; i++) {
         size_t at = r->window + (size_t)runs[i].dst * rb;
-        if (runs[i].owner < 0) memset(tg_l1_ptr(at), 0, (size_t)runs[i].len * rb);
-        else TG_CHECK(tg_dram_read(&in->dram, runs[i].src, runs[i].len, 0, rb, at, rb));
+        if (runs[i].owner < 0)
+            memset(tg_l1_ptr(at), 0, (size_t)runs[i].len * rb);
+        else
+            TG_CHECK(tg_dram_read(&in->dram, runs[i].src, runs[i].len, 0, rb, at, rb));
     }
     return tg_noc_read_barrier();
 }
@@ -669,7 +689,8 @@ static tg_status dram_core(conv_run *r, const tg_tensor *in, const tg_conv2d_wei
         if (pl->weights_resident) {
             int64_t c0 = r->c_base + nb0 * pl->weights_block_w;
             st = read_weights(r, w, 0, pl->k_rows, c0, pl->weights_block_w);
-            if (st == TG_OK) st = weights_to_host(r, r->weights_cb, pl->k_rows, pl->weights_block_w);
+            if (st == TG_OK)
+                st = weights_to_host(r, r->weights_cb, pl->k_rows, pl->weights_block_w);
             if (st == TG_OK) st = read_bias(r, w, c0, pl->weights_block_w);
         }
         for (int64_t o0 = r->o_begin; o0 < r->o_end && st == TG_OK; o0 += abh) {

@@ -73,28 +73,28 @@ typedef struct tg_l1_item {
 typedef struct tg_conv2d_plan {
     tg_conv2d_params p; /* layout resolved */
     tg_window win;
-    bool matmul_path;   /* 1x1, stride 1, no padding: no halo, no im2col */
-    tg_grid cores;      /* the conv's core rectangle */
-    int row_parts;      /* pieces of the N*H*W rows */
-    int col_parts;      /* pieces of the channels (block: grid columns; width: cores) */
-    int64_t cin_g, cout_g;       /* channels per group */
-    int64_t cin_p, cout_p;       /* channels padded to 16 (below 32) or 32 */
+    bool matmul_path;              /* 1x1, stride 1, no padding: no halo, no im2col */
+    tg_grid cores;                 /* the conv's core rectangle */
+    int row_parts;                 /* pieces of the N*H*W rows */
+    int col_parts;                 /* pieces of the channels (block: grid columns; width: cores) */
+    int64_t cin_g, cout_g;         /* channels per group */
+    int64_t cin_p, cout_p;         /* channels padded to 16 (below 32) or 32 */
     int64_t cin_slice, cout_slice; /* per column part */
-    int64_t k_rows;              /* rows of the weight matrix (padded) */
-    int64_t k_turn;              /* rows per column part (block/width) */
-    tg_split in_split, out_split; /* rows per part */
+    int64_t k_rows;                /* rows of the weight matrix (padded) */
+    int64_t k_turn;                /* rows per column part (block/width) */
+    tg_split in_split, out_split;  /* rows per part */
     int64_t out_rows;
     /* blocks */
-    int64_t act_block_h;       /* output rows per block */
-    int64_t act_block_w;       /* K rows per block */
-    int64_t kblocks_per_turn;  /* K blocks per column part */
-    int64_t weights_block_w;   /* output channels per weight block */
-    int64_t nblocks_w;         /* weight blocks across this core's output channels */
-    bool weights_resident;     /* the whole K of a weight block stays in L1 */
-    bool dram_cols;            /* DRAM layout: cores split the output channels, not rows */
-    int64_t cout_part;         /* DRAM layout: output channels per core */
-    int sub_h, sub_w;          /* output sub-block, tiles */
-    int64_t halo_cap;          /* haloed sticks (or DRAM window sticks) */
+    int64_t act_block_h;      /* output rows per block */
+    int64_t act_block_w;      /* K rows per block */
+    int64_t kblocks_per_turn; /* K blocks per column part */
+    int64_t weights_block_w;  /* output channels per weight block */
+    int64_t nblocks_w;        /* weight blocks across this core's output channels */
+    bool weights_resident;    /* the whole K of a weight block stays in L1 */
+    bool dram_cols;           /* DRAM layout: cores split the output channels, not rows */
+    int64_t cout_part;        /* DRAM layout: output channels per core */
+    int sub_h, sub_w;         /* output sub-block, tiles */
+    int64_t halo_cap;         /* haloed sticks (or DRAM window sticks) */
     /* per-core L1 budget */
     tg_l1_item items[TG_CONV_MAX_ITEMS];
     int nitems;

@@ -24,12 +24,19 @@ static int64_t round_up(int64_t a, int64_t b) {
 }
 
 tg_status tg_conv_layout_parse(const char *s, tg_conv_layout *out) {
-    if (!strcmp(s, "height")) *out = TG_CONV_HEIGHT;
-    else if (!strcmp(s, "width")) *out = TG_CONV_WIDTH;
-    else if (!strcmp(s, "block")) *out = TG_CONV_BLOCK;
-    else if (!strcmp(s, "none") || !strcmp(s, "dram")) *out = TG_CONV_DRAM;
-    else if (!strcmp(s, "auto")) *out = TG_CONV_AUTO;
-    else return tg_err(TG_ERR_USAGE, "unknown shard layout '%s' (auto, height, width, block, none)", s);
+    if (!strcmp(s, "height"))
+        *out = TG_CONV_HEIGHT;
+    else if (!strcmp(s, "width"))
+        *out = TG_CONV_WIDTH;
+    else if (!strcmp(s, "block"))
+        *out = TG_CONV_BLOCK;
+    else if (!strcmp(s, "none") || !strcmp(s, "dram"))
+        *out = TG_CONV_DRAM;
+    else if (!strcmp(s, "auto"))
+        *out = TG_CONV_AUTO;
+    else
+        return tg_err(TG_ERR_USAGE, "unknown shard layout '%s' (auto, height, width, block, none)",
+                      s);
     return TG_OK;
 }
 
@@ -39,11 +46,16 @@ const char *tg_conv_layout_name(tg_conv_layout l) {
 }
 
 tg_status tg_fidelity_parse(const char *s, tg_fidelity *out) {
-    if (!strcmp(s, "LoFi")) *out = TG_LOFI;
-    else if (!strcmp(s, "HiFi2")) *out = TG_HIFI2;
-    else if (!strcmp(s, "HiFi3")) *out = TG_HIFI3;
-    else if (!strcmp(s, "HiFi4")) *out = TG_HIFI4;
-    else return tg_err(TG_ERR_USAGE, "unknown math fidelity '%s' (LoFi, HiFi2, HiFi3, HiFi4)", s);
+    if (!strcmp(s, "LoFi"))
+        *out = TG_LOFI;
+    else if (!strcmp(s, "HiFi2"))
+        *out = TG_HIFI2;
+    else if (!strcmp(s, "HiFi3"))
+        *out = TG_HIFI3;
+    else if (!strcmp(s, "HiFi4"))
+        *out = TG_HIFI4;
+    else
+        return tg_err(TG_ERR_USAGE, "unknown math fidelity '%s' (LoFi, HiFi2, HiFi3, HiFi4)", s);
     return TG_OK;
 }
 
@@ -88,9 +100,9 @@ static void pick_subblock(tg_conv2d_plan *pl) {
     pl->sub_h = pl->sub_w = 1;
 }
 
-const char *const tg_conv_cb_names[TG_CONV_NCB] = {
-    "input window", "act CB", "act mcast CB", "weights CB", "bias CB", "partials CB",
-    "output block CB"};
+const char *const tg_conv_cb_names[TG_CONV_NCB] = {"input window",   "act CB",  "act mcast CB",
+                                                   "weights CB",     "bias CB", "partials CB",
+                                                   "output block CB"};
 
 void tg_conv2d_cb_sizes(const tg_conv2d_plan *pl, size_t sz[TG_CONV_NCB]) {
     const tg_conv2d_params *p = &pl->p;
@@ -121,7 +133,8 @@ size_t tg_conv2d_input_bytes(const tg_conv2d_plan *pl) {
 
 size_t tg_conv2d_output_bytes(const tg_conv2d_plan *pl) {
     if (pl->p.layout == TG_CONV_DRAM) return 0;
-    int64_t h = pl->p.layout == TG_CONV_WIDTH ? round_up(pl->out_rows, TG_TILE) : pl->out_split.shard;
+    int64_t h =
+        pl->p.layout == TG_CONV_WIDTH ? round_up(pl->out_rows, TG_TILE) : pl->out_split.shard;
     return (size_t)h * tg_fmt_row_bytes(pl->p.out_fmt, pl->cout_slice);
 }
 
@@ -167,7 +180,8 @@ static int64_t dram_window(const tg_conv2d_plan *pl, int64_t abh) {
         int64_t o1 = tg_split_end(pl->out_split, q);
         for (int64_t o = tg_split_start(pl->out_split, q); o < o1; o += abh) {
             int64_t e = o + abh < o1 ? o + abh : o1;
-            int64_t len = tg_window_bottom_right(&pl->win, e - 1) + 1 - tg_window_top_left(&pl->win, o);
+            int64_t len =
+                tg_window_bottom_right(&pl->win, e - 1) + 1 - tg_window_top_left(&pl->win, o);
             if (len > best) best = len;
         }
     }
@@ -181,10 +195,13 @@ static int64_t dram_window(const tg_conv2d_plan *pl, int64_t abh) {
  * than 64 channels. Only the ranking matters. */
 static double dram_cost(const tg_conv2d_plan *pl) {
     double M = (double)pl->out_split.shard, K = (double)pl->p.kh * pl->p.kw * (double)pl->cin_p;
-    double N = (double)pl->cout_part, nh = ceil(M / (double)pl->act_block_h), nw = (double)pl->nblocks_w;
-    double wb = (double)tg_fmt_row_bytes(pl->p.w_fmt, 32) / 32, ib = (double)tg_fmt_row_bytes(pl->p.in_fmt, 32) / 32;
+    double N = (double)pl->cout_part, nh = ceil(M / (double)pl->act_block_h),
+           nw = (double)pl->nblocks_w;
+    double wb = (double)tg_fmt_row_bytes(pl->p.w_fmt, 32) / 32,
+           ib = (double)tg_fmt_row_bytes(pl->p.in_fmt, 32) / 32;
     double weights = K * N * wb * (pl->weights_resident ? 1.0 : nh);
-    double windows = (double)pl->halo_cap * (double)pl->cin_p * ib * nh * (pl->weights_resident ? nw : 1.0);
+    double windows =
+        (double)pl->halo_cap * (double)pl->cin_p * ib * nh * (pl->weights_resident ? nw : 1.0);
     double im2col = M * K * 4.0 * nw;
     double narrow = pl->weights_block_w < 64 ? 64.0 / (double)pl->weights_block_w : 1.0;
     return (weights + windows + im2col) / 5e9 + 2.0 * M * K * N * (0.5 + 0.5 * narrow) / 200e9;
@@ -213,7 +230,8 @@ static void dram_split(tg_conv2d_plan *pl) {
  * cheapest by dram_cost. */
 static void dram_blocks(tg_conv2d_plan *pl) {
     int64_t rows = pl->out_split.shard;
-    int64_t hmax = pl->p.act_block_h ? pl->p.act_block_h : round_up(rows < 1024 ? rows : 1024, TG_TILE);
+    int64_t hmax =
+        pl->p.act_block_h ? pl->p.act_block_h : round_up(rows < 1024 ? rows : 1024, TG_TILE);
     int64_t hmin = pl->p.act_block_h ? hmax : TG_TILE;
     tg_conv2d_plan best = *pl;
     double best_cost = -1;
@@ -275,19 +293,25 @@ static tg_status plan_shapes(const tg_conv2d_params *p, tg_grid machine, tg_conv
     int align = p->cin < 32 ? 16 : 32;
     switch (p->layout) {
     case TG_CONV_HEIGHT:
-    case TG_CONV_DRAM: pl->row_parts = P, pl->col_parts = 1; break;
-    case TG_CONV_WIDTH: pl->row_parts = 1, pl->col_parts = P; break;
+    case TG_CONV_DRAM:
+        pl->row_parts = P, pl->col_parts = 1;
+        break;
+    case TG_CONV_WIDTH:
+        pl->row_parts = 1, pl->col_parts = P;
+        break;
     case TG_CONV_BLOCK:
         pl->row_parts = p->transpose_shards ? pl->cores.w : pl->cores.h;
         pl->col_parts = p->transpose_shards ? pl->cores.h : pl->cores.w;
         break;
-    case TG_CONV_AUTO: return tg_err(TG_ERR_USAGE, "conv2d: layout not resolved");
+    case TG_CONV_AUTO:
+        return tg_err(TG_ERR_USAGE, "conv2d: layout not resolved");
     }
     pl->cin_slice = round_up(ceil_div(pl->cin_p, pl->col_parts), align);
     pl->cout_slice = round_up(ceil_div(pl->cout_p, pl->col_parts), p->cout < 32 ? 16 : 32);
     int64_t taps = (int64_t)p->kh * p->kw;
     pl->k_turn = taps * pl->cin_slice;
-    pl->k_rows = pl->col_parts == 1 ? round_up(taps * pl->cin_p, TG_TILE) : pl->col_parts * pl->k_turn;
+    pl->k_rows =
+        pl->col_parts == 1 ? round_up(taps * pl->cin_p, TG_TILE) : pl->col_parts * pl->k_turn;
     int64_t in_rows = p->n * p->h * p->w;
     int64_t ish = ceil_div(in_rows, pl->row_parts), osh = ceil_div(pl->out_rows, pl->row_parts);
     if (p->snap) ish = round_up(ish, TG_TILE), osh = round_up(osh, TG_TILE);
@@ -299,7 +323,8 @@ static tg_status plan_shapes(const tg_conv2d_params *p, tg_grid machine, tg_conv
 /* Blocks of a sharded layout by TTNN's defaults and the overrides. */
 static tg_status sharded_blocks(tg_conv2d_plan *pl) {
     const tg_conv2d_params *p = &pl->p;
-    int64_t osh = p->layout == TG_CONV_WIDTH ? round_up(pl->out_rows, TG_TILE) : pl->out_split.shard;
+    int64_t osh =
+        p->layout == TG_CONV_WIDTH ? round_up(pl->out_rows, TG_TILE) : pl->out_split.shard;
     if (p->layout == TG_CONV_WIDTH) {
         pl->act_block_h = TG_TILE; /* act_block_h_override is ignored for width sharding */
     } else if (p->act_block_h) {

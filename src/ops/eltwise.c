@@ -55,9 +55,11 @@ tg_status tg_add_inplace(tg_tensor *a, const tg_tensor *b, bool relu) {
     int64_t shape[4] = {a->n, a->h, a->w, a->c};
     tg_tensor moved = {0};
     const tg_tensor *src = b;
-    bool same = a->place == TG_PLACE_DRAM ? b->place == TG_PLACE_DRAM : tg_tensor_same_spec(b, &a->spec);
+    bool same =
+        a->place == TG_PLACE_DRAM ? b->place == TG_PLACE_DRAM : tg_tensor_same_spec(b, &a->spec);
     if (!same) {
-        if (a->place == TG_PLACE_DRAM) TG_CHECK(tg_tensor_alloc_dram(&moved, "add:b (moved)", shape, a->fmt));
+        if (a->place == TG_PLACE_DRAM)
+            TG_CHECK(tg_tensor_alloc_dram(&moved, "add:b (moved)", shape, a->fmt));
         else
             TG_CHECK(tg_tensor_alloc(&moved, "add:b (resharded)", shape, a->fmt, a->spec.layout,
                                      a->spec.grid, a->spec.transpose, a->spec.snap));

@@ -14,20 +14,25 @@
 #include <string.h>
 
 tg_status tg_fmt_parse(const char *s, tg_fmt *out) {
-    if (!strcmp(s, "float32") || !strcmp(s, "fp32")) *out = TG_FLOAT32;
-    else if (!strcmp(s, "bfloat16") || !strcmp(s, "bf16")) *out = TG_BFLOAT16;
-    else if (!strcmp(s, "bfloat8_b") || !strcmp(s, "bfp8")) *out = TG_BFLOAT8_B;
+    if (!strcmp(s, "float32") || !strcmp(s, "fp32"))
+        *out = TG_FLOAT32;
+    else if (!strcmp(s, "bfloat16") || !strcmp(s, "bf16"))
+        *out = TG_BFLOAT16;
+    else if (!strcmp(s, "bfloat8_b") || !strcmp(s, "bfp8"))
+        *out = TG_BFLOAT8_B;
     else
-        return tg_err(TG_ERR_USAGE, "unknown number format '%s' (float32, bfloat16, bfloat8_b)",
-                      s);
+        return tg_err(TG_ERR_USAGE, "unknown number format '%s' (float32, bfloat16, bfloat8_b)", s);
     return TG_OK;
 }
 
 const char *tg_fmt_name(tg_fmt f) {
     switch (f) {
-    case TG_FLOAT32: return "float32";
-    case TG_BFLOAT16: return "bfloat16";
-    case TG_BFLOAT8_B: return "bfloat8_b";
+    case TG_FLOAT32:
+        return "float32";
+    case TG_BFLOAT16:
+        return "bfloat16";
+    case TG_BFLOAT8_B:
+        return "bfloat8_b";
     }
     return "?";
 }
@@ -38,9 +43,12 @@ int tg_fmt_granule(tg_fmt f) {
 
 size_t tg_fmt_row_bytes(tg_fmt f, int64_t w) {
     switch (f) {
-    case TG_FLOAT32: return (size_t)w * 4;
-    case TG_BFLOAT16: return (size_t)w * 2;
-    case TG_BFLOAT8_B: return (size_t)(w / TG_BFP8_BLOCK) * TG_BFP8_BLOCK_BYTES;
+    case TG_FLOAT32:
+        return (size_t)w * 4;
+    case TG_BFLOAT16:
+        return (size_t)w * 2;
+    case TG_BFLOAT8_B:
+        return (size_t)(w / TG_BFP8_BLOCK) * TG_BFP8_BLOCK_BYTES;
     }
     return 0;
 }
@@ -76,8 +84,10 @@ static void bfp8_pack_block(const float *src, uint8_t *dst) {
         int e = (int)((u >> 23) & 0xffu);
         uint8_t sign = (uint8_t)((u >> 31) << 7);
         uint32_t mag = 0;
-        if (e == 0xff) mag = 127; /* inf/NaN saturate */
-        else if (e != 0) mag = bfp8_magnitude((u & 0x7fffffu) | 0x800000u, shared - e);
+        if (e == 0xff)
+            mag = 127; /* inf/NaN saturate */
+        else if (e != 0)
+            mag = bfp8_magnitude((u & 0x7fffffu) | 0x800000u, shared - e);
         dst[1 + i] = (uint8_t)(mag ? (sign | mag) : 0);
     }
 }
@@ -95,7 +105,9 @@ static void bfp8_unpack_block(const uint8_t *src, float *dst) {
 
 void tg_fmt_pack(tg_fmt f, const float *src, int64_t w, void *dst) {
     switch (f) {
-    case TG_FLOAT32: memcpy(dst, src, (size_t)w * 4); break;
+    case TG_FLOAT32:
+        memcpy(dst, src, (size_t)w * 4);
+        break;
     case TG_BFLOAT16: {
         uint16_t *d = dst;
         for (int64_t i = 0; i < w; i++) d[i] = tg_bf16_from_f32(src[i]);
@@ -112,7 +124,9 @@ void tg_fmt_pack(tg_fmt f, const float *src, int64_t w, void *dst) {
 
 void tg_fmt_unpack(tg_fmt f, const void *src, int64_t w, float *dst) {
     switch (f) {
-    case TG_FLOAT32: memcpy(dst, src, (size_t)w * 4); break;
+    case TG_FLOAT32:
+        memcpy(dst, src, (size_t)w * 4);
+        break;
     case TG_BFLOAT16: {
         const uint16_t *s = src;
         for (int64_t i = 0; i < w; i++) dst[i] = tg_bf16_to_f32(s[i]);
@@ -129,7 +143,8 @@ void tg_fmt_unpack(tg_fmt f, const void *src, int64_t w, float *dst) {
 
 void tg_fmt_round(tg_fmt f, float *v, int64_t n) {
     switch (f) {
-    case TG_FLOAT32: break;
+    case TG_FLOAT32:
+        break;
     case TG_BFLOAT16:
         for (int64_t i = 0; i < n; i++) v[i] = tg_bf16_round(v[i]);
         break;

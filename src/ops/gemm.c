@@ -58,7 +58,6 @@ typedef float vec;
 
 #define NV (NR / VLEN) /* vectors per panel row */
 
-
 /* C[MR x NR] (ldc) += A[MR x K] (lda) x panel[K x NR]. */
 static void kernel(int64_t K, const float *A, int64_t lda, const float *P, float *C, int64_t ldc) {
     vec acc[MR][NV];
@@ -95,16 +94,19 @@ void tg_gemm_acc(float *C, int64_t ldc, const float *A, int64_t lda, int64_t m, 
             int64_t la = lda;
             if (h < MR) {
                 memset(Apad, 0, (size_t)MR * k * sizeof *Apad);
-                for (int64_t r = 0; r < h; r++) memcpy(Apad + r * k, A + (i + r) * lda, (size_t)k * sizeof *A);
+                for (int64_t r = 0; r < h; r++)
+                    memcpy(Apad + r * k, A + (i + r) * lda, (size_t)k * sizeof *A);
                 a = Apad, la = k;
             }
             if (h == MR && w == NR) {
                 kernel(k, a, la, P, C + i * ldc + j, ldc);
             } else {
                 memset(Cpad, 0, (size_t)MR * NR * sizeof *Cpad);
-                for (int64_t r = 0; r < h; r++) memcpy(Cpad + r * NR, C + (i + r) * ldc + j, (size_t)w * sizeof *C);
+                for (int64_t r = 0; r < h; r++)
+                    memcpy(Cpad + r * NR, C + (i + r) * ldc + j, (size_t)w * sizeof *C);
                 kernel(k, a, la, P, Cpad, NR);
-                for (int64_t r = 0; r < h; r++) memcpy(C + (i + r) * ldc + j, Cpad + r * NR, (size_t)w * sizeof *C);
+                for (int64_t r = 0; r < h; r++)
+                    memcpy(C + (i + r) * ldc + j, Cpad + r * NR, (size_t)w * sizeof *C);
             }
         }
     }

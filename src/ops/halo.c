@@ -13,9 +13,12 @@
 #include "stats.h"
 
 tg_status tg_halo_mode_parse(const char *s, tg_halo_mode *out) {
-    if (!strcmp(s, "pull")) *out = TG_HALO_PULL;
-    else if (!strcmp(s, "push")) *out = TG_HALO_PUSH;
-    else return tg_err(TG_ERR_USAGE, "unknown halo mode '%s' (pull, push)", s);
+    if (!strcmp(s, "pull"))
+        *out = TG_HALO_PULL;
+    else if (!strcmp(s, "push"))
+        *out = TG_HALO_PUSH;
+    else
+        return tg_err(TG_ERR_USAGE, "unknown halo mode '%s' (pull, push)", s);
     return TG_OK;
 }
 
@@ -43,14 +46,15 @@ static tg_status part_runs(const tg_window *w, tg_split in, tg_split out, int q,
     if (b->a >= b->b) return TG_OK;
     int64_t cap = tg_window_runs_bound(w, in, b->a, b->b);
     *runs = malloc((size_t)cap * sizeof **runs);
-    if (!*runs) return tg_err(TG_ERR_RUNTIME, "halo: out of host memory for %lld runs", (long long)cap);
+    if (!*runs)
+        return tg_err(TG_ERR_RUNTIME, "halo: out of host memory for %lld runs", (long long)cap);
     *n = tg_window_runs(w, in, b->a, b->b, *runs);
     return TG_OK;
 }
 
 /* Fills, copies and moves this core's part; returns its status for the final sync. */
-static tg_status halo_local(const tg_window *w, const tg_tensor *in, tg_split out,
-                            float pad_value, tg_halo_mode mode, tg_haloed *h) {
+static tg_status halo_local(const tg_window *w, const tg_tensor *in, tg_split out, float pad_value,
+                            tg_halo_mode mode, tg_haloed *h) {
     tg_core *c = tg_core_self();
     int me = tg_tensor_my_core(in);
     if (me < 0) return TG_OK;
@@ -88,9 +92,11 @@ static tg_status halo_local(const tg_window *w, const tg_tensor *in, tg_split ou
         if (r->owner < 0) {
             for (int64_t s = 0; s < r->len; s++) memcpy(dst + (size_t)(r->dst + s) * rb, pad, rb);
         } else if (r->owner == rp) {
-            memcpy(dst + (size_t)r->dst * rb, src + (size_t)(r->src - my0) * rb, (size_t)r->len * rb);
+            memcpy(dst + (size_t)r->dst * rb, src + (size_t)(r->src - my0) * rb,
+                   (size_t)r->len * rb);
         } else if (mode == TG_HALO_PULL) {
-            int owner = tg_shard_core_rank(&in->spec, c->grid, tg_shard_part_core(&in->spec, r->owner, cp));
+            int owner =
+                tg_shard_core_rank(&in->spec, c->grid, tg_shard_part_core(&in->spec, r->owner, cp));
             size_t at = in->l1_off + (size_t)(r->src - tg_split_start(isp, r->owner)) * rb;
             st = tg_noc_read(owner, at, h->l1_off + (size_t)r->dst * rb, (size_t)r->len * rb);
         }
@@ -120,7 +126,7 @@ static tg_status halo_local(const tg_window *w, const tg_tensor *in, tg_split ou
 }
 
 tg_status tg_halo_exchange(const tg_window *w, const tg_tensor *in, tg_split out, float pad_value,
-                      tg_halo_mode mode, tg_haloed *h) {
+                           tg_halo_mode mode, tg_haloed *h) {
     memset(h, 0, sizeof *h);
     h->part = -1;
     h->row_bytes = in->row_bytes;

@@ -20,7 +20,7 @@ typedef struct tg_haloed {
     size_t l1_off;
     int64_t cap; /* sticks allocated */
     size_t row_bytes;
-    int part;    /* this core's row part, -1 when it holds none */
+    int part; /* this core's row part, -1 when it holds none */
     tg_window_bounds bounds;
     bool allocated;
 } tg_haloed;
@@ -35,7 +35,7 @@ tg_split tg_split_out(const tg_shard_spec *in, int64_t out_rows);
  * local runs are copied, remote runs move through the NoC. Counts the halo sticks
  * and bytes in the open op's statistics. Collective. */
 tg_status tg_halo_exchange(const tg_window *w, const tg_tensor *in, tg_split out, float pad_value,
-                      tg_halo_mode mode, tg_haloed *h);
+                           tg_halo_mode mode, tg_haloed *h);
 void tg_haloed_free(tg_haloed *h);
 
 #endif

@@ -87,7 +87,8 @@ tg_status tg_mm_weights_compact(tg_mm_weights *mw, int64_t stride, int64_t keep,
     int64_t panels = (mw->cols + TG_GEMM_PANEL - 1) / TG_GEMM_PANEL;
     int64_t out_rows = limit / stride * keep + (limit % stride < keep ? limit % stride : keep);
     float *hi = compact_panels(mw->hi, mw->rows, panels, stride, keep, limit, out_rows);
-    float *lo = mw->lo ? compact_panels(mw->lo, mw->rows, panels, stride, keep, limit, out_rows) : NULL;
+    float *lo =
+        mw->lo ? compact_panels(mw->lo, mw->rows, panels, stride, keep, limit, out_rows) : NULL;
     if (!hi || (mw->lo && !lo)) {
         free(hi), free(lo);
         return tg_err(TG_ERR_RUNTIME, "matmul: out of host memory for weights");

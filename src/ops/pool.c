@@ -38,8 +38,8 @@ static tg_status run_l1(const tg_pool_plan *pl, tg_tensor *in, tg_tensor *out) {
     int64_t in_shape[4] = {p->n, p->h, p->w, p->c};
     int64_t out_shape[4] = {p->n, pl->win.out_h, pl->win.out_w, p->c};
     tg_shard_spec want;
-    TG_CHECK(tg_shard_spec_make(p->layout, p->n * p->h * p->w, p->c, pl->cores,
-                                p->transpose_shards, p->snap, &want));
+    TG_CHECK(tg_shard_spec_make(p->layout, p->n * p->h * p->w, p->c, pl->cores, p->transpose_shards,
+                                p->snap, &want));
     tg_tensor resh = {0};
     tg_tensor *src = in;
     tg_haloed h = {0};
@@ -50,8 +50,9 @@ static tg_status run_l1(const tg_pool_plan *pl, tg_tensor *in, tg_tensor *out) {
         TG_TRY(st, tg_tensor_reshard(in, &resh), done);
         src = &resh;
     }
-    TG_TRY(st, tg_tensor_alloc(out, "maxpool2d:output", out_shape, p->fmt, p->layout, pl->cores,
-                               p->transpose_shards, p->snap),
+    TG_TRY(st,
+           tg_tensor_alloc(out, "maxpool2d:output", out_shape, p->fmt, p->layout, pl->cores,
+                           p->transpose_shards, p->snap),
            done);
     TG_TRY(st, tg_halo_exchange(&pl->win, src, pl->out_split, -INFINITY, p->halo_mode, &h), done);
     if (h.part >= 0 && h.bounds.o0 < h.bounds.o1) {
@@ -111,7 +112,8 @@ static tg_status dram_core(const tg_pool_plan *pl, const tg_tensor *in, tg_tenso
         for (int64_t i = 0; i < n && st == TG_OK; i++) {
             size_t at = window + (size_t)runs[i].dst * rb;
             if (runs[i].owner < 0)
-                for (int64_t s = 0; s < runs[i].len; s++) memcpy(tg_l1_ptr(at + (size_t)s * rb), padrow, rb);
+                for (int64_t s = 0; s < runs[i].len; s++)
+                    memcpy(tg_l1_ptr(at + (size_t)s * rb), padrow, rb);
             else
                 st = tg_dram_read(&in->dram, runs[i].src, runs[i].len, 0, rb, at, rb);
         }
@@ -216,7 +218,8 @@ tg_status tg_avgpool_global_run(tg_tensor *in, tg_tensor *out) {
             for (int64_t j = 0; j < cs; j++) row[j] = (float)(sum[j] / (double)hw);
             if (st == TG_OK) {
                 tg_fmt_pack(src->fmt, row, cs, tg_l1_ptr(buf));
-                st = tg_dram_write(&out->dram, n, 1, tg_fmt_col_offset(src->fmt, c0), slice, buf, slice);
+                st = tg_dram_write(&out->dram, n, 1, tg_fmt_col_offset(src->fmt, c0), slice, buf,
+                                   slice);
                 if (st == TG_OK) st = tg_noc_write_barrier();
             }
         }

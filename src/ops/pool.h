@@ -25,7 +25,7 @@ typedef struct tg_pool_plan {
     int row_parts, col_parts;
     int64_t c_slice; /* channels per column part */
     tg_split in_split, out_split;
-    int64_t halo_cap;  /* haloed sticks, or (DRAM) window sticks of one block */
+    int64_t halo_cap;   /* haloed sticks, or (DRAM) window sticks of one block */
     int64_t block_rows; /* DRAM: output rows per block */
     tg_l1_item items[4];
     int nitems;

@@ -19,9 +19,12 @@ static tg_status pool_plan_dram(tg_pool_plan *pl) {
     for (int64_t b = 1024; b >= 1; b /= 2) {
         int64_t cap = 0;
         for (int q = 0; q < P; q++)
-            for (int64_t o = tg_split_start(pl->out_split, q); o < tg_split_end(pl->out_split, q); o += b) {
-                int64_t e = o + b < tg_split_end(pl->out_split, q) ? o + b : tg_split_end(pl->out_split, q);
-                int64_t len = tg_window_bottom_right(&pl->win, e - 1) + 1 - tg_window_top_left(&pl->win, o);
+            for (int64_t o = tg_split_start(pl->out_split, q); o < tg_split_end(pl->out_split, q);
+                 o += b) {
+                int64_t e =
+                    o + b < tg_split_end(pl->out_split, q) ? o + b : tg_split_end(pl->out_split, q);
+                int64_t len =
+                    tg_window_bottom_right(&pl->win, e - 1) + 1 - tg_window_top_left(&pl->win, o);
                 if (len > cap) cap = len;
             }
         pl->block_rows = b;
@@ -54,8 +57,8 @@ tg_status tg_pool_plan_make(const tg_pool_params *p, tg_grid machine, size_t l1_
     pl->l1_limit = l1_size > l1_other ? l1_size - l1_other : 0;
     if (p->dram) return pool_plan_dram(pl);
     tg_shard_spec in;
-    TG_CHECK(tg_shard_spec_make(p->layout, p->n * p->h * p->w, p->c, pl->cores,
-                                p->transpose_shards, p->snap, &in));
+    TG_CHECK(tg_shard_spec_make(p->layout, p->n * p->h * p->w, p->c, pl->cores, p->transpose_shards,
+                                p->snap, &in));
     pl->row_parts = in.row_parts;
     pl->col_parts = in.col_parts;
     pl->c_slice = in.shard_w;

@@ -16,18 +16,25 @@ static int64_t min64(int64_t a, int64_t b) {
 }
 
 tg_status tg_shard_parse(const char *s, tg_shard_layout *out) {
-    if (!strcmp(s, "height")) *out = TG_SHARD_HEIGHT;
-    else if (!strcmp(s, "width")) *out = TG_SHARD_WIDTH;
-    else if (!strcmp(s, "block")) *out = TG_SHARD_BLOCK;
-    else return tg_err(TG_ERR_USAGE, "unknown shard layout '%s' (height, width, block)", s);
+    if (!strcmp(s, "height"))
+        *out = TG_SHARD_HEIGHT;
+    else if (!strcmp(s, "width"))
+        *out = TG_SHARD_WIDTH;
+    else if (!strcmp(s, "block"))
+        *out = TG_SHARD_BLOCK;
+    else
+        return tg_err(TG_ERR_USAGE, "unknown shard layout '%s' (height, width, block)", s);
     return TG_OK;
 }
 
 const char *tg_shard_name(tg_shard_layout l) {
     switch (l) {
-    case TG_SHARD_HEIGHT: return "height";
-    case TG_SHARD_WIDTH: return "width";
-    case TG_SHARD_BLOCK: return "block";
+    case TG_SHARD_HEIGHT:
+        return "height";
+    case TG_SHARD_WIDTH:
+        return "width";
+    case TG_SHARD_BLOCK:
+        return "block";
     }
     return "?";
 }
@@ -52,8 +59,12 @@ tg_status tg_shard_spec_make(tg_shard_layout layout, int64_t rows, int64_t cols,
     out->cols_padded = round_up(cols, out->align);
     int p = cores.w * cores.h;
     switch (layout) {
-    case TG_SHARD_HEIGHT: out->row_parts = p, out->col_parts = 1; break;
-    case TG_SHARD_WIDTH: out->row_parts = 1, out->col_parts = p; break;
+    case TG_SHARD_HEIGHT:
+        out->row_parts = p, out->col_parts = 1;
+        break;
+    case TG_SHARD_WIDTH:
+        out->row_parts = 1, out->col_parts = p;
+        break;
     case TG_SHARD_BLOCK:
         out->row_parts = out->transpose ? cores.w : cores.h;
         out->col_parts = out->transpose ? cores.h : cores.w;
@@ -69,8 +80,12 @@ tg_status tg_shard_spec_make(tg_shard_layout layout, int64_t rows, int64_t cols,
 void tg_shard_core_part(const tg_shard_spec *s, int i, int *row_part, int *col_part) {
     int x = i % s->grid.w, y = i / s->grid.w;
     switch (s->layout) {
-    case TG_SHARD_HEIGHT: *row_part = i, *col_part = 0; break;
-    case TG_SHARD_WIDTH: *row_part = 0, *col_part = i; break;
+    case TG_SHARD_HEIGHT:
+        *row_part = i, *col_part = 0;
+        break;
+    case TG_SHARD_WIDTH:
+        *row_part = 0, *col_part = i;
+        break;
     case TG_SHARD_BLOCK:
         *row_part = s->transpose ? x : y;
         *col_part = s->transpose ? y : x;
@@ -80,8 +95,10 @@ void tg_shard_core_part(const tg_shard_spec *s, int i, int *row_part, int *col_p
 
 int tg_shard_part_core(const tg_shard_spec *s, int row_part, int col_part) {
     switch (s->layout) {
-    case TG_SHARD_HEIGHT: return row_part;
-    case TG_SHARD_WIDTH: return col_part;
+    case TG_SHARD_HEIGHT:
+        return row_part;
+    case TG_SHARD_WIDTH:
+        return col_part;
     case TG_SHARD_BLOCK:
         return s->transpose ? col_part * s->grid.w + row_part : row_part * s->grid.w + col_part;
     }

@@ -38,8 +38,7 @@ tg_status tg_tensor_alloc(tg_tensor *t, const char *name, const int64_t shape[4]
                           tg_shard_layout layout, tg_grid cores, bool transpose, bool snap) {
     TG_CHECK(tensor_init(t, name, shape, fmt));
     t->place = TG_PLACE_L1;
-    TG_CHECK(tg_shard_spec_make(layout, tg_tensor_rows(t), t->c, cores, transpose, snap,
-                                &t->spec));
+    TG_CHECK(tg_shard_spec_make(layout, tg_tensor_rows(t), t->c, cores, transpose, snap, &t->spec));
     t->row_bytes = tg_fmt_row_bytes(fmt, t->spec.shard_w);
     TG_CHECK(tg_core_alloc(name, tg_tensor_shard_bytes(t), &t->l1_off));
     t->allocated = true;
@@ -47,8 +46,7 @@ tg_status tg_tensor_alloc(tg_tensor *t, const char *name, const int64_t shape[4]
     return TG_OK;
 }
 
-tg_status tg_tensor_alloc_dram(tg_tensor *t, const char *name, const int64_t shape[4],
-                               tg_fmt fmt) {
+tg_status tg_tensor_alloc_dram(tg_tensor *t, const char *name, const int64_t shape[4], tg_fmt fmt) {
     TG_CHECK(tensor_init(t, name, shape, fmt));
     t->place = TG_PLACE_DRAM;
     t->row_bytes = tg_fmt_row_bytes(fmt, t->cols_padded);
@@ -59,8 +57,10 @@ tg_status tg_tensor_alloc_dram(tg_tensor *t, const char *name, const int64_t sha
 
 void tg_tensor_free(tg_tensor *t) {
     if (t->allocated) {
-        if (t->place == TG_PLACE_L1) tg_core_free(t->l1_off);
-        else tg_dram_free(&t->dram);
+        if (t->place == TG_PLACE_L1)
+            tg_core_free(t->l1_off);
+        else
+            tg_dram_free(&t->dram);
     }
     t->allocated = false;
 }
@@ -133,8 +133,7 @@ tg_status tg_tensor_read_host_rows(const tg_tensor *t, int64_t r0, int64_t r1, f
 
 /* The byte range of a DRAM page that holds this core's columns of an L1 tensor:
  * the shard's columns within the padded row (a trailing core may hold fewer). */
-static bool shard_columns(const tg_tensor *l1t, tg_shard_range r, size_t *page_off,
-                          size_t *blen) {
+static bool shard_columns(const tg_tensor *l1t, tg_shard_range r, size_t *page_off, size_t *blen) {
     int64_t c0 = r.c0, c1 = c0 + l1t->spec.shard_w;
     if (c1 > l1t->cols_padded) c1 = l1t->cols_padded;
     if (c0 >= c1) return false;
@@ -174,15 +173,16 @@ static tg_status reshard_l1(const tg_tensor *src, tg_tensor *dst) {
     tg_shard_range r = tg_tensor_my_range(dst);
     if (tg_shard_range_empty(r)) return TG_OK;
     memset(tg_l1_ptr(dst->l1_off), 0, tg_tensor_shard_bytes(dst));
-    int64_t c1 = r.c0 + dst->spec.shard_w < src->cols_padded ? r.c0 + dst->spec.shard_w
-                                                              : src->cols_padded;
+    int64_t c1 =
+        r.c0 + dst->spec.shard_w < src->cols_padded ? r.c0 + dst->spec.shard_w : src->cols_padded;
     for (int64_t row = r.r0; row < r.r1;) {
         int rp = (int)(row / src->spec.shard_h);
         int64_t row_end = (rp + 1) * src->spec.shard_h < r.r1 ? (rp + 1) * src->spec.shard_h : r.r1;
         for (int64_t col = r.c0; col < c1;) {
             int cp = (int)(col / src->spec.shard_w);
             int64_t col_end = (cp + 1) * src->spec.shard_w < c1 ? (cp + 1) * src->spec.shard_w : c1;
-            int owner = tg_shard_core_rank(&src->spec, c->grid, tg_shard_part_core(&src->spec, rp, cp));
+            int owner =
+                tg_shard_core_rank(&src->spec, c->grid, tg_shard_part_core(&src->spec, rp, cp));
             size_t from = src->l1_off + (size_t)(row - rp * src->spec.shard_h) * src->row_bytes +
                           tg_fmt_col_offset(src->fmt, col - cp * src->spec.shard_w);
             size_t to = dst->l1_off + (size_t)(row - r.r0) * dst->row_bytes +
@@ -218,8 +218,10 @@ tg_status tg_tensor_reshard(const tg_tensor *src, tg_tensor *dst) {
                       (long long)src->n, (long long)src->h, (long long)src->w, (long long)src->c,
                       tg_fmt_name(src->fmt), (long long)dst->n, (long long)dst->h,
                       (long long)dst->w, (long long)dst->c, tg_fmt_name(dst->fmt));
-    if (src->place == TG_PLACE_DRAM && dst->place == TG_PLACE_L1) return tg_tensor_to_sharded(src, dst);
-    if (src->place == TG_PLACE_L1 && dst->place == TG_PLACE_DRAM) return tg_tensor_to_interleaved(src, dst);
+    if (src->place == TG_PLACE_DRAM && dst->place == TG_PLACE_L1)
+        return tg_tensor_to_sharded(src, dst);
+    if (src->place == TG_PLACE_L1 && dst->place == TG_PLACE_DRAM)
+        return tg_tensor_to_interleaved(src, dst);
     if (src->place == TG_PLACE_DRAM) return tg_noc_sync(reshard_dram(src, dst));
     return tg_noc_sync(reshard_l1(src, dst));
 }

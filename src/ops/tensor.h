@@ -23,7 +23,7 @@ typedef struct tg_tensor {
     tg_fmt fmt;
     tg_placement place;
     int64_t cols_padded;
-    size_t row_bytes; /* L1: bytes of one shard row; DRAM: bytes of one page */
+    size_t row_bytes;   /* L1: bytes of one shard row; DRAM: bytes of one page */
     tg_shard_spec spec; /* L1 only */
     size_t l1_off;      /* L1: shard offset in every core's L1 */
     tg_dram_buf dram;   /* DRAM only */
@@ -46,8 +46,7 @@ static inline int64_t tg_tensor_rows(const tg_tensor *t) {
 tg_status tg_tensor_alloc(tg_tensor *t, const char *name, const int64_t shape[4], tg_fmt fmt,
                           tg_shard_layout layout, tg_grid cores, bool transpose, bool snap);
 /* Allocates an interleaved DRAM tensor, one page per row. */
-tg_status tg_tensor_alloc_dram(tg_tensor *t, const char *name, const int64_t shape[4],
-                               tg_fmt fmt);
+tg_status tg_tensor_alloc_dram(tg_tensor *t, const char *name, const int64_t shape[4], tg_fmt fmt);
 void tg_tensor_free(tg_tensor *t);
 size_t tg_tensor_shard_bytes(const tg_tensor *t);
 /* This core's spec index and part of an L1 tensor (empty range when this core is

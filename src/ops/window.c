@@ -1,14 +1,13 @@
 /* The sliding-window planner; see window.h. Pure. */
 #include "window.h"
 
-
 static int64_t floor_div(int64_t a, int64_t b) {
     return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
 tg_status tg_window_make(int64_t n, int64_t in_h, int64_t in_w, int kh, int kw, int sh, int sw,
-                         int pad_t, int pad_b, int pad_l, int pad_r, int dh, int dw,
-                         bool ceil_mode, tg_window *out) {
+                         int pad_t, int pad_b, int pad_l, int pad_r, int dh, int dw, bool ceil_mode,
+                         tg_window *out) {
     if (n <= 0 || in_h <= 0 || in_w <= 0)
         return tg_err(TG_ERR_USAGE, "input %lldx%lldx%lld (NxHxW) is empty", (long long)n,
                       (long long)in_h, (long long)in_w);
@@ -19,9 +18,20 @@ tg_status tg_window_make(int64_t n, int64_t in_h, int64_t in_w, int kh, int kw, 
     if (pad_t < 0 || pad_b < 0 || pad_l < 0 || pad_r < 0)
         return tg_err(TG_ERR_USAGE, "padding %d,%d,%d,%d (top, bottom, left, right) is negative",
                       pad_t, pad_b, pad_l, pad_r);
-    tg_window w = {.n = n, .in_h = in_h, .in_w = in_w, .kh = kh, .kw = kw, .sh = sh, .sw = sw,
-                   .dh = dh, .dw = dw, .pad_t = pad_t, .pad_b = pad_b, .pad_l = pad_l,
-                   .pad_r = pad_r, .ceil_mode = ceil_mode};
+    tg_window w = {.n = n,
+                   .in_h = in_h,
+                   .in_w = in_w,
+                   .kh = kh,
+                   .kw = kw,
+                   .sh = sh,
+                   .sw = sw,
+                   .dh = dh,
+                   .dw = dw,
+                   .pad_t = pad_t,
+                   .pad_b = pad_b,
+                   .pad_l = pad_l,
+                   .pad_r = pad_r,
+                   .ceil_mode = ceil_mode};
     int64_t eh = (int64_t)dh * (kh - 1) + 1, ew = (int64_t)dw * (kw - 1) + 1; /* window extent */
     int64_t span_h = in_h + pad_t + pad_b, span_w = in_w + pad_l + pad_r;
     if (eh > span_h || ew > span_w)

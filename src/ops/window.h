@@ -39,8 +39,8 @@ typedef struct tg_window {
  * below 1, negative padding, or a window larger than the padded input is
  * TG_ERR_USAGE with the numbers. */
 tg_status tg_window_make(int64_t n, int64_t in_h, int64_t in_w, int kh, int kw, int sh, int sw,
-                         int pad_t, int pad_b, int pad_l, int pad_r, int dh, int dw,
-                         bool ceil_mode, tg_window *out);
+                         int pad_t, int pad_b, int pad_l, int pad_r, int dh, int dw, bool ceil_mode,
+                         tg_window *out);
 
 static inline int64_t tg_window_out_rows(const tg_window *w) {
     return w->n * w->out_h * w->out_w;

@@ -23,8 +23,7 @@ tg_status tg_err(tg_status code, const char *fmt, ...) __attribute__((format(pri
 
 /* Puts context in front of the recorded message ("layer layer1.0.conv2: ") and
  * returns code unchanged. */
-tg_status tg_err_prefix(tg_status code, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+tg_status tg_err_prefix(tg_status code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 const char *tg_err_msg(void);
 void tg_err_clear(void);

@@ -113,9 +113,9 @@ typedef struct tg_core {
     tg_grid grid;
     int rank, nranks; /* in MPI_COMM_WORLD order; rank == core index */
     int x, y;
-    bool oversubscribed; /* more ranks than processors on this node */
-    MPI_Comm comm;       /* duplicate of MPI_COMM_WORLD owned by ttgrid */
-    MPI_Win l1_win;      /* exactly arch l1 size bytes per rank */
+    bool oversubscribed;  /* more ranks than processors on this node */
+    MPI_Comm comm;        /* duplicate of MPI_COMM_WORLD owned by ttgrid */
+    MPI_Win l1_win;       /* exactly arch l1 size bytes per rank */
     struct tg_sync *sync; /* node-local barriers (sync.c), NULL when unavailable */
     tg_l1 l1;
     size_t dram_bank_bytes; /* emulated bytes per DRAM bank (--dram-size) */

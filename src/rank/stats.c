@@ -79,8 +79,8 @@ static void close_record(int i) {
     double noc_bytes = (double)(r->c.noc_read_bytes + r->c.noc_write_bytes + r->c.noc_mcast_bytes);
     double noc_cycles = noc_bytes / a->noc_bytes_per_cycle + (double)r->c.hops * a->noc_hop_cycles;
     double bank_bytes_per_cycle = a->dram_gbps / a->dram_banks / a->clock_ghz;
-    double dram_cycles = (double)(r->c.dram_read_bytes + r->c.dram_write_bytes) /
-                         bank_bytes_per_cycle;
+    double dram_cycles =
+        (double)(r->c.dram_read_bytes + r->c.dram_write_bytes) / bank_bytes_per_cycle;
     r->c.model_cycles += noc_cycles + dram_cycles;
 }
 
@@ -146,19 +146,32 @@ void tg_stats_reset(void) {
 }
 
 static const char *const columns[] = {
-    "op_index",         "core",
-    "x",                "y",
-    "seconds",          "compute_seconds",
-    "model_cycles",     "macs",
-    "noc_read_bytes",   "noc_write_bytes",
-    "noc_mcast_bytes",  "noc_transactions",
-    "messages",         "hops",
-    "dram_read_bytes",  "dram_write_bytes",
-    "dram_served_bytes", "link_e_bytes",
-    "link_s_bytes",     "link_n_bytes",
-    "link_w_bytes",     "halo_pad_sticks",
-    "halo_local_sticks", "halo_remote_sticks",
-    "halo_remote_bytes", "halo_cores",
+    "op_index",
+    "core",
+    "x",
+    "y",
+    "seconds",
+    "compute_seconds",
+    "model_cycles",
+    "macs",
+    "noc_read_bytes",
+    "noc_write_bytes",
+    "noc_mcast_bytes",
+    "noc_transactions",
+    "messages",
+    "hops",
+    "dram_read_bytes",
+    "dram_write_bytes",
+    "dram_served_bytes",
+    "link_e_bytes",
+    "link_s_bytes",
+    "link_n_bytes",
+    "link_w_bytes",
+    "halo_pad_sticks",
+    "halo_local_sticks",
+    "halo_remote_sticks",
+    "halo_remote_bytes",
+    "halo_cores",
     "l1_high_water",
 };
 #define NCOLS ((int)(sizeof columns / sizeof columns[0]))
@@ -215,16 +228,33 @@ tg_status tg_stats_gather(tg_stats_table *t) {
             const uint64_t *lk = links_sum + ((size_t)i * P + r) * TG_STATS_DIRS;
             double served = 0;
             for (int b = r; b < B; b += P) served += (double)banks_sum[(size_t)i * B + b];
-            double row[NCOLS] = {
-                i, r, tg_core_x(c->grid, r), tg_core_y(c->grid, r), k->seconds,
-                k->compute_seconds, k->model_cycles, k->macs, (double)k->noc_read_bytes,
-                (double)k->noc_write_bytes, (double)k->noc_mcast_bytes,
-                (double)k->noc_transactions, (double)k->messages, (double)k->hops,
-                (double)k->dram_read_bytes, (double)k->dram_write_bytes, served,
-                (double)lk[0], (double)lk[1], (double)lk[2], (double)lk[3],
-                (double)k->halo_pad_sticks, (double)k->halo_local_sticks,
-                (double)k->halo_remote_sticks, (double)k->halo_remote_bytes,
-                (double)k->halo_cores, (double)k->l1_high_water};
+            double row[NCOLS] = {i,
+                                 r,
+                                 tg_core_x(c->grid, r),
+                                 tg_core_y(c->grid, r),
+                                 k->seconds,
+                                 k->compute_seconds,
+                                 k->model_cycles,
+                                 k->macs,
+                                 (double)k->noc_read_bytes,
+                                 (double)k->noc_write_bytes,
+                                 (double)k->noc_mcast_bytes,
+                                 (double)k->noc_transactions,
+                                 (double)k->messages,
+                                 (double)k->hops,
+                                 (double)k->dram_read_bytes,
+                                 (double)k->dram_write_bytes,
+                                 served,
+                                 (double)lk[0],
+                                 (double)lk[1],
+                                 (double)lk[2],
+                                 (double)lk[3],
+                                 (double)k->halo_pad_sticks,
+                                 (double)k->halo_local_sticks,
+                                 (double)k->halo_remote_sticks,
+                                 (double)k->halo_remote_bytes,
+                                 (double)k->halo_cores,
+                                 (double)k->l1_high_water};
             int64_t at = (int64_t)i * P + r;
             memcpy(t->data + at * NCOLS, row, sizeof row);
             t->labels[at] = strdup(recs[i].name);
@@ -251,8 +281,10 @@ tg_status tg_stats_write_csv(const tg_stats_table *t, const char *path) {
         fprintf(f, "%s", t->labels[r]);
         for (int c = 0; c < t->ncols; c++) {
             double v = t->data[r * t->ncols + c];
-            if (v == (double)(int64_t)v && v < 9e15 && v > -9e15) fprintf(f, ",%lld", (long long)v);
-            else fprintf(f, ",%.9g", v);
+            if (v == (double)(int64_t)v && v < 9e15 && v > -9e15)
+                fprintf(f, ",%lld", (long long)v);
+            else
+                fprintf(f, ",%.9g", v);
         }
         fprintf(f, "\n");
     }

@@ -27,8 +27,8 @@ typedef struct tg_counters {
     uint64_t hops;             /* links crossed, summed over transactions */
     uint64_t dram_read_bytes, dram_write_bytes; /* started by this core */
     uint64_t halo_pad_sticks, halo_local_sticks, halo_remote_sticks, halo_remote_bytes;
-    uint64_t halo_cores; /* other cores this core fetched halo sticks from */
-    size_t l1_high_water;     /* L1 bytes in use at the op's peak */
+    uint64_t halo_cores;  /* other cores this core fetched halo sticks from */
+    size_t l1_high_water; /* L1 bytes in use at the op's peak */
 } tg_counters;
 
 /* Opens an op scope (nested scopes are not allowed: a second begin closes the first). */

@@ -41,9 +41,9 @@ typedef struct tg_sync {
      * rank that has read one set can write the next while slower ranks still read
      * the first, so one barrier per call suffices (a rank reaches the call after
      * next only once everyone has passed the next call's barrier). */
-    int32_t *status[2];  /* [P] for agreement */
-    double *values[2];   /* [P][TG_REDUCE_MAX] for reductions */
-    char *msgs[2];       /* [P][TG_ERR_MSG_MAX] */
+    int32_t *status[2]; /* [P] for agreement */
+    double *values[2];  /* [P][TG_REDUCE_MAX] for reductions */
+    char *msgs[2];      /* [P][TG_ERR_MSG_MAX] */
     int turn;
 } tg_sync;
 
@@ -82,9 +82,9 @@ void tg_core_sync_init(void) {
     size_t bytes = (size_t)nslots * sizeof(barrier_slot) + 2 * per;
     tg_sync *s = calloc(1, sizeof *s);
     void *base = NULL;
-    int ok = s != NULL &&
-             MPI_Win_allocate_shared(c->rank == 0 ? (MPI_Aint)bytes : 0, 1, MPI_INFO_NULL, node,
-                                     &base, &s->win) == MPI_SUCCESS;
+    int ok =
+        s != NULL && MPI_Win_allocate_shared(c->rank == 0 ? (MPI_Aint)bytes : 0, 1, MPI_INFO_NULL,
+                                             node, &base, &s->win) == MPI_SUCCESS;
     int all_ok;
     MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_LAND, c->comm);
     if (!all_ok) {

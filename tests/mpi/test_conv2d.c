@@ -121,20 +121,24 @@ static conv_result run_conv(const conv_case *k, const conv_data *d, tg_conv_layo
     int64_t r0, r1;
     CU_ASSERT_EQUAL_FATAL(tg_tensor_alloc_dram(&din, "test:input", in_shape, in_fmt), TG_OK);
     tg_tensor_host_rows(&din, &r0, &r1);
-    CU_ASSERT_EQUAL(tg_noc_sync(tg_tensor_write_host_rows(&din, r0, r1, d->x + r0 * k->cin)), TG_OK);
+    CU_ASSERT_EQUAL(tg_noc_sync(tg_tensor_write_host_rows(&din, r0, r1, d->x + r0 * k->cin)),
+                    TG_OK);
     int64_t co0, co1;
     tg_conv2d_weight_cols(k->cout, &co0, &co1);
-    CU_ASSERT_EQUAL_FATAL(tg_conv2d_weights_load(&pl, d->w + co0 * (k->cin / k->groups) * k->kh * k->kw,
+    CU_ASSERT_EQUAL_FATAL(tg_conv2d_weights_load(&pl,
+                                                 d->w + co0 * (k->cin / k->groups) * k->kh * k->kw,
                                                  k->bias ? d->b + co0 : NULL, &cw),
                           TG_OK);
     st = tg_conv2d_run(&pl, &din, &cw, &out);
     CU_ASSERT_EQUAL(st, TG_OK);
-    if (st != TG_OK) fprintf(stderr, "%s (%s): %s\n", k->name, tg_conv_layout_name(layout), tg_err_msg());
+    if (st != TG_OK)
+        fprintf(stderr, "%s (%s): %s\n", k->name, tg_conv_layout_name(layout), tg_err_msg());
     if (st == TG_OK) {
         int64_t oshape[4] = {out.n, out.h, out.w, out.c};
         tg_tensor *src = &out;
         if (out.place == TG_PLACE_L1) {
-            CU_ASSERT_EQUAL_FATAL(tg_tensor_alloc_dram(&dout, "test:output", oshape, in_fmt), TG_OK);
+            CU_ASSERT_EQUAL_FATAL(tg_tensor_alloc_dram(&dout, "test:output", oshape, in_fmt),
+                                  TG_OK);
             CU_ASSERT_EQUAL(tg_tensor_reshard(&out, &dout), TG_OK);
             src = &dout;
         }
@@ -158,8 +162,10 @@ static conv_result run_conv(const conv_case *k, const conv_data *d, tg_conv_layo
         double vg = tot[2] - tot[0] * tot[0] / count, vr = tot[3] - tot[1] * tot[1] / count;
         res.pcc = (vg > 0 && vr > 0) ? cov / sqrt(vg * vr) : (vg == vr ? 1.0 : 0.0);
         res.ran = true;
-        if (keep) *keep = got;
-        else free(got);
+        if (keep)
+            *keep = got;
+        else
+            free(got);
         tg_tensor_free(&dout);
         tg_tensor_free(&out);
     }
@@ -195,9 +201,9 @@ static void conv2d_device_formats_meet_pcc_thresholds(void) {
         bool acc;
         double pcc;
     } f[] = {
-        {TG_BFLOAT16, TG_BFLOAT16, TG_HIFI4, true, 0.997},   /* bf16 with fp32 accumulation */
-        {TG_BFLOAT16, TG_BFLOAT16, TG_HIFI4, false, 0.985},  /* bf16 without */
-        {TG_BFLOAT16, TG_BFLOAT16, TG_LOFI, false, 0.985},   /* LoFi */
+        {TG_BFLOAT16, TG_BFLOAT16, TG_HIFI4, true, 0.997},  /* bf16 with fp32 accumulation */
+        {TG_BFLOAT16, TG_BFLOAT16, TG_HIFI4, false, 0.985}, /* bf16 without */
+        {TG_BFLOAT16, TG_BFLOAT16, TG_LOFI, false, 0.985},  /* LoFi */
         {TG_BFLOAT16, TG_BFLOAT16, TG_HIFI2, true, 0.997},
         {TG_BFLOAT16, TG_BFLOAT16, TG_HIFI3, true, 0.997},
         {TG_BFLOAT16, TG_BFLOAT8_B, TG_LOFI, false, 0.98}, /* bfloat8_b weights */
@@ -211,8 +217,8 @@ static void conv2d_device_formats_meet_pcc_thresholds(void) {
         conv_data d = make_data(k, 90 + ci);
         for (int j = 0; j < nf; j++)
             for (int l = 0; l < 3; l++) {
-                conv_result r = run_conv(k, &d, layouts[l], f[j].in, f[j].w, f[j].fid, f[j].acc,
-                                         whole, NULL);
+                conv_result r =
+                    run_conv(k, &d, layouts[l], f[j].in, f[j].w, f[j].fid, f[j].acc, whole, NULL);
                 CU_ASSERT(r.ran && r.pcc >= f[j].pcc);
                 if (r.ran && r.pcc < f[j].pcc && tg_core_self()->rank == 0)
                     fprintf(stderr, "%s (%s, %s/%s %s%s): pcc %.6f < %.3f\n", k->name,
@@ -228,8 +234,10 @@ static void conv2d_device_formats_meet_pcc_thresholds(void) {
 static void conv2d_lofi_is_less_precise_than_hifi4(void) {
     const conv_case *k = &cases[5];
     conv_data d = make_data(k, 7);
-    conv_result lo = run_conv(k, &d, TG_CONV_HEIGHT, TG_BFLOAT16, TG_BFLOAT16, TG_LOFI, true, whole, NULL);
-    conv_result hi = run_conv(k, &d, TG_CONV_HEIGHT, TG_BFLOAT16, TG_BFLOAT16, TG_HIFI4, true, whole, NULL);
+    conv_result lo =
+        run_conv(k, &d, TG_CONV_HEIGHT, TG_BFLOAT16, TG_BFLOAT16, TG_LOFI, true, whole, NULL);
+    conv_result hi =
+        run_conv(k, &d, TG_CONV_HEIGHT, TG_BFLOAT16, TG_BFLOAT16, TG_HIFI4, true, whole, NULL);
     CU_ASSERT(lo.ran && hi.ran && lo.pcc < hi.pcc && lo.max_rel > hi.max_rel);
     free_data(&d);
 }
@@ -240,8 +248,10 @@ static void conv2d_float32_bitwise_on_one_and_all_cores(void) {
     conv_data d = make_data(k, 11);
     tg_grid one = {1, 1};
     float *a = NULL, *b = NULL;
-    conv_result r1 = run_conv(k, &d, TG_CONV_HEIGHT, TG_FLOAT32, TG_FLOAT32, TG_HIFI4, false, one, &a);
-    conv_result rp = run_conv(k, &d, TG_CONV_HEIGHT, TG_FLOAT32, TG_FLOAT32, TG_HIFI4, false, whole, &b);
+    conv_result r1 =
+        run_conv(k, &d, TG_CONV_HEIGHT, TG_FLOAT32, TG_FLOAT32, TG_HIFI4, false, one, &a);
+    conv_result rp =
+        run_conv(k, &d, TG_CONV_HEIGHT, TG_FLOAT32, TG_FLOAT32, TG_HIFI4, false, whole, &b);
     CU_ASSERT(r1.ran && rp.ran);
     if (a && b) {
         int64_t r0, r1r, rows = k->n * k->h * k->w; /* stride 1, same size */
@@ -255,12 +265,12 @@ static void conv2d_float32_bitwise_on_one_and_all_cores(void) {
 }
 
 static void register_conv2d(void) {
-    tg_test_suite("conv2d", "conv2d_float32_every_layout_matches_direct",
-                  conv2d_float32_every_layout_matches_direct,
-                  "conv2d_device_formats_meet_pcc_thresholds",
-                  conv2d_device_formats_meet_pcc_thresholds, "conv2d_lofi_is_less_precise_than_hifi4",
-                  conv2d_lofi_is_less_precise_than_hifi4, "conv2d_float32_bitwise_on_one_and_all_cores",
-                  conv2d_float32_bitwise_on_one_and_all_cores, NULL);
+    tg_test_suite(
+        "conv2d", "conv2d_float32_every_layout_matches_direct",
+        conv2d_float32_every_layout_matches_direct, "conv2d_device_formats_meet_pcc_thresholds",
+        conv2d_device_formats_meet_pcc_thresholds, "conv2d_lofi_is_less_precise_than_hifi4",
+        conv2d_lofi_is_less_precise_than_hifi4, "conv2d_float32_bitwise_on_one_and_all_cores",
+        conv2d_float32_bitwise_on_one_and_all_cores, NULL);
 }
 
 int main(int argc, char **argv) {

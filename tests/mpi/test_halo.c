@@ -79,7 +79,8 @@ static void run_cases(float pad) {
                 tg_halo_mode mode = (variant & 2) ? TG_HALO_PUSH : TG_HALO_PULL;
                 tg_tensor t;
                 CU_ASSERT_EQUAL_FATAL(tg_tensor_alloc(&t, "test:input", shape, TG_FLOAT32,
-                                                      (tg_shard_layout)layout, c->grid, false, snap),
+                                                      (tg_shard_layout)layout, c->grid, false,
+                                                      snap),
                                       TG_OK);
                 fill(&t);
                 tg_noc_barrier(TG_SET_ALL);
@@ -121,14 +122,14 @@ static void halo_counts_match_plan(void) {
     CU_ASSERT_EQUAL_FATAL(tg_window_make(1, 4, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, &w), TG_OK);
     int64_t shape[4] = {1, 4, 6, 6};
     tg_tensor t;
-    CU_ASSERT_EQUAL_FATAL(
-        tg_tensor_alloc(&t, "test:input", shape, TG_BFLOAT16, TG_SHARD_HEIGHT, c->grid, false, false),
-        TG_OK);
+    CU_ASSERT_EQUAL_FATAL(tg_tensor_alloc(&t, "test:input", shape, TG_BFLOAT16, TG_SHARD_HEIGHT,
+                                          c->grid, false, false),
+                          TG_OK);
     fill(&t);
     tg_stats_begin("test:halo");
     tg_haloed h;
-    CU_ASSERT_EQUAL_FATAL(tg_halo_exchange(&w, &t, tg_split_out(&t.spec, 24), 0.0f, TG_HALO_PULL, &h),
-                          TG_OK);
+    CU_ASSERT_EQUAL_FATAL(
+        tg_halo_exchange(&w, &t, tg_split_out(&t.spec, 24), 0.0f, TG_HALO_PULL, &h), TG_OK);
     tg_counters k = *tg_stats_now();
     tg_stats_end();
     if (c->nranks == 3 && c->rank == 0) {
@@ -145,11 +146,10 @@ static void halo_counts_match_plan(void) {
 }
 
 static void register_halo(void) {
-    tg_test_suite("halo", "halo_matches_direct_gather_conv_padding",
-                  halo_matches_direct_gather_conv_padding,
-                  "halo_matches_direct_gather_maxpool_padding",
-                  halo_matches_direct_gather_maxpool_padding, "halo_counts_match_plan",
-                  halo_counts_match_plan, NULL);
+    tg_test_suite(
+        "halo", "halo_matches_direct_gather_conv_padding", halo_matches_direct_gather_conv_padding,
+        "halo_matches_direct_gather_maxpool_padding", halo_matches_direct_gather_maxpool_padding,
+        "halo_counts_match_plan", halo_counts_match_plan, NULL);
 }
 
 int main(int argc, char **argv) {

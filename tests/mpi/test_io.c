@@ -168,10 +168,9 @@ static void io_errors_name_file_and_dataset(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(tg_err_msg(), "/missing/deeper"));
     tg_tensor t;
     const int64_t wrong[4] = {1, 2, 4, 2};
-    CU_ASSERT_EQUAL_FATAL(
-        tg_tensor_alloc(&t, "t", wrong, TG_FLOAT32, TG_SHARD_HEIGHT, tg_core_self()->grid,
-                        false, true),
-        TG_OK);
+    CU_ASSERT_EQUAL_FATAL(tg_tensor_alloc(&t, "t", wrong, TG_FLOAT32, TG_SHARD_HEIGHT,
+                                          tg_core_self()->grid, false, true),
+                          TG_OK);
     CU_ASSERT_EQUAL(tg_io_read_tensor(f, "/x", &t), TG_ERR_USAGE);
     CU_ASSERT_PTR_NOT_NULL(strstr(tg_err_msg(), "[1, 2, 2, 4]"));
     tg_tensor_free(&t);

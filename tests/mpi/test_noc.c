@@ -15,7 +15,8 @@ static tg_core *me(void) {
 
 /* The byte a (core, stream, index) triple holds in a test payload. */
 static uint8_t pattern(int core, int stream, size_t i) {
-    unsigned long long h = (unsigned long long)core * 1000003ULL + (unsigned long long)stream * 7919ULL + i;
+    unsigned long long h =
+        (unsigned long long)core * 1000003ULL + (unsigned long long)stream * 7919ULL + i;
     h ^= h >> 13;
     h *= 0x9E3779B97F4A7C15ULL;
     return (uint8_t)(h >> 56);
@@ -81,7 +82,8 @@ static void writes_body(void) {
         CU_ASSERT_EQUAL(tg_noc_write(d, slots + (size_t)r * block, src, block), TG_OK);
     CU_ASSERT_EQUAL(tg_noc_write_barrier(), TG_OK);
     tg_noc_barrier(TG_SET_ALL);
-    for (int s = 0; s < P; s++) CU_ASSERT_EQUAL(mismatches(slots + (size_t)s * block, block, s, 2), 0);
+    for (int s = 0; s < P; s++)
+        CU_ASSERT_EQUAL(mismatches(slots + (size_t)s * block, block, s, 2), 0);
     tg_noc_barrier(TG_SET_ALL);
     tg_core_free(slots);
     tg_core_free(src);
@@ -109,9 +111,11 @@ static void mcast_body(void) {
     CU_ASSERT_EQUAL(tg_stats_now()->noc_mcast_bytes - before, 2 * block);
     CU_ASSERT_EQUAL(tg_noc_write_barrier(), TG_OK);
     tg_noc_barrier(TG_SET_ALL);
-    for (int s = 0; s < P; s++) CU_ASSERT_EQUAL(mismatches(all + (size_t)s * block, block, s, 3), 0);
+    for (int s = 0; s < P; s++)
+        CU_ASSERT_EQUAL(mismatches(all + (size_t)s * block, block, s, 3), 0);
     for (int x = 0; x < c->grid.w; x++)
-        CU_ASSERT_EQUAL(mismatches(row + (size_t)x * block, block, tg_core_rank(c->grid, x, c->y), 3), 0);
+        CU_ASSERT_EQUAL(
+            mismatches(row + (size_t)x * block, block, tg_core_rank(c->grid, x, c->y), 3), 0);
     tg_noc_barrier(TG_SET_ALL);
     tg_core_free(row);
     tg_core_free(all);
@@ -210,7 +214,8 @@ static void dram_body(void) {
     CU_ASSERT_EQUAL(tg_dram_read_host(&buf, 0, npages, back, page), TG_OK);
     bad = 0;
     for (int64_t i = 0; i < npages; i++)
-        for (size_t b = 0; b < page; b += 7) bad += back[(size_t)i * page + b] != pattern((int)i, 5, b);
+        for (size_t b = 0; b < page; b += 7)
+            bad += back[(size_t)i * page + b] != pattern((int)i, 5, b);
     CU_ASSERT_EQUAL(bad, 0);
     free(back);
     tg_noc_barrier(TG_SET_ALL);
@@ -265,14 +270,13 @@ static void noc_counts_bytes_transactions_and_hops(void) {
 }
 
 static void register_noc(void) {
-    tg_test_suite("noc", "noc_reads_land_bitwise", noc_reads_land_bitwise,
-                  "noc_writes_land_bitwise", noc_writes_land_bitwise,
-                  "noc_multicasts_land_bitwise", noc_multicasts_land_bitwise, "noc_full_l1_read",
-                  noc_full_l1_read, "noc_semaphores_hand_off", noc_semaphores_hand_off,
-                  "dram_round_trip_larger_than_all_l1", dram_round_trip_larger_than_all_l1,
-                  "noc_bad_addresses_are_errors", noc_bad_addresses_are_errors,
-                  "noc_counts_bytes_transactions_and_hops", noc_counts_bytes_transactions_and_hops,
-                  NULL);
+    tg_test_suite(
+        "noc", "noc_reads_land_bitwise", noc_reads_land_bitwise, "noc_writes_land_bitwise",
+        noc_writes_land_bitwise, "noc_multicasts_land_bitwise", noc_multicasts_land_bitwise,
+        "noc_full_l1_read", noc_full_l1_read, "noc_semaphores_hand_off", noc_semaphores_hand_off,
+        "dram_round_trip_larger_than_all_l1", dram_round_trip_larger_than_all_l1,
+        "noc_bad_addresses_are_errors", noc_bad_addresses_are_errors,
+        "noc_counts_bytes_transactions_and_hops", noc_counts_bytes_transactions_and_hops, NULL);
 }
 
 int main(int argc, char **argv) {

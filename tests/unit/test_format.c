@@ -36,8 +36,22 @@ static double bfp8_reference(float v, int shared_biased) {
 }
 
 static void bfp8_blocks_share_the_largest_exponent(void) {
-    float in[16] = {1.0f, -1.5f, 0.75f, 0.5f + 0.25f + 0.125f, ldexpf(1, -6), ldexpf(1, -7),
-                    ldexpf(3, -7), -0.0f, 1.984375f, 1.9921875f, 0.1f, -0.3f, 0, 0, 0, 0};
+    float in[16] = {1.0f,
+                    -1.5f,
+                    0.75f,
+                    0.5f + 0.25f + 0.125f,
+                    ldexpf(1, -6),
+                    ldexpf(1, -7),
+                    ldexpf(3, -7),
+                    -0.0f,
+                    1.984375f,
+                    1.9921875f,
+                    0.1f,
+                    -0.3f,
+                    0,
+                    0,
+                    0,
+                    0};
     uint8_t packed[17];
     float out[16];
     tg_fmt_pack(TG_BFLOAT8_B, in, 16, packed);

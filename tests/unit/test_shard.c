@@ -137,8 +137,7 @@ void unit_register_shard(void) {
                   "shard_width_splits_channels_by_alignment",
                   shard_width_splits_channels_by_alignment,
                   "shard_block_rows_over_grid_rows_and_transpose",
-                  shard_block_rows_over_grid_rows_and_transpose,
-                  "shard_specs_cover_random_shapes", shard_specs_cover_random_shapes,
-                  "shard_rank_core_maps_machine_ranks", shard_rank_core_maps_machine_ranks,
-                  NULL);
+                  shard_block_rows_over_grid_rows_and_transpose, "shard_specs_cover_random_shapes",
+                  shard_specs_cover_random_shapes, "shard_rank_core_maps_machine_ranks",
+                  shard_rank_core_maps_machine_ranks, NULL);
 }

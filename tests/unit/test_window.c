@@ -24,9 +24,12 @@ static halo_sets sets_of(const tg_window *w, tg_split in, tg_split out, int q) {
     for (int64_t i = 0; i < n; i++)
         for (int64_t k = 0; k < runs[i].len; k++) {
             int64_t stick = b.a + runs[i].dst + k + 1;
-            if (runs[i].owner < 0) s.pad[s.npad++] = stick;
-            else if (runs[i].owner == q) s.local[s.nlocal++] = stick;
-            else s.remote[s.nremote++] = stick;
+            if (runs[i].owner < 0)
+                s.pad[s.npad++] = stick;
+            else if (runs[i].owner == q)
+                s.local[s.nlocal++] = stick;
+            else
+                s.remote[s.nremote++] = stick;
         }
     return s;
 }
@@ -110,7 +113,8 @@ static void window_halo_property_random_configs(void) {
     tg_rng_seed(&rng, 2024);
     int checked = 0;
     while (checked < 10000) {
-        int64_t N = tg_rng_int(&rng, 1, 4), H = tg_rng_int(&rng, 1, 64), W = tg_rng_int(&rng, 1, 64);
+        int64_t N = tg_rng_int(&rng, 1, 4), H = tg_rng_int(&rng, 1, 64),
+                W = tg_rng_int(&rng, 1, 64);
         if (N * H * W > 6000) H = tg_rng_int(&rng, 1, 16); /* keep the run time modest */
         int kh = tg_rng_int(&rng, 1, 7), kw = tg_rng_int(&rng, 1, 7);
         int sh = tg_rng_int(&rng, 1, 4), sw = tg_rng_int(&rng, 1, 4);
@@ -119,8 +123,10 @@ static void window_halo_property_random_configs(void) {
         int pl = tg_rng_int(&rng, 0, 3), pr = tg_rng_int(&rng, 0, 3);
         bool ceil_mode = tg_rng_int(&rng, 0, 3) == 0;
         tg_window w;
-        tg_status st = tg_window_make(N, H, W, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw, ceil_mode, &w);
-        bool fits = (int64_t)dh * (kh - 1) + 1 <= H + pt + pb && (int64_t)dw * (kw - 1) + 1 <= W + pl + pr;
+        tg_status st =
+            tg_window_make(N, H, W, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw, ceil_mode, &w);
+        bool fits =
+            (int64_t)dh * (kh - 1) + 1 <= H + pt + pb && (int64_t)dw * (kw - 1) + 1 <= W + pl + pr;
         CU_ASSERT_EQUAL(st, fits ? TG_OK : TG_ERR_USAGE);
         if (!fits) continue;
         CU_ASSERT_EQUAL(w.out_h, ref_out(H, pt, pb, kh, sh, dh, ceil_mode));
@@ -172,7 +178,8 @@ static void window_halo_property_random_configs(void) {
                         int64_t y = oy * sh + (int64_t)ky * dh, x = ox * sw + (int64_t)kx * dw;
                         int64_t p = (n * Hp + y) * Wp + x;
                         int64_t iy = y - pt, ix = x - pl;
-                        int64_t direct = (iy >= 0 && iy < H && ix >= 0 && ix < W) ? (n * H + iy) * W + ix : -1;
+                        int64_t direct =
+                            (iy >= 0 && iy < H && ix >= 0 && ix < W) ? (n * H + iy) * W + ix : -1;
                         if (p < b.a || p >= b.b || haloed[p - b.a] != direct) bad++;
                     }
             }
@@ -186,6 +193,5 @@ static void window_halo_property_random_configs(void) {
 void unit_register_window(void) {
     tg_test_suite("window", "halo_plan_matches_paper_example", halo_plan_matches_paper_example,
                   "window_rejects_impossible_parameters", window_rejects_impossible_parameters,
-                  "window_halo_property_random_configs", window_halo_property_random_configs,
-                  NULL);
+                  "window_halo_property_random_configs", window_halo_property_random_configs, NULL);
 }
