@@ -272,7 +272,11 @@ void tg_stats_table_free(tg_stats_table *t) {
 }
 
 tg_status tg_stats_write_csv(const tg_stats_table *t, const char *path) {
-    FILE *f = fopen(path, "w");
+    /* written as PATH.partial and renamed when complete, like every output */
+    char tmp[4096];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.partial", path) >= sizeof tmp)
+        return tg_err(TG_ERR_USAGE, "statistics path '%s' is too long", path);
+    FILE *f = fopen(tmp, "w");
     if (!f) return tg_err(TG_ERR_RUNTIME, "cannot write statistics to '%s'", path);
     fprintf(f, "op");
     for (int c = 0; c < t->ncols; c++) fprintf(f, ",%s", t->names[c]);
@@ -288,6 +292,9 @@ tg_status tg_stats_write_csv(const tg_stats_table *t, const char *path) {
         }
         fprintf(f, "\n");
     }
-    if (fclose(f) != 0) return tg_err(TG_ERR_RUNTIME, "cannot write statistics to '%s'", path);
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        remove(tmp);
+        return tg_err(TG_ERR_RUNTIME, "cannot write statistics to '%s'", path);
+    }
     return TG_OK;
 }
