@@ -61,8 +61,8 @@ static tg_status conv2d_run(int argc, char **argv, const tg_cli *g) {
     tg_core *c = tg_core_self();
     tg_conv2d_params p = o.conv;
     tg_io_file *fin = NULL, *fw = NULL, *fout = NULL;
-    float *w = NULL, *b = NULL, *rows = NULL;
-    tg_tensor din = {0}, out = {0}, dout = {0};
+    float *w = NULL, *b = NULL;
+    tg_tensor din = {0}, out = {0};
     tg_conv2d_weights cw = {0};
     bool have_cw = false;
     int64_t shape[4];
@@ -95,14 +95,7 @@ static tg_status conv2d_run(int argc, char **argv, const tg_cli *g) {
                    pl.l1_limit);
 
     tg_stats_begin("load");
-    int64_t r0, r1;
-    TG_TRY(st, tg_tensor_alloc_dram(&din, "conv2d:input", shape, p.in_fmt), done);
-    tg_tensor_host_rows(&din, &r0, &r1);
-    rows = malloc((size_t)((r1 - r0) * shape[3] + 1) * sizeof *rows);
-    TG_TRY(st, tg_core_agree(rows ? TG_OK : tg_err(TG_ERR_RUNTIME, "conv2d: out of host memory")),
-           done);
-    TG_TRY(st, tg_io_read_rows(fin, o.input.dset, r0, r1, rows), done);
-    TG_TRY(st, tg_noc_sync(tg_tensor_write_host_rows(&din, r0, r1, rows)), done);
+    TG_TRY(st, tg_cli_load(fin, o.input.dset, shape, p.in_fmt, "conv2d:input", &din), done);
     int64_t co0, co1;
     tg_conv2d_weight_cols(p.cout, &co0, &co1);
     TG_TRY(st,
@@ -110,32 +103,13 @@ static tg_status conv2d_run(int argc, char **argv, const tg_cli *g) {
                                   b ? b + co0 : NULL, &cw),
            done);
     have_cw = true;
-    free(rows);
-    rows = NULL;
 
     tg_stats_begin("conv2d");
     TG_TRY(st, tg_conv2d_run(&pl, &din, &cw, &out), done);
 
     tg_stats_begin("store");
-    int64_t oshape[4] = {out.n, out.h, out.w, out.c};
-    tg_tensor *res = &out;
-    if (out.place == TG_PLACE_L1) {
-        TG_TRY(st, tg_tensor_alloc_dram(&dout, "conv2d:output (interleaved)", oshape, out.fmt),
-               done);
-        TG_TRY(st, tg_tensor_reshard(&out, &dout), done);
-        res = &dout;
-    }
-    tg_tensor_host_rows(res, &r0, &r1);
-    rows = malloc((size_t)((r1 - r0) * oshape[3] + 1) * sizeof *rows);
-    TG_TRY(st, tg_core_agree(rows ? TG_OK : tg_err(TG_ERR_RUNTIME, "conv2d: out of host memory")),
-           done);
-    TG_TRY(st, tg_noc_sync(tg_tensor_read_host_rows(res, r0, r1, rows)), done);
     TG_TRY(st, tg_io_create(o.output.file, &fout), done);
-    TG_TRY(st,
-           tg_io_create_tensor(fout, o.output.dset, oshape, p.out_fmt,
-                               "ttgrid " TTGRID_VERSION " conv2d"),
-           done);
-    TG_TRY(st, tg_io_write_rows(fout, o.output.dset, r0, r1, rows), done);
+    TG_TRY(st, tg_cli_store(&out, fout, o.output.dset, "ttgrid " TTGRID_VERSION " conv2d"), done);
     tg_stats_end();
     TG_TRY(st, tg_cli_stats(g, fout), done);
     st = tg_io_commit(fout);
@@ -145,8 +119,7 @@ done:
     tg_io_abort(fout);
     tg_io_close(fin);
     tg_io_close(fw);
-    free(w), free(b), free(rows);
-    tg_tensor_free(&dout);
+    free(w), free(b);
     tg_tensor_free(&out);
     tg_tensor_free(&din);
     if (have_cw) tg_conv2d_weights_free(&cw);

@@ -161,41 +161,9 @@ static tg_status plan_conv(const tg_cli *g, tg_opargs *o) {
 
 static tg_status plan_pool(const tg_cli *g, tg_opargs *o) {
     tg_core *c = tg_core_self();
-    if (!o->have_stride) o->conv.sh = o->conv.kh, o->conv.sw = o->conv.kw; /* PyTorch's default */
-    tg_pool_params p = {.n = o->shape[0],
-                        .h = o->shape[1],
-                        .w = o->shape[2],
-                        .c = o->shape[3],
-                        .kh = o->conv.kh,
-                        .kw = o->conv.kw,
-                        .sh = o->conv.sh,
-                        .sw = o->conv.sw,
-                        .dh = o->conv.dh,
-                        .dw = o->conv.dw,
-                        .pad_t = o->conv.pad_t,
-                        .pad_b = o->conv.pad_b,
-                        .pad_l = o->conv.pad_l,
-                        .pad_r = o->conv.pad_r,
-                        .ceil_mode = o->ceil_mode,
-                        .cores = o->conv.cores,
-                        .transpose_shards = o->conv.transpose_shards,
-                        .snap = o->conv.snap,
-                        .fmt = o->conv.in_fmt,
-                        .halo_mode = o->conv.halo_mode};
-    switch (o->conv.layout) {
-    case TG_CONV_AUTO:
-    case TG_CONV_HEIGHT:
-        p.layout = TG_SHARD_HEIGHT;
-        break;
-    case TG_CONV_WIDTH:
-        p.layout = TG_SHARD_WIDTH;
-        break;
-    case TG_CONV_BLOCK:
-        p.layout = TG_SHARD_BLOCK;
-        break;
-    case TG_CONV_DRAM:
+    if (o->conv.layout == TG_CONV_DRAM)
         return tg_err(TG_ERR_USAGE, "plan maxpool2d: --shard none is not supported");
-    }
+    tg_pool_params p = tg_opargs_pool(o, o->shape);
     tg_pool_plan pl;
     tg_status st = tg_pool_plan_make(&p, c->grid, c->l1.size, 0, &pl);
     if (st == TG_ERR_USAGE) return st;

@@ -129,45 +129,15 @@ static tg_status parse(int argc, char **argv, rn_opts *o) {
     return TG_OK;
 }
 
-/* Brings a tensor to this rank's host rows (through DRAM when it is in L1). */
-static tg_status host_rows(const tg_tensor *t, int64_t *r0, int64_t *r1, float **rows) {
-    int64_t shape[4] = {t->n, t->h, t->w, t->c};
-    tg_tensor d = {0};
-    const tg_tensor *src = t;
-    *rows = NULL;
-    if (t->place == TG_PLACE_L1) {
-        TG_CHECK(tg_tensor_alloc_dram(&d, "resnet50:dump", shape, t->fmt));
-        tg_status st = tg_tensor_reshard(t, &d);
-        if (st != TG_OK) {
-            tg_tensor_free(&d);
-            return st;
-        }
-        src = &d;
-    }
-    tg_tensor_host_rows(src, r0, r1);
-    *rows = malloc((size_t)((*r1 - *r0) * t->c + 1) * sizeof **rows);
-    tg_status st = *rows ? TG_OK : tg_err(TG_ERR_RUNTIME, "resnet50: out of host memory");
-    st = tg_noc_sync(st == TG_OK ? tg_tensor_read_host_rows(src, *r0, *r1, *rows) : st);
-    tg_tensor_free(&d);
-    return st;
-}
-
 typedef struct dump_ctx {
     tg_io_file *f;
 } dump_ctx;
 
 static tg_status dump_layer(void *ctx, const char *name, const tg_tensor *t) {
     dump_ctx *d = ctx;
-    int64_t r0, r1, shape[4] = {t->n, t->h, t->w, t->c};
-    float *rows;
-    tg_status st = host_rows(t, &r0, &r1, &rows);
     char path[128];
     snprintf(path, sizeof path, "/layers/%s", name);
-    if (st == TG_OK)
-        st = tg_io_create_tensor(d->f, path, shape, t->fmt, "ttgrid " TTGRID_VERSION " resnet50");
-    if (st == TG_OK) st = tg_io_write_rows(d->f, path, r0, r1, rows);
-    free(rows);
-    return st;
+    return tg_cli_store(t, d->f, path, "ttgrid " TTGRID_VERSION " resnet50");
 }
 
 /* The input: from the file ([N, 3, S, S] with layout="NCHW", or NHWC) or generated. */

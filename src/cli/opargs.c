@@ -230,3 +230,32 @@ tg_status tg_opargs_parse(int argc, char **argv, const char *cmd, unsigned allow
     if (!o->have_kernel) return tg_err(TG_ERR_USAGE, "%s: --kernel is required", cmd);
     return TG_OK;
 }
+
+tg_pool_params tg_opargs_pool(const tg_opargs *o, const int64_t shape[4]) {
+    const tg_conv2d_params *c = &o->conv;
+    tg_pool_params p = {.n = shape[0],
+                        .h = shape[1],
+                        .w = shape[2],
+                        .c = shape[3],
+                        .kh = c->kh,
+                        .kw = c->kw,
+                        .sh = o->have_stride ? c->sh : c->kh,
+                        .sw = o->have_stride ? c->sw : c->kw,
+                        .dh = c->dh,
+                        .dw = c->dw,
+                        .pad_t = c->pad_t,
+                        .pad_b = c->pad_b,
+                        .pad_l = c->pad_l,
+                        .pad_r = c->pad_r,
+                        .ceil_mode = o->ceil_mode,
+                        .cores = c->cores,
+                        .transpose_shards = c->transpose_shards,
+                        .snap = c->snap,
+                        .fmt = c->in_fmt,
+                        .halo_mode = c->halo_mode,
+                        .layout = TG_SHARD_HEIGHT};
+    if (c->layout == TG_CONV_WIDTH) p.layout = TG_SHARD_WIDTH;
+    if (c->layout == TG_CONV_BLOCK) p.layout = TG_SHARD_BLOCK;
+    if (c->layout == TG_CONV_DRAM) p.dram = true;
+    return p;
+}

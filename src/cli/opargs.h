@@ -5,6 +5,7 @@
 
 #include "conv2d.h"
 #include "io.h"
+#include "pool.h"
 
 enum {
     OPT_IO = 1 << 0,     /* --input --output */
@@ -27,5 +28,9 @@ typedef struct tg_opargs {
 
 /* Parses argv[1..] of command `cmd`; options outside `allowed` are usage errors. */
 tg_status tg_opargs_parse(int argc, char **argv, const char *cmd, unsigned allowed, tg_opargs *o);
+
+/* The maxpool2d parameters of parsed options on an [N, H, W, C] input: the stride
+ * defaults to the kernel (PyTorch's default), --shard none becomes DRAM height. */
+tg_pool_params tg_opargs_pool(const tg_opargs *o, const int64_t shape[4]);
 
 #endif

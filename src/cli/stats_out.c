@@ -60,7 +60,7 @@ static void print_summary(const tg_stats_table *t) {
     }
 }
 
-tg_status tg_cli_stats(const tg_cli *g, struct tg_io_file *out) {
+tg_status tg_cli_stats(const tg_cli *g, tg_io_file *out) {
     tg_stats_table t;
     TG_CHECK(tg_core_agree(tg_stats_gather(&t)));
     tg_status st = TG_OK;

@@ -381,9 +381,10 @@ static tg_status plan_layout(const tg_conv2d_params *p, tg_grid machine, size_t 
     return TG_OK;
 }
 
-/* Block sharding is a candidate only when every grid column holds input and output
- * channels (it "uses a full grid row"). */
-static bool block_uses_full_row(const tg_conv2d_plan *pl) {
+/* Block and width sharding are candidates only when every channel part holds input
+ * and output channels (block "uses a full grid row"; a width split whose trailing
+ * cores hold only padding is a smaller grid with idle cores). */
+static bool parts_all_busy(const tg_conv2d_plan *pl) {
     return (pl->col_parts - 1) * pl->cin_slice < pl->cin_p &&
            (pl->col_parts - 1) * pl->cout_slice < pl->cout_p;
 }
@@ -396,7 +397,8 @@ tg_status tg_conv2d_plan_try(const tg_conv2d_params *p, tg_grid machine, size_t 
         return TG_OK;
     }
     /* TTNN's rule: estimate each layout's per-core L1 and take the smallest; block
-     * only when it uses a full grid row; never width for 1x1 convs. */
+     * only when it uses a full grid row; never width for 1x1 convs; a layout that fits before one
+     * that does not. */
     tg_conv_layout order[] = {TG_CONV_HEIGHT, TG_CONV_BLOCK, TG_CONV_WIDTH};
     bool have = false;
     for (int i = 0; i < 3; i++) {
@@ -405,10 +407,13 @@ tg_status tg_conv2d_plan_try(const tg_conv2d_params *p, tg_grid machine, size_t 
         q.layout = order[i];
         tg_conv2d_plan cand;
         if (plan_layout(&q, machine, l1_size, l1_other, &cand) != TG_OK) continue;
-        if (order[i] == TG_CONV_BLOCK && !block_uses_full_row(&cand)) continue;
+        if (order[i] != TG_CONV_HEIGHT && !parts_all_busy(&cand)) continue;
         /* one channel part makes block or width a height split with extra multicasts */
         if (order[i] != TG_CONV_HEIGHT && cand.col_parts == 1) continue;
-        if (!have || cand.l1_total < out->l1_total) *out = cand;
+        /* a layout that fits beats one that does not, then the smaller footprint */
+        if (!have || (fits(&cand) && !fits(out)) ||
+            (fits(&cand) == fits(out) && cand.l1_total < out->l1_total))
+            *out = cand;
         have = true;
     }
     if (!have) {
