@@ -238,8 +238,8 @@ static void dram_blocks(tg_conv2d_plan *pl) {
     for (int resident = 1; resident >= 0; resident--)
         for (int64_t bw = pl->cout_part; bw >= 16; bw -= 16) {
             if (pl->cout_part % bw || (bw % TG_TILE && bw != pl->cout_part)) continue;
-            /* tall blocks first, halving (in whole tiles) down to one tile */
-            for (int64_t bh = hmax; bh >= hmin; bh = bh > TG_TILE ? round_up(bh / 2, TG_TILE) : 0) {
+            /* tall blocks first, a tile at a time down to one tile */
+            for (int64_t bh = hmax; bh >= hmin; bh -= TG_TILE) {
                 pl->weights_resident = resident;
                 pl->weights_block_w = bw;
                 pl->nblocks_w = pl->cout_part / bw;
