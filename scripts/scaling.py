@@ -294,6 +294,10 @@ def error_line(stderr):
     for line in reversed(lines):
         if "error:" in line:
             return line
+    # a sanitizer's or the C library's report comes first; mpirun's notice follows
+    for line in lines:
+        if line.startswith("==") and "ERROR:" in line:
+            return line
     for line in reversed(lines):
         if not set(line) <= set("-"):
             return line
@@ -456,7 +460,8 @@ def fmt(col, value):
 def print_table(results, base_ranks, wl):
     """Print the table, one line per rank count."""
     what = "median s per image" if wl.command == "resnet50" else "%s op s, best of runs" % wl.command
-    print("workload: %s   (time: %s; speed-up vs %s ranks)" % (wl.describe(), what, base_ranks))
+    base = "no run succeeded" if base_ranks is None else "speed-up vs %s ranks" % base_ranks
+    print("workload: %s   (time: %s; %s)" % (wl.describe(), what, base))
     print("  ".join(c[1].rjust(c[2]) for c in COLUMNS))
     for r in results:
         if "failed" in r:
