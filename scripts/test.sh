@@ -16,5 +16,7 @@ echo "== tests"
 echo "== build (AddressSanitizer + UBSan)"
 "$here/scripts/build.sh" "$here/build-asan" -DTTGRID_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 echo "== tests under the sanitizers"
-(cd "$here/build-asan" && ctest --output-on-failure -j "$(nproc)" -L 'unit|mpi|cli')
+# Everything but the 224x224 ResNet-50 validation, whose 64 sanitized processes
+# would need more memory than a CI machine has; the 64x64 one covers the same code.
+(cd "$here/build-asan" && ctest --output-on-failure -j "$(nproc)" -E validation_resnet50_224)
 echo "== all tests passed"

@@ -35,7 +35,7 @@ tg_status tg_l1_clone(tg_l1 *dst, const tg_l1 *src) {
     *dst = *src;
     dst->blocks = malloc((size_t)(src->cap ? src->cap : 1) * sizeof *dst->blocks);
     if (!dst->blocks) return tg_err(TG_ERR_RUNTIME, "L1 allocator: host out of memory");
-    memcpy(dst->blocks, src->blocks, (size_t)src->n * sizeof *src->blocks);
+    if (src->n) memcpy(dst->blocks, src->blocks, (size_t)src->n * sizeof *src->blocks);
     return TG_OK;
 }
 

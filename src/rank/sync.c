@@ -77,8 +77,12 @@ void tg_core_sync_init(void) {
         return;
     }
     int P = c->nranks, nslots = 1 + c->grid.h + c->grid.w;
-    size_t per = (size_t)(P + 1) * sizeof(int32_t) + (size_t)P * TG_REDUCE_MAX * sizeof(double) +
-                 (size_t)P * TG_ERR_MSG_MAX;
+    /* each set: P status words padded to 8 bytes, P x TG_REDUCE_MAX doubles, P
+     * messages; a set spans whole cache lines, so the doubles of both sets align */
+    size_t status_bytes = (size_t)(P + (P & 1)) * sizeof(int32_t);
+    size_t per =
+        status_bytes + (size_t)P * TG_REDUCE_MAX * sizeof(double) + (size_t)P * TG_ERR_MSG_MAX;
+    per = (per + 63) / 64 * 64;
     size_t bytes = (size_t)nslots * sizeof(barrier_slot) + 2 * per;
     tg_sync *s = calloc(1, sizeof *s);
     void *base = NULL;
@@ -100,7 +104,7 @@ void tg_core_sync_init(void) {
     char *at = (char *)(s->slots + nslots);
     for (int t = 0; t < 2; t++) {
         s->status[t] = (int32_t *)at;
-        s->values[t] = (double *)(s->status[t] + P + (P & 1)); /* 8-byte aligned */
+        s->values[t] = (double *)(at + status_bytes);
         s->msgs[t] = (char *)(s->values[t] + (size_t)P * TG_REDUCE_MAX);
         at += per;
     }
