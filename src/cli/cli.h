@@ -43,6 +43,11 @@ extern const tg_cmd tg_cmd_resnet50;
  * line per op unless --quiet. Collective. */
 tg_status tg_cli_stats(const tg_cli *g, tg_io_file *out);
 
+/* The end of a command that writes `*out`: its statistics (tg_cli_stats), then the
+ * file committed under its final name. `*out` is NULL afterwards unless the
+ * statistics failed, when the caller still aborts it. Collective. */
+tg_status tg_cli_finish(const tg_cli *g, tg_io_file **out);
+
 /* Tensors between files and the grid, through interleaved DRAM (tensor_io.c); all
  * collective. Loads an input dataset into a new DRAM tensor in format `fmt`: */
 tg_status tg_cli_load(tg_io_file *f, const char *dset, const int64_t shape[4], tg_fmt fmt,

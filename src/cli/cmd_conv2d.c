@@ -111,9 +111,7 @@ static tg_status conv2d_run(int argc, char **argv, const tg_cli *g) {
     TG_TRY(st, tg_io_create(o.output.file, &fout), done);
     TG_TRY(st, tg_cli_store(&out, fout, o.output.dset, "ttgrid " TTGRID_VERSION " conv2d"), done);
     tg_stats_end();
-    TG_TRY(st, tg_cli_stats(g, fout), done);
-    st = tg_io_commit(fout);
-    fout = NULL;
+    st = tg_cli_finish(g, &fout);
 done:
     tg_stats_end();
     tg_io_abort(fout);

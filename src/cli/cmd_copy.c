@@ -125,9 +125,7 @@ static tg_status copy_run(int argc, char **argv, const tg_cli *g) {
     TG_TRY(st, tg_io_copy_attrs(fin, o.in.dset, fout, o.out.dset), done);
     if (info.nchw) TG_TRY(st, tg_io_attr(fout, o.out.dset, "layout", "NHWC"), done);
     tg_stats_end();
-    TG_TRY(st, tg_cli_stats(g, fout), done);
-    st = tg_io_commit(fout);
-    fout = NULL;
+    st = tg_cli_finish(g, &fout);
 done:
     tg_stats_end();
     free(rows);

@@ -314,9 +314,7 @@ static tg_status resnet50_run(int argc, char **argv, const tg_cli *g) {
     char *slash = strrchr(tpath, '/');
     snprintf(slash + 1, sizeof tpath - (size_t)(slash + 1 - tpath), "top5");
     TG_TRY(st, tg_io_write_root_i64(fout, tpath, N, 5, top), done);
-    TG_TRY(st, tg_cli_stats(g, fout), done);
-    st = tg_io_commit(fout);
-    fout = NULL;
+    st = tg_cli_finish(g, &fout);
 done:
     tg_resnet50_free(&net);
 early:

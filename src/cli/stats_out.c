@@ -80,3 +80,10 @@ tg_status tg_cli_stats(const tg_cli *g, tg_io_file *out) {
     tg_stats_table_free(&t);
     return tg_core_agree(st);
 }
+
+tg_status tg_cli_finish(const tg_cli *g, tg_io_file **out) {
+    TG_CHECK(tg_cli_stats(g, *out));
+    tg_io_file *f = *out;
+    *out = NULL;
+    return tg_io_commit(f);
+}
