@@ -254,29 +254,65 @@ void tg_resnet50_free(tg_resnet50 *net) {
 
 /* ---- the forward pass ---- */
 
+/* Progress lines wait here until a block of layers is done: one reduction per block
+ * instead of one per layer (each costs every core a barrier, which at 64 ranks on a
+ * few processors is most of a small layer's time). */
+enum { PENDING_MAX = TG_REDUCE_MAX / 3 };
+
+typedef struct pending_line {
+    char name[32], how[32];
+    int64_t shape[4];
+    double v[3]; /* seconds, NoC + DRAM bytes, L1 high-water mark */
+} pending_line;
+
 typedef struct fwd {
     tg_resnet50 *net;
     tg_resnet_layer_fn on_layer;
     void *ctx;
+    pending_line pending[PENDING_MAX];
+    int npending;
 } fwd;
 
-static void progress(const fwd *f, const char *name, const tg_tensor *t, const char *how) {
-    if (!f->net->opts.progress) return;
-    const tg_counters *k = tg_stats_last();
-    double in[3] = {k->seconds,
-                    (double)(k->noc_read_bytes + k->noc_write_bytes + k->noc_mcast_bytes +
-                             k->dram_read_bytes + k->dram_write_bytes),
-                    (double)k->l1_high_water};
-    double out[3];
-    tg_core_reduce(in, out, 3, "msm");
-    if (tg_core_self()->rank == 0)
-        printf("%-22s [%lld, %lld, %lld, %lld] %-22s %8.4f s  NoC %10.0f B  L1 peak %8.0f B\n",
-               name, (long long)t->n, (long long)t->h, (long long)t->w, (long long)t->c, how,
-               out[0], out[1], out[2]);
+/* Prints the pending lines: the slowest core's time, the bytes of all cores, the
+ * largest L1 peak. Collective (every core holds the same layers). */
+static void progress_flush(fwd *f) {
+    if (f->npending == 0) return;
+    double in[TG_REDUCE_MAX], out[TG_REDUCE_MAX];
+    char ops[TG_REDUCE_MAX + 1] = "";
+    int n = 3 * f->npending;
+    for (int i = 0; i < f->npending; i++) {
+        memcpy(in + 3 * i, f->pending[i].v, sizeof f->pending[i].v);
+        memcpy(ops + 3 * i, "msm", 3);
+    }
+    tg_core_reduce(in, out, n, ops);
+    if (tg_core_self()->rank == 0) {
+        for (int i = 0; i < f->npending; i++) {
+            const pending_line *l = &f->pending[i];
+            printf("%-22s [%lld, %lld, %lld, %lld] %-22s %8.4f s  NoC %10.0f B  L1 peak %8.0f B\n",
+                   l->name, (long long)l->shape[0], (long long)l->shape[1], (long long)l->shape[2],
+                   (long long)l->shape[3], l->how, out[3 * i], out[3 * i + 1], out[3 * i + 2]);
+        }
+        fflush(stdout);
+    }
+    f->npending = 0;
 }
 
-/* Closes the layer's statistics scope, prints its line and hands its output out. */
-static tg_status layer_done(const fwd *f, const char *name, const tg_tensor *t, const char *how) {
+static void progress(fwd *f, const char *name, const tg_tensor *t, const char *how) {
+    if (!f->net->opts.progress) return;
+    const tg_counters *k = tg_stats_last();
+    pending_line *l = &f->pending[f->npending++];
+    snprintf(l->name, sizeof l->name, "%s", name);
+    snprintf(l->how, sizeof l->how, "%s", how);
+    l->shape[0] = t->n, l->shape[1] = t->h, l->shape[2] = t->w, l->shape[3] = t->c;
+    l->v[0] = k->seconds;
+    l->v[1] = (double)(k->noc_read_bytes + k->noc_write_bytes + k->noc_mcast_bytes +
+                       k->dram_read_bytes + k->dram_write_bytes);
+    l->v[2] = (double)k->l1_high_water;
+    if (f->npending == PENDING_MAX) progress_flush(f);
+}
+
+/* Closes the layer's statistics scope, queues its line and hands its output out. */
+static tg_status layer_done(fwd *f, const char *name, const tg_tensor *t, const char *how) {
     tg_stats_end();
     progress(f, name, t, how);
     return f->on_layer ? f->on_layer(f->ctx, name, t) : TG_OK;
@@ -419,8 +455,8 @@ static tg_status plan_conv(tg_resnet50 *net, tg_resnet_conv *c, tg_tensor *x, tg
 }
 
 /* Runs conv `name` on x into y (x freed afterwards when `dealloc`). */
-static tg_status run_conv(const fwd *f, const char *name, tg_tensor *x, tg_tensor *shortcut,
-                          bool dealloc, tg_tensor *y) {
+static tg_status run_conv(fwd *f, const char *name, tg_tensor *x, tg_tensor *shortcut, bool dealloc,
+                          tg_tensor *y) {
     tg_resnet_conv *c = find(f->net, name);
     if (!c->planned) {
         TG_CHECK(plan_conv(f->net, c, x, shortcut, dealloc));
@@ -444,7 +480,7 @@ static tg_status run_conv(const fwd *f, const char *name, tg_tensor *x, tg_tenso
     return layer_done(f, c->name, y, how);
 }
 
-static tg_status run_maxpool(const fwd *f, tg_tensor *x, tg_tensor *y) {
+static tg_status run_maxpool(fwd *f, tg_tensor *x, tg_tensor *y) {
     tg_resnet50 *net = f->net;
     tg_core *core = tg_core_self();
     if (!net->pool_planned) {
@@ -488,7 +524,7 @@ static tg_status run_maxpool(const fwd *f, tg_tensor *x, tg_tensor *y) {
 }
 
 /* One bottleneck: x is consumed, y is the block's output. */
-static tg_status bottleneck(const fwd *f, int stage, int block, tg_tensor *x, tg_tensor *y) {
+static tg_status bottleneck(fwd *f, int stage, int block, tg_tensor *x, tg_tensor *y) {
     char name[48], base[32];
     snprintf(base, sizeof base, "layer%d.%d", stage, block);
     tg_tensor ds = {0}, y1 = {0}, y2 = {0};
@@ -524,7 +560,7 @@ fail:
 
 tg_status tg_resnet50_forward(tg_resnet50 *net, tg_tensor *input, tg_tensor *logits,
                               tg_resnet_layer_fn on_layer, void *ctx) {
-    fwd f = {net, on_layer, ctx};
+    fwd f = {.net = net, .on_layer = on_layer, .ctx = ctx};
     const tg_resnet_opts *o = &net->opts;
     memset(logits, 0, sizeof *logits);
     if (input->n != o->batch || input->h != o->image || input->w != o->image || input->c != 3)
@@ -544,6 +580,7 @@ tg_status tg_resnet50_forward(tg_resnet50 *net, tg_tensor *input, tg_tensor *log
     for (int s = 0; s < 4; s++)
         for (int b = 0; b < blocks[s]; b++) {
             TG_TRY(st, bottleneck(&f, s + 1, b, &x, &y), done);
+            progress_flush(&f);
             x = y;
             memset(&y, 0, sizeof y);
         }
@@ -558,6 +595,7 @@ tg_status tg_resnet50_forward(tg_resnet50 *net, tg_tensor *input, tg_tensor *log
     TG_TRY(st, run_conv(&f, "fc", &pooled, NULL, true, logits), done);
     if (logits->place == TG_PLACE_L1) st = evict(logits);
 done:
+    progress_flush(&f);
     tg_tensor_free(&x);
     tg_tensor_free(&y);
     tg_tensor_free(&pooled);

@@ -438,10 +438,13 @@ tg_status tg_conv2d_plan_make(const tg_conv2d_params *p, tg_grid machine, size_t
                              "--shard none"
                            : "a smaller --act-block-h (e.g. 32), more cores, or --shard none";
     return tg_err(TG_ERR_RUNTIME,
-                  "conv2d (%s sharded, %dx%d cores): out of L1 on every core: needs %zu B but "
+                  "conv2d (%s, %dx%d cores): out of L1 on every core: needs %zu B but "
                   "the limit is %zu B (%zu B per core, %zu B held by other buffers); largest "
                   "buffer '%s' %zu B, act_block_h %lld; try %s",
-                  tg_conv_layout_name(out->p.layout), out->cores.w, out->cores.h, out->l1_total,
-                  out->l1_limit, l1_size, l1_other, big->name, big->bytes,
-                  (long long)out->act_block_h, hint);
+                  out->p.layout == TG_CONV_DRAM     ? "DRAM interleaved"
+                  : out->p.layout == TG_CONV_HEIGHT ? "height sharded"
+                  : out->p.layout == TG_CONV_WIDTH  ? "width sharded"
+                                                    : "block sharded",
+                  out->cores.w, out->cores.h, out->l1_total, out->l1_limit, l1_size, l1_other,
+                  big->name, big->bytes, (long long)out->act_block_h, hint);
 }
