@@ -1,5 +1,5 @@
 /* The matrix engine of one core, private to src/ops: C += A x W on float32 blocks
- * through BLAS, with the device's math fidelity (tt-metal tech report "Matrix
+ * through gemm.c's kernel, with the device's math fidelity (tt-metal report "Matrix
  * Engine": multipliers are 5b x 7b; in0 (activations) is unpacked to SrcB and in1
  * (weights) to SrcA — tt-llk llk_unpack_AB_matmul: "In0 -> srcB, In1 -> srcA").
  * Per phase SrcA contributes 1 hidden + 4 mantissa bits and SrcB 1 hidden + 6:
