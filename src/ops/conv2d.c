@@ -400,11 +400,18 @@ static tg_status compute_mcast(conv_run *r, const act_source *s, tg_tensor *out)
         pl->p.layout != TG_CONV_WIDTH && r->in_grid && r->rp >= busy_parts(pl) &&
         (pl->p.transpose_shards ? pl->cores.h == r->core->grid.h : pl->cores.w == r->core->grid.w);
     if (idle_set) return TG_OK;
+    /* With one-sided transfers the receivers fetch each block from its sender, so
+     * when a turn is one K block every sender can gather its block at once: one
+     * barrier when all are ready and one before they are overwritten, per act block,
+     * instead of one per turn. The blocks, the traffic and the order of the sums are
+     * those of the turns. */
+    bool at_once = tg_noc_current_mode() == TG_NOC_ONE_SIDED && pl->kblocks_per_turn == 1;
     for (int64_t b = 0; b < shard / abh; b++) {
         int64_t o0 = r->o_begin + b * abh, m = r->o_end - o0;
         if (m > abh) m = abh;
         if (m < 0) m = 0;
         memset(r->C, 0, (size_t)(abh * n) * sizeof *r->C);
+        if (at_once && b > 0) tg_noc_barrier(set); /* the last block's fetches are done */
         for (int t = 0; t < pl->col_parts; t++)
             for (int64_t kb = 0; kb < pl->kblocks_per_turn; kb++) {
                 int64_t k0 = kb * abw, k1 = k0 + abw < pl->k_turn ? k0 + abw : pl->k_turn;
@@ -412,6 +419,7 @@ static tg_status compute_mcast(conv_run *r, const act_source *s, tg_tensor *out)
                 size_t recv =
                     r->mcast_cb + (pl->p.act_double_buffer && (step & 1) ? (size_t)abh * arow : 0);
                 bool sender = r->in_grid && r->cp == t && r->rp < busy_parts(pl);
+                if (at_once) sender = t == 0 && r->in_grid && r->rp < busy_parts(pl);
                 if (sender && st == TG_OK) {
                     double t0 = tg_stats_clock();
                     float *A = r->exact ? (float *)tg_l1_ptr(r->act_cb) : r->A;
@@ -424,7 +432,7 @@ static tg_status compute_mcast(conv_run *r, const act_source *s, tg_tensor *out)
                 }
                 /* the sender's block is ready and every receiver is done with its
                  * buffer; then the row takes the block (receivers fetch it) */
-                tg_noc_barrier(set);
+                if (!at_once || t == 0) tg_noc_barrier(set);
                 int root = r->in_grid
                                ? tg_shard_core_rank(&r->in_spec, r->core->grid,
                                                     tg_shard_part_core(&r->in_spec, r->rp, t))
