@@ -237,8 +237,9 @@ tg_status noc_move(int win, int target, size_t disp, size_t tstride, uint8_t *me
     if (count <= 0 || blen == 0) return TG_OK;
     tg_counters *k = tg_stats_now();
     k->messages++;
-    if (target == tg_core_self()->rank && tg_noc.mode == TG_NOC_TWO_SIDED) {
-        /* Loopback: the NoC delivers to its own core without a message. */
+    if (target == tg_core_self()->rank) {
+        /* Loopback: the NoC delivers to its own core without a message (in one-sided
+         * mode too: my own window is my memory, so an MPI call would only add cost). */
         uint8_t *at = tg_noc.base[win] + disp;
         for (int64_t i = 0; i < count; i++) {
             if (write)
