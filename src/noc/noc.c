@@ -470,6 +470,10 @@ tg_status tg_noc_mcast_group(tg_core_set set, tg_rect r, int root, size_t dst_of
     return tg_noc_read_barrier();
 }
 
+bool tg_noc_group_receivers_fetch(void) {
+    return tg_noc.mode == TG_NOC_ONE_SIDED;
+}
+
 tg_status tg_noc_mcast(tg_rect r, size_t dst_off, size_t src_off, size_t bytes) {
     tg_core *c = tg_core_self();
     if (!rect_ok(r))

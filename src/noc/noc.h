@@ -98,6 +98,12 @@ tg_status tg_noc_mcast(tg_rect r, size_t dst_off, size_t src_off, size_t bytes);
  * the root pushes and the set waits in a barrier. */
 tg_status tg_noc_mcast_group(tg_core_set set, tg_rect r, int root, size_t dst_off, size_t src_off,
                              size_t bytes);
+
+/* Whether tg_noc_mcast_group's receivers fetch (one-sided): then nobody writes into a
+ * receiver's L1, so several roots may hold their blocks ready at once and the group
+ * needs no barrier between multicasts; otherwise each root pushes and its call
+ * ends in the set's barrier. */
+bool tg_noc_group_receivers_fetch(void);
 /* Completes all my outstanding reads (the data is in my L1). */
 tg_status tg_noc_read_barrier(void);
 /* Completes all my outstanding writes and multicasts (the data is in the targets'

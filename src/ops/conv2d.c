@@ -400,12 +400,11 @@ static tg_status compute_mcast(conv_run *r, const act_source *s, tg_tensor *out)
         pl->p.layout != TG_CONV_WIDTH && r->in_grid && r->rp >= busy_parts(pl) &&
         (pl->p.transpose_shards ? pl->cores.h == r->core->grid.h : pl->cores.w == r->core->grid.w);
     if (idle_set) return TG_OK;
-    /* With one-sided transfers the receivers fetch each block from its sender, so
-     * when a turn is one K block every sender can gather its block at once: one
-     * barrier when all are ready and one before they are overwritten, per act block,
-     * instead of one per turn. The blocks, the traffic and the order of the sums are
-     * those of the turns. */
-    bool at_once = tg_noc_current_mode() == TG_NOC_ONE_SIDED && pl->kblocks_per_turn == 1;
+    /* When receivers fetch each block from its sender and a turn is one K block,
+     * every sender can gather its block at once: one barrier when all are ready and
+     * one before they are overwritten, per act block, instead of one per turn. The
+     * blocks, the traffic and the order of the sums are those of the turns. */
+    bool at_once = tg_noc_group_receivers_fetch() && pl->kblocks_per_turn == 1;
     for (int64_t b = 0; b < shard / abh; b++) {
         int64_t o0 = r->o_begin + b * abh, m = r->o_end - o0;
         if (m > abh) m = abh;
@@ -578,6 +577,14 @@ static void run_init(conv_run *r, const tg_conv2d_plan *pl) {
     }
 }
 
+/* Moves the input into `staged` (allocated by the caller in the layout the conv
+ * reads), which is freed again when the move fails. */
+static tg_status stage_input(const tg_tensor *in, tg_tensor *staged) {
+    tg_status st = tg_tensor_reshard(in, staged);
+    if (st != TG_OK) tg_tensor_free(staged);
+    return st;
+}
+
 static tg_status run_sharded(const tg_conv2d_plan *pl, tg_tensor *in, const tg_conv2d_weights *w,
                              tg_tensor *out) {
     const tg_conv2d_params *p = &pl->p;
@@ -596,11 +603,7 @@ static tg_status run_sharded(const tg_conv2d_plan *pl, tg_tensor *in, const tg_c
     if (!tg_tensor_same_spec(in, &want)) {
         TG_CHECK(tg_tensor_alloc(&resh, "conv2d:input (resharded)", in_shape, p->in_fmt, sl,
                                  pl->cores, p->transpose_shards, p->snap));
-        st = tg_tensor_reshard(in, &resh);
-        if (st != TG_OK) {
-            tg_tensor_free(&resh);
-            return st;
-        }
+        TG_CHECK(stage_input(in, &resh));
         src = &resh;
     }
     TG_TRY(st,
@@ -728,11 +731,7 @@ static tg_status run_dram(const tg_conv2d_plan *pl, tg_tensor *in, const tg_conv
     tg_status st = TG_OK;
     if (in->place != TG_PLACE_DRAM) {
         TG_CHECK(tg_tensor_alloc_dram(&resh, "conv2d:input (interleaved)", in_shape, p->in_fmt));
-        st = tg_tensor_reshard(in, &resh);
-        if (st != TG_OK) {
-            tg_tensor_free(&resh);
-            return st;
-        }
+        TG_CHECK(stage_input(in, &resh));
         src = &resh;
     }
     TG_TRY(st, tg_tensor_alloc_dram(out, "conv2d:output", out_shape, p->out_fmt), done);
