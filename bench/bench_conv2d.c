@@ -190,11 +190,12 @@ static tg_status bench_ttgrid(const bench_opts *o, const bench_shape *b, tg_fmt 
     p.pad_t = p.pad_b = p.pad_l = p.pad_r = b->p;
     p.in_fmt = p.w_fmt = p.out_fmt = f;
     tg_conv2d_plan pl;
-    bool fits;
-    TG_CHECK(tg_conv2d_plan_try(&p, c->grid, c->l1.size, 0, &pl, &fits));
-    if (!fits) {
+    tg_machine m = tg_machine_self();
+    if (tg_conv2d_plan_standalone(&p, &m, c->l1.size, &pl, NULL) != TG_OK) {
+        tg_err_clear();
+        tg_conv2d_plan_free(&pl);
         p.layout = TG_CONV_DRAM;
-        TG_CHECK(tg_conv2d_plan_make(&p, c->grid, c->l1.size, 0, &pl));
+        TG_CHECK(tg_conv2d_plan_standalone(&p, &m, c->l1.size, &pl, NULL));
     }
     r->layout = tg_conv_layout_name(pl.p.layout);
     snprintf(r->plan, sizeof r->plan, "%-6s %4lld x %4lld x %lld, %4lld x %2lld %s, L1 %7zu",
@@ -219,7 +220,7 @@ static tg_status bench_ttgrid(const bench_opts *o, const bench_shape *b, tg_fmt 
 
     /* warm-up, checked */
     double t0 = now();
-    if (st == TG_OK) st = tg_conv2d_run(&pl, &din, &cw, &out);
+    if (st == TG_OK) st = tg_conv2d_run(&pl, &din, NULL, &cw, &out);
     double warm = now() - t0;
     if (st == TG_OK) st = read_output(&out, y);
     tg_tensor_free(&out);
@@ -233,7 +234,7 @@ static tg_status bench_ttgrid(const bench_opts *o, const bench_shape *b, tg_fmt 
         tg_counters *k = tg_stats_now();
         double c0 = k->compute_seconds;
         t0 = now();
-        st = tg_conv2d_run(&pl, &din, &cw, &out);
+        st = tg_conv2d_run(&pl, &din, NULL, &cw, &out);
         times[i] = now() - t0;
         kern += tg_stats_now()->compute_seconds - c0;
         total += times[i];
@@ -246,6 +247,7 @@ static tg_status bench_ttgrid(const bench_opts *o, const bench_shape *b, tg_fmt 
     }
     if (have_cw) tg_conv2d_weights_free(&cw);
     tg_tensor_free(&din);
+    tg_conv2d_plan_free(&pl);
     free(y);
     return st;
 }

@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config
   openmpi-bin libopenmpi-dev
   libhdf5-openmpi-dev hdf5-tools
-  libcunit1-dev libopenblas-dev
+  libcunit1-dev libopenblas-dev libcjson-dev
   python3-numpy python3-h5py python3-torch python3-torchvision python3-matplotlib
 )
 

@@ -64,6 +64,7 @@ static tg_status conv2d_run(int argc, char **argv, const tg_cli *g) {
     float *w = NULL, *b = NULL;
     tg_tensor din = {0}, out = {0};
     tg_conv2d_weights cw = {0};
+    tg_conv2d_plan pl = {0};
     bool have_cw = false;
     int64_t shape[4];
     tg_status st;
@@ -78,9 +79,10 @@ static tg_status conv2d_run(int argc, char **argv, const tg_cli *g) {
         p.cout = wi.dims[0];
     }
     p.has_bias = o.have_bias;
-    /* Plan first: a conv that does not fit fails before anything is written. */
-    tg_conv2d_plan pl;
-    TG_TRY(st, tg_conv2d_plan_make(&p, c->grid, c->l1.size, 0, &pl), done);
+    /* Plan first: a conv that does not fit fails before anything is written. The input
+     * is loaded into interleaved DRAM below, as the plan assumes. */
+    tg_machine m = tg_machine_self();
+    TG_TRY(st, tg_conv2d_plan_standalone(&p, &m, c->l1.size, &pl, NULL), done);
     if (!fw) TG_TRY(st, tg_io_open(o.weights.file, &fw), done);
     TG_TRY(st, read_weights(fw, &o, &p, &w, &b), done);
     if (o.have_bias) TG_TRY(st, read_bias(&o, &p, &b), done);
@@ -105,7 +107,7 @@ static tg_status conv2d_run(int argc, char **argv, const tg_cli *g) {
     have_cw = true;
 
     tg_stats_begin("conv2d");
-    TG_TRY(st, tg_conv2d_run(&pl, &din, &cw, &out), done);
+    TG_TRY(st, tg_conv2d_run(&pl, &din, NULL, &cw, &out), done);
 
     tg_stats_begin("store");
     TG_TRY(st, tg_io_create(o.output.file, &fout), done);
@@ -121,6 +123,7 @@ done:
     tg_tensor_free(&out);
     tg_tensor_free(&din);
     if (have_cw) tg_conv2d_weights_free(&cw);
+    tg_conv2d_plan_free(&pl);
     return st;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "reshard.h"
 #include "io.h"
 #include "stats.h"
 
@@ -112,9 +113,9 @@ static tg_status copy_run(int argc, char **argv, const tg_cli *g) {
     TG_TRY(st, tg_io_read_rows(fin, o.in.dset, r0, r1, rows), done);
     TG_TRY(st, tg_noc_sync(tg_tensor_write_host_rows(&din, r0, r1, rows)), done);
     tg_stats_begin("to_sharded");
-    TG_TRY(st, tg_tensor_to_sharded(&din, &shard), done);
+    TG_TRY(st, tg_tensor_reshard(&din, &shard), done);
     tg_stats_begin("to_interleaved");
-    TG_TRY(st, tg_tensor_to_interleaved(&shard, &dout), done);
+    TG_TRY(st, tg_tensor_reshard(&shard, &dout), done);
     tg_stats_begin("store");
     TG_TRY(st, tg_noc_sync(tg_tensor_read_host_rows(&dout, r0, r1, rows)), done);
     TG_TRY(st, tg_io_create(o.out.file, &fout), done);

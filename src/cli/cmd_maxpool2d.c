@@ -4,7 +4,7 @@
 
 #include "cli.h"
 #include "opargs.h"
-#include "pool.h"
+#include "maxpool2d.h"
 #include "stats.h"
 
 static tg_status maxpool2d_run(int argc, char **argv, const tg_cli *g) {
@@ -15,13 +15,14 @@ static tg_status maxpool2d_run(int argc, char **argv, const tg_cli *g) {
     tg_core *c = tg_core_self();
     tg_io_file *fin = NULL, *fout = NULL;
     tg_tensor din = {0}, out = {0};
+    tg_maxpool2d_plan pl = {0};
     int64_t shape[4];
     tg_status st;
     TG_TRY(st, tg_io_open(o.input.file, &fin), done);
     TG_TRY(st, tg_io_tensor_shape(fin, o.input.dset, shape), done);
-    tg_pool_params p = tg_opargs_pool(&o, shape);
-    tg_pool_plan pl;
-    TG_TRY(st, tg_pool_plan_make(&p, c->grid, c->l1.size, 0, &pl), done);
+    tg_maxpool2d_params p = tg_opargs_pool(&o, shape);
+    tg_machine m = tg_machine_self();
+    TG_TRY(st, tg_maxpool2d_plan_standalone(&p, &m, c->l1.size, &pl), done);
     if (!g->quiet)
         tg_cli_out(g,
                    "maxpool2d: [%lld, %lld, %lld, %lld] -> [%lld, %lld, %lld, %lld], %s on "
@@ -46,6 +47,7 @@ done:
     tg_io_close(fin);
     tg_tensor_free(&out);
     tg_tensor_free(&din);
+    tg_maxpool2d_plan_free(&pl);
     return st;
 }
 

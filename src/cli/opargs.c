@@ -36,7 +36,8 @@ enum {
     O_NOSNAP,
     O_HALO,
     O_CEIL,
-    O_FORMAT
+    O_FORMAT,
+    O_EXPLAIN
 };
 
 static const struct {
@@ -72,6 +73,7 @@ static const struct {
     {{"halo-mode", required_argument, 0, O_HALO}, 0},
     {{"ceil-mode", no_argument, 0, O_CEIL}, OPT_POOL},
     {{"format", required_argument, 0, O_FORMAT}, OPT_FORMAT},
+    {{"explain", no_argument, 0, O_EXPLAIN}, OPT_FORMAT},
 };
 #define NOPTS ((int)(sizeof table / sizeof table[0]))
 
@@ -198,11 +200,16 @@ static tg_status apply(int id, const char *arg, tg_opargs *o) {
         return TG_OK;
     case O_FORMAT:
         if (!strcmp(arg, "csv"))
-            o->csv = true;
+            o->format = OPT_FORMAT_CSV;
         else if (!strcmp(arg, "text"))
-            o->csv = false;
+            o->format = OPT_FORMAT_TEXT;
+        else if (!strcmp(arg, "json"))
+            o->format = OPT_FORMAT_JSON;
         else
-            return tg_err(TG_ERR_USAGE, "--format takes text or csv, got '%s'", arg);
+            return tg_err(TG_ERR_USAGE, "--format takes text, csv or json, got '%s'", arg);
+        return TG_OK;
+    case O_EXPLAIN:
+        o->explain = true;
         return TG_OK;
     }
     return tg_err(TG_ERR_USAGE, "unknown option");
@@ -231,9 +238,9 @@ tg_status tg_opargs_parse(int argc, char **argv, const char *cmd, unsigned allow
     return TG_OK;
 }
 
-tg_pool_params tg_opargs_pool(const tg_opargs *o, const int64_t shape[4]) {
+tg_maxpool2d_params tg_opargs_pool(const tg_opargs *o, const int64_t shape[4]) {
     const tg_conv2d_params *c = &o->conv;
-    tg_pool_params p = {.n = shape[0],
+    tg_maxpool2d_params p = {.n = shape[0],
                         .h = shape[1],
                         .w = shape[2],
                         .c = shape[3],

@@ -5,7 +5,7 @@
 
 #include "conv2d.h"
 #include "io.h"
-#include "pool.h"
+#include "maxpool2d.h"
 
 enum {
     OPT_IO = 1 << 0,     /* --input --output */
@@ -22,7 +22,8 @@ typedef struct tg_opargs {
     int64_t shape[4];
     bool have_shape;
     bool ceil_mode;
-    bool csv;
+    enum { OPT_FORMAT_TEXT = 0, OPT_FORMAT_CSV, OPT_FORMAT_JSON } format;
+    bool explain; /* plan: list the candidates tried */
     bool out_dtype_set;
 } tg_opargs;
 
@@ -31,6 +32,6 @@ tg_status tg_opargs_parse(int argc, char **argv, const char *cmd, unsigned allow
 
 /* The maxpool2d parameters of parsed options on an [N, H, W, C] input: the stride
  * defaults to the kernel (PyTorch's default), --shard none becomes DRAM height. */
-tg_pool_params tg_opargs_pool(const tg_opargs *o, const int64_t shape[4]);
+tg_maxpool2d_params tg_opargs_pool(const tg_opargs *o, const int64_t shape[4]);
 
 #endif

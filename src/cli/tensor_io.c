@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "io.h"
+#include "reshard.h"
 
 tg_status tg_cli_load(tg_io_file *f, const char *dset, const int64_t shape[4], tg_fmt fmt,
                       const char *name, tg_tensor *out) {

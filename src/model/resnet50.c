@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eltwise.h"
 #include "io.h"
+#include "reshard.h"
 #include "stats.h"
 
 #define BN_EPS 1e-5 /* torchvision BatchNorm2d default */
@@ -248,8 +248,15 @@ void tg_resnet50_free(tg_resnet50 *net) {
         free(c->w_cols), free(c->b_cols);
         c->w_cols = c->b_cols = NULL;
         if (c->planned) tg_conv2d_weights_free(&c->weights);
+        tg_conv2d_plan_free(&c->plan);
         c->planned = false;
     }
+    if (net->pool_planned) tg_maxpool2d_plan_free(&net->pool);
+    if (net->avg_planned) tg_avgpool_plan_free(&net->avg);
+    for (int i = 0; i < 16; i++)
+        if (net->add_planned[i]) tg_add_plan_free(&net->adds[i]);
+    net->pool_planned = net->avg_planned = false;
+    memset(net->add_planned, 0, sizeof net->add_planned);
 }
 
 /* ---- the forward pass ---- */
@@ -271,6 +278,7 @@ typedef struct fwd {
     void *ctx;
     pending_line pending[PENDING_MAX];
     int npending;
+    int nadds; /* bottlenecks done: the index of the next residual add */
 } fwd;
 
 /* Prints the pending lines: the slowest core's time, the bytes of all cores, the
@@ -318,16 +326,11 @@ static tg_status layer_done(fwd *f, const char *name, const tg_tensor *t, const 
     return f->on_layer ? f->on_layer(f->ctx, name, t) : TG_OK;
 }
 
-static size_t shard_bytes_if(const tg_tensor *t) {
-    return t && t->allocated && t->place == TG_PLACE_L1 ? tg_tensor_shard_bytes(t) : 0;
-}
-
-/* Moves an L1 tensor to DRAM (freeing its L1). */
-static tg_status evict(tg_tensor *t) {
-    if (!t->allocated || t->place != TG_PLACE_L1) return TG_OK;
+/* Moves the logits to DRAM (freeing their L1), where the command reads them. */
+static tg_status to_dram(tg_tensor *t) {
     int64_t shape[4] = {t->n, t->h, t->w, t->c};
     tg_tensor d;
-    TG_CHECK(tg_tensor_alloc_dram(&d, "resnet50:evicted", shape, t->fmt));
+    TG_CHECK(tg_tensor_alloc_dram(&d, "resnet50:logits", shape, t->fmt));
     tg_status st = tg_tensor_reshard(t, &d);
     if (st != TG_OK) {
         tg_tensor_free(&d);
@@ -349,123 +352,48 @@ static void conv_params(const tg_resnet50 *net, const tg_resnet_conv *c, bool de
     p->in_fmt = p->out_fmt = o->act_fmt, p->w_fmt = o->w_fmt;
     p->fidelity = o->fidelity, p->fp32_acc = o->fp32_acc;
     p->deallocate_activation = dealloc;
+    p->layout = c->layout;
+    p->act_block_h = c->act_block_h;
 }
 
-/* L1 a plan may use: the largest free block, plus the input's shard when the conv
- * will use it in place. */
-static size_t l1_other(const tg_conv2d_params *p, const tg_conv2d_plan *pl, const tg_tensor *x) {
-    tg_core *c = tg_core_self();
-    size_t avail = tg_l1_largest_free(&c->l1);
-    if (x->place == TG_PLACE_L1 && p->layout != TG_CONV_DRAM) {
-        tg_shard_spec want;
-        tg_shard_layout sl = p->layout == TG_CONV_WIDTH   ? TG_SHARD_WIDTH
-                             : p->layout == TG_CONV_BLOCK ? TG_SHARD_BLOCK
-                                                          : TG_SHARD_HEIGHT;
-        if (tg_shard_spec_make(sl, x->n * x->h * x->w, x->c, pl->cores, p->transpose_shards,
-                               p->snap, &want) == TG_OK &&
-            tg_tensor_same_spec(x, &want))
-            avail += tg_tensor_shard_bytes(x);
+/* Plans the conv from the live L1 on the first pass (with the fallbacks of
+ * tg_conv2d_plan_fit: smaller blocks, other layouts, the shortcut or the input moved to
+ * DRAM, the DRAM layout) and loads its weights. */
+static tg_status plan_conv(tg_resnet50 *net, tg_resnet_conv *c, const tg_tensor *x,
+                           const tg_tensor *shortcut, bool dealloc) {
+    tg_conv2d_params p;
+    conv_params(net, c, dealloc, &p);
+    tg_machine m = tg_machine_self();
+    tg_conv2d_site site = {x, shortcut, true};
+    tg_status st = tg_conv2d_plan_fit(&p, &m, tg_core_l1(), &site, &c->plan, NULL);
+    if (st != TG_OK) {
+        tg_conv2d_plan_free(&c->plan);
+        return tg_err_prefix(st, "layer %s: ", c->name);
     }
-    return c->l1.size > avail ? c->l1.size - avail : 0;
-}
-
-/* The first plan that fits: the configured layout and act_block_h, then smaller act
- * blocks, then the other layouts; none of them fitting, false. */
-static bool try_sharded(tg_resnet50 *net, tg_resnet_conv *c, const tg_tensor *x, bool dealloc,
-                        tg_conv2d_plan *out) {
-    tg_core *core = tg_core_self();
-    tg_conv_layout order[4] = {c->layout, TG_CONV_HEIGHT, TG_CONV_BLOCK, TG_CONV_WIDTH};
-    for (int i = 0; i < 4; i++) {
-        if (i > 0 && order[i] == c->layout) continue;
-        if (order[i] == TG_CONV_DRAM || order[i] == TG_CONV_AUTO) continue;
-        if (order[i] == TG_CONV_WIDTH && c->k == 1) continue;
-        tg_conv2d_params p;
-        conv_params(net, c, dealloc, &p);
-        p.layout = order[i];
-        p.act_block_h = c->act_block_h;
-        for (;;) {
-            tg_conv2d_plan pl;
-            bool fits = false;
-            if (tg_conv2d_plan_try(&p, core->grid, core->l1.size, 0, &pl, &fits) != TG_OK) break;
-            size_t other = l1_other(&p, &pl, x);
-            if (tg_conv2d_plan_try(&p, core->grid, core->l1.size, other, &pl, &fits) == TG_OK &&
-                fits && tg_conv2d_fits_now(&pl, x)) {
-                *out = pl;
-                return true;
-            }
-            /* next: the largest smaller multiple of 32 dividing the output shard */
-            if (p.layout == TG_CONV_WIDTH) break;
-            int64_t h = p.act_block_h ? p.act_block_h : pl.act_block_h, osh = pl.out_split.shard;
-            do h -= 32;
-            while (h >= 32 && osh % h);
-            if (h < 32 || osh % 32) break;
-            p.act_block_h = (int)h;
-        }
-    }
-    tg_err_clear();
-    return false;
-}
-
-/* Decides the conv's plan on the first pass (evicting the shortcut when that makes
- * a sharded plan fit, else falling back to DRAM) and loads its weights. */
-static tg_status plan_conv(tg_resnet50 *net, tg_resnet_conv *c, tg_tensor *x, tg_tensor *shortcut,
-                           bool dealloc) {
-    tg_core *core = tg_core_self();
-    tg_conv2d_plan pl;
-    bool ok = c->layout != TG_CONV_DRAM && try_sharded(net, c, x, dealloc, &pl);
-    if (!ok && c->layout != TG_CONV_DRAM && shard_bytes_if(shortcut)) {
-        TG_CHECK(evict(shortcut));
-        c->evict_shortcut = true;
-        ok = try_sharded(net, c, x, dealloc, &pl);
-    }
-    if (!ok) {
-        /* DRAM: needs only its blocks in L1; when even those do not fit next to the
-         * live tensors, the shortcut and then the input itself move to DRAM */
-        tg_conv2d_params p;
-        conv_params(net, c, dealloc, &p);
-        p.layout = TG_CONV_DRAM;
-        p.act_block_h = c->act_block_h;
-        tg_status st;
-        for (int round = 0;; round++) {
-            size_t free_l1 = tg_l1_largest_free(&core->l1);
-            st = tg_conv2d_plan_make(&p, core->grid, core->l1.size, core->l1.size - free_l1, &pl);
-            if (st != TG_ERR_RUNTIME || round == 2) break;
-            tg_tensor *t = round == 0 ? shortcut : x;
-            if (!shard_bytes_if(t)) continue;
-            tg_err_clear();
-            TG_CHECK(evict(t));
-            if (round == 0)
-                c->evict_shortcut = true;
-            else
-                c->evict_input = true;
-        }
-        TG_CHECK(tg_err_prefix(st, "layer %s: ", c->name));
-    }
-    c->plan = pl;
     char scope[96];
     snprintf(scope, sizeof scope, "%s:weights", c->name);
     tg_stats_begin(scope);
-    tg_status st = tg_conv2d_weights_load(&c->plan, c->w_cols, c->b_cols, &c->weights);
+    st = tg_conv2d_weights_load(&c->plan, c->w_cols, c->b_cols, &c->weights);
     tg_stats_end();
-    TG_CHECK(st);
+    if (st != TG_OK) {
+        tg_conv2d_plan_free(&c->plan);
+        return st;
+    }
     free(c->w_cols), free(c->b_cols);
     c->w_cols = c->b_cols = NULL;
     c->planned = true;
     return TG_OK;
 }
 
-/* Runs conv `name` on x into y (x freed afterwards when `dealloc`). */
+/* Runs conv `name` on x into y (x freed afterwards when `dealloc`); the plan may move
+ * the shortcut or x to DRAM first. */
 static tg_status run_conv(fwd *f, const char *name, tg_tensor *x, tg_tensor *shortcut, bool dealloc,
                           tg_tensor *y) {
     tg_resnet_conv *c = find(f->net, name);
-    if (!c->planned) {
-        TG_CHECK(plan_conv(f->net, c, x, shortcut, dealloc));
-    } else {
-        if (c->evict_shortcut) TG_CHECK(evict(shortcut));
-        if (c->evict_input) TG_CHECK(evict(x));
-    }
+    if (!c->planned) TG_CHECK(plan_conv(f->net, c, x, shortcut, dealloc));
     tg_stats_begin(c->name);
-    tg_status st = tg_err_prefix(tg_conv2d_run(&c->plan, x, &c->weights, y), "layer %s: ", c->name);
+    tg_status st = tg_err_prefix(tg_conv2d_run(&c->plan, x, shortcut, &c->weights, y),
+                                 "layer %s: ", c->name);
     if (st != TG_OK) {
         tg_stats_end();
         return st;
@@ -482,34 +410,29 @@ static tg_status run_conv(fwd *f, const char *name, tg_tensor *x, tg_tensor *sho
 
 static tg_status run_maxpool(fwd *f, tg_tensor *x, tg_tensor *y) {
     tg_resnet50 *net = f->net;
-    tg_core *core = tg_core_self();
     if (!net->pool_planned) {
-        tg_pool_params p = {.n = x->n,
-                            .h = x->h,
-                            .w = x->w,
-                            .c = x->c,
-                            .kh = 3,
-                            .kw = 3,
-                            .sh = 2,
-                            .sw = 2,
-                            .dh = 1,
-                            .dw = 1,
-                            .pad_t = 1,
-                            .pad_b = 1,
-                            .pad_l = 1,
-                            .pad_r = 1,
-                            .layout = TG_SHARD_HEIGHT,
-                            .snap = true,
-                            .fmt = x->fmt};
-        size_t avail = tg_l1_largest_free(&core->l1) + shard_bytes_if(x);
-        if (tg_pool_plan_make(&p, core->grid, core->l1.size, core->l1.size - avail, &net->pool) !=
-            TG_OK) {
-            tg_err_clear();
-            p.dram = true;
-            TG_CHECK(tg_err_prefix(tg_pool_plan_make(&p, core->grid, core->l1.size,
-                                                     core->l1.size - tg_l1_largest_free(&core->l1),
-                                                     &net->pool),
-                                   "layer maxpool: "));
+        tg_maxpool2d_params p = {.n = x->n,
+                                 .h = x->h,
+                                 .w = x->w,
+                                 .c = x->c,
+                                 .kh = 3,
+                                 .kw = 3,
+                                 .sh = 2,
+                                 .sw = 2,
+                                 .dh = 1,
+                                 .dw = 1,
+                                 .pad_t = 1,
+                                 .pad_b = 1,
+                                 .pad_l = 1,
+                                 .pad_r = 1,
+                                 .layout = TG_SHARD_HEIGHT,
+                                 .snap = true,
+                                 .fmt = x->fmt};
+        tg_machine m = tg_machine_self();
+        tg_status st = tg_maxpool2d_plan_fit(&p, &m, tg_core_l1(), x, true, &net->pool);
+        if (st != TG_OK) {
+            tg_maxpool2d_plan_free(&net->pool);
+            return tg_err_prefix(st, "layer maxpool: ");
         }
         net->pool_planned = true;
     }
@@ -541,13 +464,22 @@ static tg_status bottleneck(fwd *f, int stage, int block, tg_tensor *x, tg_tenso
     TG_TRY(st, run_conv(f, name, &y1, shortcut, true, &y2), fail);
     snprintf(name, sizeof name, "%s.conv3", base);
     TG_TRY(st, run_conv(f, name, &y2, shortcut, true, y), fail);
-    /* The residual: y += shortcut, ReLU. When the shortcut lives in DRAM and y's
-     * shard has no room for a copy of it, the sum is made in DRAM. */
+    /* The residual: y += shortcut, ReLU (in DRAM when the shortcut lives there and y's
+     * shard has no room for a copy of it: the add's placement). */
+    tg_resnet50 *net = f->net;
+    int ai = f->nadds++;
+    if (!net->add_planned[ai]) {
+        tg_machine m = tg_machine_self();
+        st = tg_add_plan_fit(y, shortcut, true, &m, tg_core_l1(), true, &net->adds[ai]);
+        if (st != TG_OK) {
+            tg_add_plan_free(&net->adds[ai]);
+            TG_TRY(st, tg_err_prefix(st, "layer %s: ", base), fail);
+        }
+        net->add_planned[ai] = true;
+    }
     tg_stats_begin(base);
-    if (y->place == TG_PLACE_L1 && shortcut->place == TG_PLACE_DRAM &&
-        tg_l1_largest_free(&tg_core_self()->l1) < tg_tensor_shard_bytes(y))
-        TG_TRY(st, evict(y), fail_scope);
-    TG_TRY(st, tg_err_prefix(tg_add_inplace(y, shortcut, true), "layer %s: ", base), fail_scope);
+    TG_TRY(st, tg_err_prefix(tg_add_run(&net->adds[ai], y, shortcut), "layer %s: ", base),
+           fail_scope);
     tg_tensor_free(&ds);
     tg_tensor_free(x);
     return layer_done(f, base, y, y->place == TG_PLACE_DRAM ? "add+relu (DRAM)" : "add+relu");
@@ -584,8 +516,18 @@ tg_status tg_resnet50_forward(tg_resnet50 *net, tg_tensor *input, tg_tensor *log
             x = y;
             memset(&y, 0, sizeof y);
         }
+    if (!net->avg_planned) {
+        tg_machine m = tg_machine_self();
+        st = tg_avgpool_plan_fit(&x, &m, tg_core_l1(), &net->avg);
+        if (st != TG_OK) {
+            tg_avgpool_plan_free(&net->avg);
+            st = tg_err_prefix(st, "layer avgpool: ");
+            goto done;
+        }
+        net->avg_planned = true;
+    }
     tg_stats_begin("avgpool");
-    st = tg_err_prefix(tg_avgpool_global_run(&x, &pooled), "layer avgpool: ");
+    st = tg_err_prefix(tg_avgpool_run(&net->avg, &x, &pooled), "layer avgpool: ");
     if (st != TG_OK) {
         tg_stats_end();
         goto done;
@@ -593,7 +535,7 @@ tg_status tg_resnet50_forward(tg_resnet50 *net, tg_tensor *input, tg_tensor *log
     tg_tensor_free(&x);
     TG_TRY(st, layer_done(&f, "avgpool", &pooled, "channels (DRAM)"), done);
     TG_TRY(st, run_conv(&f, "fc", &pooled, NULL, true, logits), done);
-    if (logits->place == TG_PLACE_L1) st = evict(logits);
+    if (logits->place == TG_PLACE_L1) st = to_dram(logits);
 done:
     progress_flush(&f);
     tg_tensor_free(&x);

@@ -9,16 +9,18 @@
  *
  * Each conv's layout and act_block_h come from a per-layer table modelled on TTNN's
  * Wormhole ResNet-50 config (height sharding for conv1 and stages 1-2, block for
- * stages 3-4 and fc), overridable. A layer whose configured plan does not fit in L1
- * first moves the shortcut tensor out to DRAM, then tries smaller act_block_h, the
- * other layouts, and finally runs from DRAM (the paper's interleaved variant); the
- * choice is made on the first forward pass and kept, with the weights it loaded
- * into DRAM, for the next ones (as TTNN caches prepared weights). */
+ * stages 3-4 and fc), overridable. This folder holds only the graph, the weights and
+ * those overrides: where each op runs is the ops' placement (tg_conv2d_plan_fit and
+ * the like, with their fallbacks when L1 is short), planned from the live L1 on the
+ * first forward pass and kept, with the weights loaded into DRAM, for the next ones
+ * (as TTNN caches prepared weights). */
 #ifndef TG_RESNET50_H
 #define TG_RESNET50_H
 
+#include "add.h"
+#include "avgpool.h"
 #include "conv2d.h"
-#include "pool.h"
+#include "maxpool2d.h"
 
 #define TG_RESNET_CONVS 54 /* 53 convs + fc */
 
@@ -50,8 +52,8 @@ typedef struct tg_resnet_conv {
     int act_block_h;
     /* this rank's columns of the folded weights and bias, until loaded */
     float *w_cols, *b_cols;
-    /* decided on the first forward pass */
-    bool planned, evict_shortcut, evict_input;
+    /* planned on the first forward pass */
+    bool planned;
     tg_conv2d_plan plan;
     tg_conv2d_weights weights;
 } tg_resnet_conv;
@@ -60,8 +62,11 @@ typedef struct tg_resnet50 {
     tg_resnet_opts opts;
     tg_resnet_conv convs[TG_RESNET_CONVS];
     int nconvs;
-    bool pool_planned;
-    tg_pool_plan pool;
+    bool pool_planned, avg_planned;
+    tg_maxpool2d_plan pool;
+    tg_avgpool_plan avg;
+    bool add_planned[16];
+    tg_add_plan adds[16]; /* the residual of each bottleneck */
 } tg_resnet50;
 
 /* Called after every layer with its output (for --dump-layers); may be NULL. */

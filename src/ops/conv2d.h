@@ -70,8 +70,30 @@ typedef struct tg_l1_item {
 
 #define TG_CONV_MAX_ITEMS 16
 
+/* One core's part in the conv: which rows and channels it computes, whom it reads the
+ * weights from, and with whom it exchanges activation blocks. */
+typedef struct tg_conv2d_role {
+    bool in_grid;           /* inside the conv's core rectangle */
+    bool busy;              /* holds output rows (trailing cores may hold none) */
+    int rp, cp;             /* row part and channel part */
+    int64_t o_begin, o_end; /* output rows [o_begin, o_end) */
+    int64_t c_base;         /* DRAM layout split by channels: first output channel */
+    /* weights (sharded layouts): read from DRAM by one core of each sharing group and
+     * multicast to the group; width sharding: every core reads its own */
+    bool reads_weights;
+    int w_root;         /* the core that multicasts to my group (me when I send) */
+    tg_rect w_rect;     /* the cores that receive it */
+    tg_core_set w_set;  /* the set that takes part in the multicast */
+    uint64_t w_bytes;   /* bytes multicast by the root (0: nothing) */
+    /* activations (block, width): my row of cores takes turns multicasting */
+    tg_core_set a_set;
+    tg_rect a_rect;     /* the cores of my rows */
+    bool idle_set;      /* my whole row set holds no outputs: it skips the turns */
+} tg_conv2d_role;
+
 typedef struct tg_conv2d_plan {
     tg_conv2d_params p; /* layout resolved */
+    tg_machine m;
     tg_window win;
     bool matmul_path;              /* 1x1, stride 1, no padding: no halo, no im2col */
     tg_grid cores;                 /* the conv's core rectangle */
@@ -84,6 +106,7 @@ typedef struct tg_conv2d_plan {
     int64_t k_turn;                /* rows per column part (block/width) */
     tg_split in_split, out_split;  /* rows per part */
     int64_t out_rows;
+    int busy_parts; /* row parts that hold output rows */
     /* blocks */
     int64_t act_block_h;      /* output rows per block */
     int64_t act_block_w;      /* K rows per block */
@@ -95,11 +118,24 @@ typedef struct tg_conv2d_plan {
     int64_t cout_part;        /* DRAM layout: output channels per core */
     int sub_h, sub_w;         /* output sub-block, tiles */
     int64_t halo_cap;         /* haloed sticks (or DRAM window sticks) */
-    /* per-core L1 budget */
+    /* per-core L1 budget by the paper's rule */
     tg_l1_item items[TG_CONV_MAX_ITEMS];
     int nitems;
     size_t l1_total, l1_limit;
     int largest; /* index of the largest item */
+
+    /* ---- materialised by tg_conv2d_plan_fit (freed by tg_conv2d_plan_free) ---- */
+    tg_tensor in;          /* the input as the run finds it (a description) */
+    bool evict_shortcut;   /* the run first moves the shortcut tensor to DRAM */
+    bool evict_input;      /* ... and the input itself (DRAM layout) */
+    bool staged;           /* the input moves into the conv's layout first */
+    tg_tensor stage;       /* ... as this tensor */
+    tg_halo_plan halo;     /* sharded layouts but the matmul path */
+    tg_l1_map l1;          /* every L1 allocation and free of the run, in order */
+    int ev_stage, ev_out, ev_halo, ev_cb[8]; /* their events (-1: none) */
+    tg_traffic traffic;    /* what each core moves */
+    tg_conv2d_role *roles; /* [cores of the machine] */
+    bool materialised;
 } tg_conv2d_plan;
 
 /* The conv's circular buffers, in the order tg_conv2d_run allocates them (after the
@@ -122,15 +158,81 @@ size_t tg_conv2d_input_bytes(const tg_conv2d_plan *pl);
 size_t tg_conv2d_output_bytes(const tg_conv2d_plan *pl);
 size_t tg_conv2d_haloed_bytes(const tg_conv2d_plan *pl);
 
-/* Plans the conv on a machine grid with `l1_size` bytes per core of which
- * `l1_other` are held by other live buffers. Bad parameters are TG_ERR_USAGE; a
- * plan whose L1 budget exceeds the limit is TG_ERR_RUNTIME with TTNN-style numbers
- * and a hint. */
-tg_status tg_conv2d_plan_make(const tg_conv2d_params *p, tg_grid machine, size_t l1_size,
-                              size_t l1_other, tg_conv2d_plan *out);
-/* Like tg_conv2d_plan_make but keeps the plan when it does not fit (for reports). */
-tg_status tg_conv2d_plan_try(const tg_conv2d_params *p, tg_grid machine, size_t l1_size,
-                             size_t l1_other, tg_conv2d_plan *out, bool *fits);
+/* Why each candidate a planner tried was taken or rejected. */
+#define TG_EXPLAIN_MAX 64
+typedef struct tg_explain {
+    int n;
+    struct {
+        char what[112];
+        char why[400];
+        bool chosen;
+    } c[TG_EXPLAIN_MAX];
+} tg_explain;
+
+/* Where a conv runs: the input as it is, and another live L1 tensor the planner may
+ * move to DRAM to make room (the residual shortcut), or NULL. */
+typedef struct tg_conv2d_site {
+    const tg_tensor *in;
+    const tg_tensor *shortcut;
+    bool fallbacks; /* on no fit: smaller act blocks, other layouts, moving the shortcut and
+                     * the input to DRAM, the DRAM layout (ResNet-50's placement); else the
+                     * configured conv or TTNN's error */
+} tg_conv2d_site;
+
+/* Plans the conv on machine m from a snapshot of the L1 allocator (pure: no MPI, no
+ * data): resolves the layout (TTNN's automatic rule for TG_CONV_AUTO), sizes the
+ * blocks, replays every L1 allocation of the run on the snapshot, and materialises
+ * the roles, halo and traffic of every core. Candidates are tried in TTNN's order of
+ * preference; `why` (may be NULL) receives each with the reason it was taken or not.
+ * Bad parameters are TG_ERR_USAGE; no candidate fitting is TG_ERR_RUNTIME with
+ * TTNN-style numbers and a hint, and *out then holds the last candidate (for reports,
+ * freed by the caller as always). */
+tg_status tg_conv2d_plan_fit(const tg_conv2d_params *p, const tg_machine *m, const tg_l1 *snapshot,
+                             const tg_conv2d_site *site, tg_conv2d_plan *out, tg_explain *why);
+void tg_conv2d_plan_free(tg_conv2d_plan *pl);
+/* The plan on an empty L1 of the arch's size with the input in interleaved DRAM, as
+ * the conv2d command and `ttgrid plan conv2d` see it. */
+tg_status tg_conv2d_plan_standalone(const tg_conv2d_params *p, const tg_machine *m, size_t l1_size,
+                                    tg_conv2d_plan *out, tg_explain *why);
+
+/* ---- the schedule: what one core does, step by step ---- */
+
+typedef enum {
+    TG_CONV_STEP_XFER,        /* a transfer or synchronisation (plan.h); DRAM buffers: */
+    TG_CONV_STEP_ZERO,        /* zero bytes of L1 at off */
+    TG_CONV_STEP_W_UNPACK,    /* the weights CB [rows x cols] to the matrix engine */
+    TG_CONV_STEP_BIAS_UNPACK, /* the bias CB's first cols values */
+    TG_CONV_STEP_ACC_ZERO,    /* clear the accumulator [act_block_h x cols] */
+    TG_CONV_STEP_GATHER,      /* im2col of outputs [o0, o0+m), K [k0, k1) from the source
+                               * into the act CB, packed in the input format */
+    TG_CONV_STEP_MATMUL,      /* acc += A x W[kw + .., c..]: A gathered from the source
+                               * (or, from_cb, the received block at off) */
+    TG_CONV_STEP_EPILOGUE,    /* bias, ReLU, rounding: acc rows to the output (shard row
+                               * o0 - o_begin, or the output block CB) */
+} tg_conv2d_step_kind;
+
+enum { TG_CONV_BUF_INPUT = 0, TG_CONV_BUF_WEIGHTS, TG_CONV_BUF_BIAS, TG_CONV_BUF_OUTPUT };
+
+typedef struct tg_conv2d_step {
+    tg_conv2d_step_kind kind;
+    tg_xfer x;
+    size_t off, bytes;      /* ZERO; MATMUL from_cb: the block's offset */
+    int64_t o0, m;          /* output rows */
+    int64_t k0, k1;         /* K columns of the block */
+    int64_t kw;             /* MATMUL: first weight row in the unpacked weights */
+    int64_t rows, cols;     /* W_UNPACK, BIAS_UNPACK, ACC_ZERO, MATMUL: output channels */
+    int64_t origin;         /* GATHER, MATMUL: padded index of the source's first stick */
+    int src;                /* GATHER, MATMUL: 0 the haloed shard (or the input shard on the
+                             * matmul path), 1 the DRAM window CB */
+    bool from_cb, last;     /* MATMUL: A is a received block; the last K block */
+    bool to_block;          /* EPILOGUE: into the output block CB, not the shard */
+} tg_conv2d_step;
+
+typedef void (*tg_conv2d_step_fn)(void *ctx, const tg_conv2d_step *s);
+/* Emits core `core`'s steps after the input is staged and haloed and the buffers are
+ * allocated (at the offsets of the plan's L1 map): weights, activation blocks,
+ * multiplies, outputs, and the final sync. The plan must be materialised. */
+void tg_conv2d_schedule(const tg_conv2d_plan *pl, int core, tg_conv2d_step_fn fn, void *ctx);
 
 /* Weights and bias prepared as the paper says, held in DRAM. */
 typedef struct tg_conv2d_weights {
@@ -152,14 +254,12 @@ tg_status tg_conv2d_weights_load(const tg_conv2d_plan *plan, const float *weight
                                  const float *bias_cols, tg_conv2d_weights *out);
 void tg_conv2d_weights_free(tg_conv2d_weights *w);
 
-/* Whether running the plan on `in` fits this core's L1 as it is now, fragmentation
- * included: replays the run's allocations and frees on a copy of the allocator. */
-bool tg_conv2d_fits_now(const tg_conv2d_plan *pl, const tg_tensor *in);
-
-/* Runs the conv: `in` is the input (L1 in any layout, or DRAM); `out` receives the
- * output, allocated here (L1 sharded by the plan's layout, or DRAM for "none").
- * With deallocate_activation the input is freed. Collective. */
-tg_status tg_conv2d_run(const tg_conv2d_plan *plan, tg_tensor *in, const tg_conv2d_weights *w,
-                        tg_tensor *out);
+/* Runs the plan: `in` is the input the plan was made for (L1 in any layout, or DRAM;
+ * moved to DRAM first when the plan says so, as is `shortcut`); `out` receives the
+ * output, allocated here (L1 sharded by the plan's layout, or DRAM for "none"). With
+ * deallocate_activation the input is freed. Every allocation lands where the plan's L1
+ * map put it. Collective. */
+tg_status tg_conv2d_run(const tg_conv2d_plan *plan, tg_tensor *in, tg_tensor *shortcut,
+                        const tg_conv2d_weights *w, tg_tensor *out);
 
 #endif

@@ -1,4 +1,6 @@
-/* conv2d planning: layout, shards, halo, blocks and the per-core L1 budget. Pure.
+/* conv2d planning, the decisions: layout, shards, blocks and the per-core L1 budget.
+ * Pure. (conv2d_fit.c tries candidates and materialises the chosen one;
+ * conv2d_schedule.c turns it into each core's steps.)
  *
  * Sharded layouts follow ttnn.conv2d's defaults (the paper, "Conv2dConfig"): the
  * output block is the core's whole output shard unless act_block_h overrides it;
@@ -9,6 +11,7 @@
  * layout ("none", the paper's single-core interleaved variant, here on any number
  * of cores) sizes its blocks itself by the paper's L1 rule. */
 #include "conv2d.h"
+#include "conv2d_impl.h"
 #include "gemm.h"
 
 #include <math.h>
@@ -257,9 +260,11 @@ static void dram_blocks(tg_conv2d_plan *pl) {
 }
 
 /* Everything but the blocks: shapes, parts, slices, K. */
-static tg_status plan_shapes(const tg_conv2d_params *p, tg_grid machine, tg_conv2d_plan *pl) {
+static tg_status plan_shapes(const tg_conv2d_params *p, const tg_machine *m, tg_conv2d_plan *pl) {
+    tg_grid machine = m->grid;
     memset(pl, 0, sizeof *pl);
     pl->p = *p;
+    pl->m = *m;
     if (p->n <= 0 || p->h <= 0 || p->w <= 0 || p->cin <= 0 || p->cout <= 0)
         return tg_err(TG_ERR_USAGE,
                       "conv2d: input [%lld, %lld, %lld, %lld] and %lld output channels must be "
@@ -320,6 +325,13 @@ static tg_status plan_shapes(const tg_conv2d_params *p, tg_grid machine, tg_conv
     return TG_OK;
 }
 
+/* Row parts that hold output rows (the last ones may hold none: they get no weights,
+ * as TTNN would leave such cores out of the conv's grid). */
+static int count_busy_parts(const tg_conv2d_plan *pl) {
+    int64_t n = (pl->out_rows + pl->out_split.shard - 1) / pl->out_split.shard;
+    return n < pl->row_parts ? (int)n : pl->row_parts;
+}
+
 /* Blocks of a sharded layout by TTNN's defaults and the overrides. */
 static tg_status sharded_blocks(tg_conv2d_plan *pl) {
     const tg_conv2d_params *p = &pl->p;
@@ -362,9 +374,9 @@ static tg_status sharded_blocks(tg_conv2d_plan *pl) {
     return TG_OK;
 }
 
-static tg_status plan_layout(const tg_conv2d_params *p, tg_grid machine, size_t l1_size,
+static tg_status plan_layout(const tg_conv2d_params *p, const tg_machine *m, size_t l1_size,
                              size_t l1_other, tg_conv2d_plan *pl) {
-    TG_CHECK(plan_shapes(p, machine, pl));
+    TG_CHECK(plan_shapes(p, m, pl));
     pl->l1_limit = l1_size > l1_other ? l1_size - l1_other : 0;
     if (p->layout == TG_CONV_DRAM) {
         if (p->act_block_h && p->act_block_h % TG_TILE)
@@ -378,6 +390,7 @@ static tg_status plan_layout(const tg_conv2d_params *p, tg_grid machine, size_t 
         TG_CHECK(sharded_blocks(pl));
     }
     pick_subblock(pl);
+    pl->busy_parts = count_busy_parts(pl);
     return TG_OK;
 }
 
@@ -389,47 +402,72 @@ static bool parts_all_busy(const tg_conv2d_plan *pl) {
            (pl->col_parts - 1) * pl->cout_slice < pl->cout_p;
 }
 
-tg_status tg_conv2d_plan_try(const tg_conv2d_params *p, tg_grid machine, size_t l1_size,
-                             size_t l1_other, tg_conv2d_plan *out, bool *ok) {
+tg_status conv2d_decide(const tg_conv2d_params *p, const tg_machine *m, size_t l1_size,
+                        size_t l1_other, tg_conv2d_plan *out, bool *ok, tg_explain *why) {
     if (p->layout != TG_CONV_AUTO) {
-        TG_CHECK(plan_layout(p, machine, l1_size, l1_other, out));
+        TG_CHECK(plan_layout(p, m, l1_size, l1_other, out));
         *ok = fits(out);
         return TG_OK;
     }
     /* TTNN's rule: estimate each layout's per-core L1 and take the smallest; block
-     * only when it uses a full grid row; never width for 1x1 convs; a layout that fits before one
-     * that does not. */
+     * only when it uses a full grid row; never width for 1x1 convs; a layout that fits
+     * before one that does not. */
     tg_conv_layout order[] = {TG_CONV_HEIGHT, TG_CONV_BLOCK, TG_CONV_WIDTH};
     bool have = false;
+    int chosen = -1;
     for (int i = 0; i < 3; i++) {
-        if (order[i] == TG_CONV_WIDTH && p->kh == 1 && p->kw == 1) continue;
+        int at = why ? why->n : -1;
+        if (order[i] == TG_CONV_WIDTH && p->kh == 1 && p->kw == 1) {
+            conv2d_explain(why, false, "auto: width", "never width sharding for a 1x1 conv");
+            continue;
+        }
         tg_conv2d_params q = *p;
         q.layout = order[i];
         tg_conv2d_plan cand;
-        if (plan_layout(&q, machine, l1_size, l1_other, &cand) != TG_OK) continue;
-        if (order[i] != TG_CONV_HEIGHT && !parts_all_busy(&cand)) continue;
+        if (plan_layout(&q, m, l1_size, l1_other, &cand) != TG_OK) {
+            conv2d_explain(why, false, tg_conv_layout_name(order[i]), tg_err_msg());
+            tg_err_clear();
+            continue;
+        }
+        if (order[i] != TG_CONV_HEIGHT && !parts_all_busy(&cand)) {
+            conv2d_explain(why, false, tg_conv_layout_name(order[i]),
+                           "some channel parts would hold only padding");
+            continue;
+        }
         /* one channel part makes block or width a height split with extra multicasts */
-        if (order[i] != TG_CONV_HEIGHT && cand.col_parts == 1) continue;
+        if (order[i] != TG_CONV_HEIGHT && cand.col_parts == 1) {
+            conv2d_explain(why, false, tg_conv_layout_name(order[i]), "a single channel part");
+            continue;
+        }
+        char msg[160];
+        snprintf(msg, sizeof msg, "L1 estimate %zu B per core of %zu B (%s)", cand.l1_total,
+                 cand.l1_limit, fits(&cand) ? "fits" : "does not fit");
+        conv2d_explain(why, false, tg_conv_layout_name(order[i]), msg);
         /* a layout that fits beats one that does not, then the smaller footprint */
         if (!have || (fits(&cand) && !fits(out)) ||
             (fits(&cand) == fits(out) && cand.l1_total < out->l1_total))
-            *out = cand;
+            *out = cand, chosen = at;
         have = true;
     }
+    if (why && chosen >= 0) why->c[chosen].chosen = true;
     if (!have) {
         tg_conv2d_params q = *p;
         q.layout = TG_CONV_HEIGHT;
-        TG_CHECK(plan_layout(&q, machine, l1_size, l1_other, out));
+        TG_CHECK(plan_layout(&q, m, l1_size, l1_other, out));
     }
     *ok = fits(out);
     return TG_OK;
 }
 
-tg_status tg_conv2d_plan_make(const tg_conv2d_params *p, tg_grid machine, size_t l1_size,
-                              size_t l1_other, tg_conv2d_plan *out) {
-    bool ok;
-    TG_CHECK(tg_conv2d_plan_try(p, machine, l1_size, l1_other, out, &ok));
-    if (ok) return TG_OK;
+void conv2d_explain(tg_explain *why, bool chosen, const char *what, const char *reason) {
+    if (!why || why->n == TG_EXPLAIN_MAX) return;
+    snprintf(why->c[why->n].what, sizeof why->c[0].what, "%s", what);
+    snprintf(why->c[why->n].why, sizeof why->c[0].why, "%s", reason);
+    why->c[why->n].chosen = chosen;
+    why->n++;
+}
+
+tg_status conv2d_no_fit_error(const tg_conv2d_plan *out, size_t l1_size, size_t l1_other) {
     const tg_l1_item *big = &out->items[out->largest];
     const char *hint = out->p.layout == TG_CONV_DRAM
                            ? "fewer output channels per core, or a larger --l1-size"

@@ -41,6 +41,13 @@ static inline int64_t tg_tensor_rows(const tg_tensor *t) {
     return t->n * t->h * t->w;
 }
 
+/* Describes an L1-sharded tensor (spec, row bytes) without allocating it, as plans
+ * need it. Pure. */
+tg_status tg_tensor_describe(tg_tensor *t, const char *name, const int64_t shape[4], tg_fmt fmt,
+                             tg_shard_layout layout, tg_grid cores, bool transpose, bool snap);
+/* Describes an interleaved DRAM tensor (one page per row) without allocating it. */
+tg_status tg_tensor_describe_dram(tg_tensor *t, const char *name, const int64_t shape[4],
+                                  tg_fmt fmt);
 /* Makes the spec and allocates the shard in this core's L1 (zero-filled). Out of
  * L1 is TG_ERR_RUNTIME naming `name`, the core and the bytes. */
 tg_status tg_tensor_alloc(tg_tensor *t, const char *name, const int64_t shape[4], tg_fmt fmt,
@@ -49,6 +56,9 @@ tg_status tg_tensor_alloc(tg_tensor *t, const char *name, const int64_t shape[4]
 tg_status tg_tensor_alloc_dram(tg_tensor *t, const char *name, const int64_t shape[4], tg_fmt fmt);
 void tg_tensor_free(tg_tensor *t);
 size_t tg_tensor_shard_bytes(const tg_tensor *t);
+/* The part of an L1 tensor that machine core `core` holds (empty when it is outside
+ * the spec's rectangle). Pure. */
+tg_shard_range tg_tensor_core_range(const tg_tensor *t, tg_grid machine, int core);
 /* This core's spec index and part of an L1 tensor (empty range when this core is
  * outside the spec's rectangle). */
 int tg_tensor_my_core(const tg_tensor *t);
@@ -56,21 +66,14 @@ tg_shard_range tg_tensor_my_range(const tg_tensor *t);
 /* Address of local shard row `row` (0-based within the shard). */
 uint8_t *tg_tensor_row(const tg_tensor *t, int64_t row);
 
-/* The rows [*r0, *r1) of the matrix this rank moves between the host and a DRAM
- * tensor: an even split over all ranks. */
+/* The rows [*r0, *r1) of the matrix a rank moves between the host and a DRAM tensor:
+ * an even split over all ranks (pure), and this rank's. */
+void tg_tensor_core_host_rows(const tg_tensor *t, int ncores, int core, int64_t *r0, int64_t *r1);
 void tg_tensor_host_rows(const tg_tensor *t, int64_t *r0, int64_t *r1);
 /* Host <-> DRAM tensor rows [r0, r1), host side [(r1 - r0), C] float32 (like the
  * host's PCIe transfers; counted as this core's DRAM traffic). */
 tg_status tg_tensor_write_host_rows(tg_tensor *t, int64_t r0, int64_t r1, const float *rows);
 tg_status tg_tensor_read_host_rows(const tg_tensor *t, int64_t r0, int64_t r1, float *rows);
-/* Reshards through the NoC: each core reads its shard's rows from the DRAM pages
- * (interleaved_to_sharded), or writes them (sharded_to_interleaved). Both tensors
- * are allocated with the same shape and format. Collective. */
-tg_status tg_tensor_to_sharded(const tg_tensor *src, tg_tensor *dst);
-tg_status tg_tensor_to_interleaved(const tg_tensor *src, tg_tensor *dst);
-/* Moves a tensor between any two placements or shard specs of the same shape and
- * format, through the NoC, with its traffic counted. Collective. */
-tg_status tg_tensor_reshard(const tg_tensor *src, tg_tensor *dst);
 /* True when an L1 tensor is sharded exactly by spec s (layout, grid, shard sizes). */
 bool tg_tensor_same_spec(const tg_tensor *t, const tg_shard_spec *s);
 

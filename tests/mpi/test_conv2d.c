@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "conv2d.h"
+#include "reshard.h"
 #include "tg_test.h"
 
 typedef struct conv_case {
@@ -104,15 +105,18 @@ static conv_result run_conv(const conv_case *k, const conv_data *d, tg_conv_layo
     p.layout = layout, p.cores = cores;
     p.in_fmt = p.out_fmt = in_fmt, p.w_fmt = w_fmt, p.fidelity = fid, p.fp32_acc = fp32_acc;
     tg_conv2d_plan pl;
-    tg_status st = tg_conv2d_plan_make(&p, c->grid, c->l1.size, 0, &pl);
+    tg_machine m = tg_machine_self();
+    tg_status st = tg_conv2d_plan_standalone(&p, &m, c->l1.size, &pl, NULL);
     if (st == TG_ERR_RUNTIME && layout != TG_CONV_DRAM) {
         /* as a user would: smaller activation blocks when the default does not fit */
+        tg_conv2d_plan_free(&pl);
         p.act_block_h = 32;
-        st = tg_conv2d_plan_make(&p, c->grid, c->l1.size, 0, &pl);
+        st = tg_conv2d_plan_standalone(&p, &m, c->l1.size, &pl, NULL);
     }
     CU_ASSERT_EQUAL(st, TG_OK);
     if (st != TG_OK) {
         fprintf(stderr, "%s (%s): %s\n", k->name, tg_conv_layout_name(layout), tg_err_msg());
+        tg_conv2d_plan_free(&pl);
         return res;
     }
     int64_t in_shape[4] = {k->n, k->h, k->w, k->cin};
@@ -129,7 +133,7 @@ static conv_result run_conv(const conv_case *k, const conv_data *d, tg_conv_layo
                                                  d->w + co0 * (k->cin / k->groups) * k->kh * k->kw,
                                                  k->bias ? d->b + co0 : NULL, &cw),
                           TG_OK);
-    st = tg_conv2d_run(&pl, &din, &cw, &out);
+    st = tg_conv2d_run(&pl, &din, NULL, &cw, &out);
     CU_ASSERT_EQUAL(st, TG_OK);
     if (st != TG_OK)
         fprintf(stderr, "%s (%s): %s\n", k->name, tg_conv_layout_name(layout), tg_err_msg());
@@ -171,6 +175,7 @@ static conv_result run_conv(const conv_case *k, const conv_data *d, tg_conv_layo
     }
     tg_conv2d_weights_free(&cw);
     tg_tensor_free(&din);
+    tg_conv2d_plan_free(&pl);
     return res;
 }
 

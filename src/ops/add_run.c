@@ -1,0 +1,105 @@
+/* The add's run: performs the plan; see add.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "add.h"
+#include "reshard.h"
+#include "stats.h"
+
+static void add_rows(tg_fmt f, uint8_t *a, const uint8_t *b, int64_t rows, int64_t cols,
+                     size_t row_bytes, bool relu, float *x, float *y) {
+    for (int64_t i = 0; i < rows; i++) {
+        tg_fmt_unpack(f, a + (size_t)i * row_bytes, cols, x);
+        tg_fmt_unpack(f, b + (size_t)i * row_bytes, cols, y);
+        for (int64_t j = 0; j < cols; j++) {
+            float v = x[j] + y[j];
+            x[j] = relu && v < 0 ? 0.0f : v;
+        }
+        tg_fmt_pack(f, x, cols, a + (size_t)i * row_bytes);
+    }
+}
+
+typedef struct add_exec {
+    const tg_add_plan *pl;
+    const tg_dram_buf *bufs[2];
+    uint8_t *a, *b; /* where the rows to add are */
+    int64_t cols;
+    size_t row_bytes;
+    float *x, *y;
+    tg_status st;
+} add_exec;
+
+static void exec_step(void *ctx, const tg_add_step *s) {
+    add_exec *e = ctx;
+    if (s->kind == TG_ADD_STEP_XFER) {
+        e->st = tg_xfer_run(&s->x, e->bufs, e->st);
+        return;
+    }
+    if (e->st != TG_OK) return;
+    double t0 = tg_stats_clock();
+    add_rows(e->pl->a.fmt, e->a, e->b, s->rows, e->cols, e->row_bytes, e->pl->relu, e->x, e->y);
+    tg_stats_compute(t0);
+}
+
+/* Moves an L1 tensor to DRAM (freeing its L1). */
+static tg_status evict(tg_tensor *t) {
+    int64_t shape[4] = {t->n, t->h, t->w, t->c};
+    tg_tensor d;
+    TG_CHECK(tg_tensor_alloc_dram(&d, "add:a (to DRAM)", shape, t->fmt));
+    tg_status st = tg_tensor_reshard(t, &d);
+    if (st != TG_OK) {
+        tg_tensor_free(&d);
+        return st;
+    }
+    tg_tensor_free(t);
+    *t = d;
+    return TG_OK;
+}
+
+tg_status tg_add_run(const tg_add_plan *pl, tg_tensor *a, const tg_tensor *b) {
+    if (!pl->materialised)
+        return tg_err(TG_ERR_RUNTIME, "add: the plan was not made by tg_add_plan_fit");
+    if (pl->evict_a) TG_CHECK(evict(a));
+    if (a->place != pl->a.place || b->place != pl->b.place)
+        return tg_err(TG_ERR_RUNTIME, "add: the tensors are not where the plan found them");
+    int64_t shape[4] = {a->n, a->h, a->w, a->c};
+    tg_tensor moved = {0};
+    const tg_tensor *src = b;
+    tg_status st = TG_OK;
+    add_exec e = {pl, {NULL, NULL}, NULL, NULL, 0, a->row_bytes, NULL, NULL, TG_OK};
+    size_t ba = (size_t)-1, bb = (size_t)-1;
+    if (pl->moved) {
+        if (a->place == TG_PLACE_DRAM)
+            TG_CHECK(tg_tensor_alloc_dram(&moved, "add:b (moved)", shape, a->fmt));
+        else
+            TG_CHECK(tg_tensor_alloc(&moved, "add:b (resharded)", shape, a->fmt, a->spec.layout,
+                                     a->spec.grid, a->spec.transpose, a->spec.snap));
+        if (a->place == TG_PLACE_L1)
+            TG_TRY(st, tg_l1_map_check(&pl->l1, pl->ev_moved, moved.l1_off), done);
+        TG_TRY(st, tg_tensor_reshard(b, &moved), done);
+        src = &moved;
+    }
+    e.cols = a->place == TG_PLACE_DRAM ? a->cols_padded : a->spec.shard_w;
+    e.x = malloc((size_t)e.cols * sizeof *e.x);
+    e.y = malloc((size_t)e.cols * sizeof *e.y);
+    if (!e.x || !e.y) e.st = tg_err(TG_ERR_RUNTIME, "add: out of host memory");
+    if (a->place == TG_PLACE_DRAM) {
+        TG_TRY(st, tg_core_alloc("add:a rows", (size_t)pl->chunk * a->row_bytes, &ba), done);
+        TG_TRY(st, tg_l1_map_check(&pl->l1, pl->ev_a, ba), done);
+        TG_TRY(st, tg_core_alloc("add:b rows", (size_t)pl->chunk * a->row_bytes, &bb), done);
+        TG_TRY(st, tg_l1_map_check(&pl->l1, pl->ev_b, bb), done);
+        e.bufs[TG_ADD_BUF_A] = &a->dram;
+        e.bufs[TG_ADD_BUF_B] = &src->dram;
+        e.a = tg_l1_ptr(ba), e.b = tg_l1_ptr(bb);
+    } else {
+        e.a = tg_tensor_row(a, 0), e.b = tg_tensor_row(src, 0);
+    }
+    tg_add_schedule(pl, tg_core_self()->rank, exec_step, &e);
+    st = e.st;
+done:
+    free(e.x), free(e.y);
+    if (bb != (size_t)-1) tg_core_free(bb);
+    if (ba != (size_t)-1) tg_core_free(ba);
+    tg_tensor_free(&moved);
+    return st;
+}

@@ -1,0 +1,370 @@
+/* conv2d placement: which candidate plan runs, and the plan materialised. Pure.
+ *
+ * A candidate (layout, act_block_h, what moves to DRAM first) fits when the paper's L1
+ * budget holds against the room the snapshot leaves and when the run's allocations,
+ * replayed in order on the snapshot, all find room (fragmentation included). Without
+ * fallbacks the configured conv (TTNN's automatic layout for auto) is the only
+ * candidate; with them, ResNet-50's order: the configured layout at its act_block_h,
+ * then smaller act blocks, then height, block and width; the same after moving the
+ * shortcut to DRAM; then the DRAM layout, moving the shortcut and then the input to
+ * DRAM while its blocks still lack room. The chosen plan gets every core's role, the
+ * staging, halo and eviction plans, its L1 map and its traffic. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conv2d.h"
+#include "conv2d_impl.h"
+#include "gemm.h"
+#include "reshard.h"
+
+static tg_shard_layout shard_layout_of(tg_conv_layout l) {
+    return l == TG_CONV_WIDTH ? TG_SHARD_WIDTH : l == TG_CONV_BLOCK ? TG_SHARD_BLOCK : TG_SHARD_HEIGHT;
+}
+
+static bool in_l1(const tg_tensor *t) {
+    return t && t->allocated && t->place == TG_PLACE_L1;
+}
+
+/* The input as a sharded plan reads it. */
+static tg_status want_input(const tg_conv2d_plan *pl, tg_tensor *t) {
+    const tg_conv2d_params *p = &pl->p;
+    int64_t shape[4] = {p->n, p->h, p->w, p->cin};
+    return tg_tensor_describe(t, "conv2d:input (resharded)", shape, p->in_fmt,
+                              shard_layout_of(p->layout), pl->cores, p->transpose_shards, p->snap);
+}
+
+static bool same_spec(const tg_conv2d_plan *pl, const tg_tensor *in) {
+    tg_tensor want;
+    return in->place == TG_PLACE_L1 && want_input(pl, &want) == TG_OK &&
+           tg_tensor_same_spec(in, &want.spec);
+}
+
+void tg_conv2d_plan_free(tg_conv2d_plan *pl) {
+    tg_halo_plan_free(&pl->halo);
+    tg_l1_map_destroy(&pl->l1);
+    tg_traffic_destroy(&pl->traffic);
+    free(pl->roles);
+    pl->roles = NULL;
+    pl->materialised = false;
+}
+
+/* ---- roles ---- */
+
+static void role_of(const tg_conv2d_plan *pl, int core, tg_conv2d_role *r) {
+    const tg_conv2d_params *p = &pl->p;
+    tg_grid g = pl->m.grid;
+    int x = tg_core_x(g, core), y = tg_core_y(g, core);
+    memset(r, 0, sizeof *r);
+    r->in_grid = x < pl->cores.w && y < pl->cores.h;
+    int idx = r->in_grid ? y * pl->cores.w + x : -1;
+    switch (p->layout) {
+    case TG_CONV_WIDTH:
+        r->rp = 0, r->cp = idx;
+        break;
+    case TG_CONV_BLOCK:
+        r->rp = p->transpose_shards ? x : y;
+        r->cp = p->transpose_shards ? y : x;
+        break;
+    default:
+        r->rp = idx, r->cp = 0;
+        break;
+    }
+    if (r->in_grid) {
+        r->o_begin = tg_split_start(pl->out_split, r->rp);
+        r->o_end = tg_split_end(pl->out_split, r->rp);
+        if (p->layout == TG_CONV_WIDTH) r->o_begin = 0, r->o_end = pl->out_rows;
+        if (p->layout == TG_CONV_DRAM && pl->dram_cols) {
+            r->c_base = (int64_t)idx * pl->cout_part;
+            r->o_begin = 0;
+            r->o_end = r->c_base < pl->cout_p ? pl->out_rows : 0; /* no channels: idle */
+        }
+    }
+    r->busy = r->in_grid && (p->layout == TG_CONV_DRAM ? r->o_begin < r->o_end
+                                                       : r->rp < pl->busy_parts);
+    if (p->layout == TG_CONV_DRAM) return;
+    /* weights: the group's first core reads them and multicasts them to the busy cores
+     * of its group (height: the whole grid; block: its channel column); width: every
+     * busy core reads its own */
+    int busy = pl->busy_parts;
+    r->reads_weights = r->busy && (p->layout == TG_CONV_WIDTH || r->rp == 0);
+    r->w_root = core;
+    r->w_rect = (tg_rect){x, y, 1, 1};
+    r->w_set = TG_SET_ALL;
+    if (p->layout != TG_CONV_WIDTH && r->in_grid && busy > 0) {
+        if (p->layout == TG_CONV_HEIGHT)
+            r->w_rect = busy <= pl->cores.w
+                            ? (tg_rect){0, 0, busy, 1}
+                            : (tg_rect){0, 0, pl->cores.w, (busy + pl->cores.w - 1) / pl->cores.w};
+        else if (p->transpose_shards)
+            r->w_rect = (tg_rect){0, y, busy, 1};
+        else
+            r->w_rect = (tg_rect){x, 0, 1, busy};
+        r->w_root = tg_core_rank(g, r->w_rect.x0, r->w_rect.y0);
+        r->w_bytes = (uint64_t)pl->k_rows * (uint64_t)((pl->cout_slice + TG_GEMM_PANEL - 1) /
+                                                       TG_GEMM_PANEL) *
+                     tg_fmt_row_bytes(p->w_fmt, TG_GEMM_PANEL);
+    }
+    if (p->layout == TG_CONV_BLOCK) r->w_set = p->transpose_shards ? TG_SET_ROW : TG_SET_COL;
+    /* activations: the cores of my rows (block) or all (width) take turns */
+    if (p->layout == TG_CONV_HEIGHT) return;
+    r->a_set = p->layout == TG_CONV_WIDTH ? TG_SET_ALL
+               : p->transpose_shards      ? TG_SET_COL
+                                          : TG_SET_ROW;
+    if (!r->in_grid)
+        r->a_rect = (tg_rect){x, y, 1, 1};
+    else if (p->layout == TG_CONV_WIDTH)
+        r->a_rect = (tg_rect){0, 0, pl->cores.w, pl->cores.h};
+    else if (p->transpose_shards)
+        r->a_rect = (tg_rect){x, 0, 1, pl->cores.h};
+    else
+        r->a_rect = (tg_rect){0, y, pl->cores.w, 1};
+    /* Cores whose row part holds no outputs share a row set with no busy core (the
+     * sets are whole rows, or whole columns when transposed, of the parts), so the
+     * whole set skips the turns together. Width sharding has one set: all cores. */
+    r->idle_set = p->layout == TG_CONV_BLOCK && r->in_grid && r->rp >= busy &&
+                  (p->transpose_shards ? pl->cores.h == g.h : pl->cores.w == g.w);
+}
+
+/* ---- the L1 map: the run's allocations and frees in its order ---- */
+
+static tg_status build_l1(tg_conv2d_plan *pl, const tg_conv2d_site *site, const tg_l1 *snap) {
+    const tg_conv2d_params *p = &pl->p;
+    tg_l1_map *m = &pl->l1;
+    tg_l1_map_init(m);
+    pl->ev_stage = pl->ev_out = pl->ev_halo = -1;
+    for (int i = 0; i < TG_CONV_NCB; i++) pl->ev_cb[i] = -1;
+    if (pl->evict_shortcut) tg_l1_map_free_old(m, "shortcut (to DRAM)", site->shortcut->l1_off);
+    if (pl->evict_input) tg_l1_map_free_old(m, "input (to DRAM)", site->in->l1_off);
+    size_t sz[TG_CONV_NCB];
+    tg_conv2d_cb_sizes(pl, sz);
+    char name[64];
+    if (p->layout != TG_CONV_DRAM) {
+        int64_t oshape[4] = {p->n, pl->win.out_h, pl->win.out_w, p->cout};
+        tg_tensor out;
+        TG_CHECK(tg_tensor_describe(&out, "conv2d:output", oshape, p->out_fmt,
+                                    shard_layout_of(p->layout), pl->cores, p->transpose_shards,
+                                    p->snap));
+        if (pl->staged)
+            pl->ev_stage = tg_l1_map_alloc(m, "conv2d:input (resharded)",
+                                           tg_tensor_shard_bytes(&pl->stage), false);
+        pl->ev_out = tg_l1_map_alloc(m, "conv2d:output", tg_tensor_shard_bytes(&out), false);
+        if (!pl->matmul_path) {
+            pl->ev_halo = tg_l1_map_alloc(m, "halo:haloed_shard", tg_halo_bytes(&pl->halo), false);
+            if (p->deallocate_activation) {
+                if (pl->staged)
+                    tg_l1_map_free(m, pl->ev_stage);
+                else
+                    tg_l1_map_free_old(m, "conv2d:input", pl->in.l1_off);
+            }
+        }
+    }
+    for (int i = 0; i < TG_CONV_NCB; i++) {
+        if (!sz[i]) continue;
+        snprintf(name, sizeof name, "conv2d:%s", tg_conv_cb_names[i]);
+        pl->ev_cb[i] = tg_l1_map_alloc(m, name, sz[i], true);
+    }
+    /* the run frees its buffers in this order */
+    static const int free_order[] = {TG_CONV_CB_ACT,      TG_CONV_CB_MCAST,  TG_CONV_CB_WEIGHTS,
+                                     TG_CONV_CB_BIAS,     TG_CONV_CB_PARTIALS, TG_CONV_CB_WINDOW,
+                                     TG_CONV_CB_OUTBLOCK};
+    for (size_t i = 0; i < sizeof free_order / sizeof free_order[0]; i++)
+        tg_l1_map_free(m, pl->ev_cb[free_order[i]]);
+    tg_l1_map_free(m, pl->ev_halo);
+    if (!(p->deallocate_activation && !pl->matmul_path)) tg_l1_map_free(m, pl->ev_stage);
+    return tg_l1_map_replay(m, snap);
+}
+
+/* Everything a candidate needs to be checked: input staging, halo, L1 map. */
+static tg_status materialise_l1(tg_conv2d_plan *pl, const tg_conv2d_site *site, const tg_l1 *snap,
+                                bool evict_sc, bool evict_in) {
+    const tg_conv2d_params *p = &pl->p;
+    pl->in = *site->in;
+    pl->evict_shortcut = evict_sc;
+    pl->evict_input = evict_in;
+    if (evict_in) {
+        int64_t shape[4] = {pl->in.n, pl->in.h, pl->in.w, pl->in.c};
+        TG_CHECK(tg_tensor_describe_dram(&pl->in, "conv2d:evicted", shape, pl->in.fmt));
+    }
+    if (p->layout == TG_CONV_DRAM) {
+        pl->staged = pl->in.place != TG_PLACE_DRAM;
+        if (pl->staged) {
+            int64_t shape[4] = {p->n, p->h, p->w, p->cin};
+            TG_CHECK(
+                tg_tensor_describe_dram(&pl->stage, "conv2d:input (interleaved)", shape, p->in_fmt));
+        }
+    } else {
+        TG_CHECK(want_input(pl, &pl->stage));
+        pl->staged = !(pl->in.place == TG_PLACE_L1 && tg_tensor_same_spec(&pl->in, &pl->stage.spec));
+        if (!pl->matmul_path)
+            TG_CHECK(tg_halo_plan_make(&pl->win, &pl->stage.spec, p->in_fmt, pl->out_split, 0.0f,
+                                       p->halo_mode, &pl->halo));
+    }
+    return build_l1(pl, site, snap);
+}
+
+/* Roles and traffic of the chosen plan. */
+static tg_status materialise_rest(tg_conv2d_plan *pl, const tg_conv2d_site *site) {
+    int P = tg_machine_cores(&pl->m);
+    pl->roles = calloc((size_t)P, sizeof *pl->roles);
+    if (!pl->roles) return tg_err(TG_ERR_RUNTIME, "conv2d: out of host memory for the plan");
+    for (int c = 0; c < P; c++) role_of(pl, c, &pl->roles[c]);
+    TG_CHECK(tg_traffic_init(&pl->traffic, &pl->m));
+    tg_reshard_plan rp;
+    tg_tensor dram;
+    const tg_tensor *moved[2] = {pl->evict_shortcut ? site->shortcut : NULL,
+                                 pl->evict_input ? site->in : NULL};
+    for (int i = 0; i < 2; i++) {
+        if (!moved[i]) continue;
+        int64_t shape[4] = {moved[i]->n, moved[i]->h, moved[i]->w, moved[i]->c};
+        TG_CHECK(tg_tensor_describe_dram(&dram, "conv2d:evicted", shape, moved[i]->fmt));
+        TG_CHECK(tg_reshard_plan_make(moved[i], &dram, &rp));
+        tg_reshard_traffic(&rp, &pl->m, &pl->traffic);
+    }
+    if (pl->staged) {
+        TG_CHECK(tg_reshard_plan_make(&pl->in, &pl->stage, &rp));
+        tg_reshard_traffic(&rp, &pl->m, &pl->traffic);
+    }
+    if (pl->halo.parts) tg_halo_traffic(&pl->halo, &pl->m, &pl->traffic);
+    conv2d_schedule_traffic(pl);
+    pl->materialised = true;
+    return TG_OK;
+}
+
+/* ---- candidates ---- */
+
+typedef struct fit_state {
+    const tg_machine *m;
+    const tg_l1 *snap;
+    const tg_conv2d_site *site;
+    tg_explain *why;
+    tg_conv2d_plan *out; /* the last candidate tried */
+    bool have;
+    size_t last_other; /* the budget's other buffers of the last candidate */
+} fit_state;
+
+/* Decides and checks one candidate into fs->out; *ok when it fits. */
+static tg_status try_one(fit_state *fs, const tg_conv2d_params *q, bool evict_sc, bool evict_in,
+                         bool *ok) {
+    const tg_conv2d_site *site = fs->site;
+    tg_l1 sim;
+    TG_CHECK(tg_l1_clone(&sim, fs->snap));
+    if (evict_sc) tg_l1_free(&sim, site->shortcut->l1_off);
+    if (evict_in) tg_l1_free(&sim, site->in->l1_off);
+    size_t size = sim.size, avail = tg_l1_largest_free(&sim);
+    tg_l1_destroy(&sim);
+    tg_conv2d_plan cand;
+    bool budget_ok;
+    tg_status st = conv2d_decide(q, fs->m, size, 0, &cand, &budget_ok, NULL);
+    if (st != TG_OK) return st;
+    /* a sharded plan may also use the input's shard when it reads the input in place */
+    if (q->layout != TG_CONV_DRAM && !evict_in && in_l1(site->in) && same_spec(&cand, site->in))
+        avail += tg_tensor_shard_bytes(site->in);
+    size_t other = size > avail ? size - avail : 0;
+    st = conv2d_decide(q, fs->m, size, other, &cand, &budget_ok, q->layout == TG_CONV_AUTO ? fs->why : NULL);
+    if (st != TG_OK) return st;
+    if (fs->have) tg_conv2d_plan_free(fs->out);
+    *fs->out = cand;
+    fs->have = true;
+    fs->last_other = other;
+    TG_CHECK(materialise_l1(fs->out, site, fs->snap, evict_sc, evict_in));
+    *ok = budget_ok && tg_l1_map_fits(&fs->out->l1);
+    char what[112], reason[400];
+    snprintf(what, sizeof what, "%s act_block_h %lld%s%s", tg_conv_layout_name(cand.p.layout),
+             (long long)cand.act_block_h, evict_sc ? ", shortcut to DRAM" : "",
+             evict_in ? ", input to DRAM" : "");
+    if (*ok)
+        snprintf(reason, sizeof reason, "fits: L1 peak %zu B of %zu B", fs->out->l1.high_water,
+                 size);
+    else if (!budget_ok)
+        snprintf(reason, sizeof reason, "L1 budget %zu B over the %zu B the live buffers leave",
+                 cand.l1_total, cand.l1_limit);
+    else
+        snprintf(reason, sizeof reason, "%s", fs->out->l1.why);
+    conv2d_explain(fs->why, *ok, what, reason);
+    return TG_OK;
+}
+
+/* ResNet-50's sharded candidates: the layouts in order, each from its act_block_h down
+ * a tile at a time through the multiples of 32 dividing the output shard. */
+static tg_status try_sharded(fit_state *fs, const tg_conv2d_params *p, bool evict_sc, bool *ok) {
+    tg_conv_layout order[4] = {p->layout, TG_CONV_HEIGHT, TG_CONV_BLOCK, TG_CONV_WIDTH};
+    *ok = false;
+    for (int i = 0; i < 4; i++) {
+        if (i > 0 && order[i] == p->layout) continue;
+        if (order[i] == TG_CONV_DRAM || order[i] == TG_CONV_AUTO) continue;
+        if (order[i] == TG_CONV_WIDTH && p->kh == 1 && p->kw == 1) continue;
+        tg_conv2d_params q = *p;
+        q.layout = order[i];
+        for (;;) {
+            tg_status st = try_one(fs, &q, evict_sc, false, ok);
+            if (st == TG_ERR_USAGE) {
+                tg_err_clear();
+                break;
+            }
+            TG_CHECK(st);
+            if (*ok) return TG_OK;
+            if (q.layout == TG_CONV_WIDTH) break;
+            int64_t h = q.act_block_h ? q.act_block_h : fs->out->act_block_h;
+            int64_t osh = fs->out->out_split.shard;
+            do h -= 32;
+            while (h >= 32 && osh % h);
+            if (h < 32 || osh % 32) break;
+            q.act_block_h = (int)h;
+        }
+    }
+    return TG_OK;
+}
+
+tg_status tg_conv2d_plan_fit(const tg_conv2d_params *p, const tg_machine *m, const tg_l1 *snapshot,
+                             const tg_conv2d_site *site, tg_conv2d_plan *out, tg_explain *why) {
+    memset(out, 0, sizeof *out);
+    fit_state fs = {m, snapshot, site, why, out, false, 0};
+    bool ok = false;
+    if (!site->fallbacks) {
+        TG_CHECK(try_one(&fs, p, false, false, &ok));
+    } else {
+        bool sc_l1 = in_l1(site->shortcut), evict_sc = false;
+        if (p->layout != TG_CONV_DRAM) {
+            TG_CHECK(try_sharded(&fs, p, false, &ok));
+            if (!ok && sc_l1) {
+                evict_sc = true;
+                TG_CHECK(try_sharded(&fs, p, true, &ok));
+            }
+        }
+        /* DRAM: needs only its blocks in L1; when even those do not fit next to the live
+         * tensors, the shortcut and then the input itself move to DRAM */
+        tg_conv2d_params q = *p;
+        q.layout = TG_CONV_DRAM;
+        bool evict_in = false;
+        for (int round = 0; !ok; round++) {
+            TG_CHECK(try_one(&fs, &q, evict_sc, evict_in, &ok));
+            if (ok || round == 2) break;
+            if (round == 0 && sc_l1 && !evict_sc)
+                evict_sc = true;
+            else if (round == 1 && in_l1(site->in))
+                evict_in = true;
+        }
+    }
+    if (!ok) {
+        if (out->l1_total > out->l1_limit)
+            return conv2d_no_fit_error(out, out->l1.size, fs.last_other);
+        return tg_err(TG_ERR_RUNTIME, "conv2d (%s, %dx%d cores): %s",
+                      tg_conv_layout_name(out->p.layout), out->cores.w, out->cores.h,
+                      out->l1.why);
+    }
+    return materialise_rest(out, site);
+}
+
+tg_status tg_conv2d_plan_standalone(const tg_conv2d_params *p, const tg_machine *m, size_t l1_size,
+                                    tg_conv2d_plan *out, tg_explain *why) {
+    tg_l1 empty;
+    tg_l1_init(&empty, NULL, l1_size, m->arch->l1_align, 0, 0);
+    tg_tensor in;
+    int64_t shape[4] = {p->n, p->h, p->w, p->cin};
+    tg_status st = tg_tensor_describe_dram(&in, "conv2d:input", shape, p->in_fmt);
+    tg_conv2d_site site = {&in, NULL, false};
+    if (st == TG_OK) st = tg_conv2d_plan_fit(p, m, &empty, &site, out, why);
+    tg_l1_destroy(&empty);
+    return st;
+}

@@ -1,0 +1,403 @@
+/* conv2d's run: performs the plan; see conv2d.h for the model, conv2d_schedule.c for
+ * what each core does. It decides nothing: every buffer is allocated where the plan's
+ * L1 map put it (checked), every transfer is a step of the schedule, and the arithmetic
+ * of each step is the matrix engine's (kernel.h): float32 copies of the blocks (the
+ * unpacker's registers); in float32 mode the activation block is gathered straight
+ * into its L1 circular buffer and read from there. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conv2d.h"
+#include "gemm.h"
+#include "kernel.h"
+#include "reshard.h"
+#include "stats.h"
+
+/* Where im2col reads sticks from: rows of `row_bytes` at `base`; output o's window
+ * starts at top_left(o) - origin (or o - origin on the matmul path). */
+typedef struct act_source {
+    const uint8_t *base;
+    size_t row_bytes;
+    int64_t cs; /* channels per stick */
+} act_source;
+
+typedef struct conv_run {
+    const tg_conv2d_plan *pl;
+    const tg_conv2d_role *role;
+    bool exact;   /* float32 arithmetic: no fidelity, no bf16 partials */
+    int64_t keep; /* channels per tap that reach the multiply (see compacting) */
+    const tg_dram_buf *bufs[4];
+    tg_tensor *out;
+    act_source src[2]; /* the haloed shard (or input shard), the DRAM window CB */
+    size_t cb[TG_CONV_NCB];
+    /* host scratch: the unpacker's and DST's registers */
+    float *A, *C, *tmp, *bias, *row;
+    tg_mm_weights W;
+    tg_status st;
+} conv_run;
+
+/* Whether the multiply skips padded input channels (height and DRAM layouts only,
+ * whose sticks hold every channel): they add exact zeros to every sum, so the sums are
+ * unchanged while the multiplies shrink (the cost model still counts them, as the
+ * device does them). Block and width slices keep their padding. */
+static bool compacting(const conv_run *r) {
+    return r->keep < r->pl->cin_slice && r->pl->col_parts == 1 &&
+           (r->pl->p.layout == TG_CONV_HEIGHT || r->pl->p.layout == TG_CONV_DRAM);
+}
+
+/* K rows [k0, k0 + k) of the padded weight matrix as rows of the compacted one. */
+static int64_t kc(const conv_run *r, int64_t k) {
+    return compacting(r) ? k / r->pl->cin_p * r->keep : k;
+}
+
+/* Gathers K columns [k0, k1) of the activation rows of outputs [o0, o0 + m) into A
+ * [abh x (k1 - k0)] (lda), zero rows after the m-th. */
+static void im2col(const conv_run *r, const act_source *s, int64_t origin, int64_t o0, int64_t m,
+                   int64_t k0, int64_t k1, float *A, int64_t lda) {
+    const tg_conv2d_plan *pl = r->pl;
+    const tg_window *w = &pl->win;
+    tg_fmt f = pl->p.in_fmt;
+    int64_t kw = pl->p.kw;
+    for (int64_t i = 0; i < pl->act_block_h; i++) {
+        float *dst = A + i * lda;
+        if (i >= m) {
+            memset(dst, 0, (size_t)(k1 - k0) * sizeof *dst);
+            continue;
+        }
+        int64_t o = o0 + i;
+        int64_t base = (pl->matmul_path ? o : tg_window_top_left(w, o)) - origin;
+        if (compacting(r)) {
+            /* compacted: only the first `keep` channels of each tap's stick */
+            for (int64_t tap = k0 / s->cs, j = 0; tap < k1 / s->cs; tap++, j += r->keep) {
+                int64_t stick = base + tg_window_tap(w, (int)(tap / kw), (int)(tap % kw));
+                const uint8_t *src = s->base + (size_t)stick * s->row_bytes;
+                if (f == TG_FLOAT32)
+                    for (int64_t c = 0; c < r->keep; c++) dst[j + c] = ((const float *)src)[c];
+                else
+                    tg_fmt_unpack(f, src, (r->keep + 15) / 16 * 16, r->tmp),
+                        memcpy(dst + j, r->tmp, (size_t)r->keep * sizeof *dst);
+            }
+            continue;
+        }
+        for (int64_t col = k0; col < k1;) {
+            int64_t tap = col / s->cs, c = col % s->cs, n = s->cs - c;
+            int64_t stick = base + tg_window_tap(w, (int)(tap / kw), (int)(tap % kw));
+            /* consecutive taps of one kernel row are consecutive sticks when dw == 1 */
+            if (c == 0 && w->dw == 1) {
+                int64_t more = kw - tap % kw;
+                while (more > 1 && col + n + s->cs <= k1) n += s->cs, more--;
+            }
+            if (col + n > k1) n = k1 - col;
+            tg_fmt_unpack(f, s->base + (size_t)stick * s->row_bytes + tg_fmt_col_offset(f, c), n,
+                          dst + (col - k0));
+            col += n;
+        }
+    }
+}
+
+/* Rounds partial sums to bfloat16 between K blocks unless fp32 accumulation. */
+static void round_partials(const conv_run *r, int64_t m, int64_t n, bool last) {
+    if (r->exact || r->pl->p.fp32_acc || last) return;
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) r->C[i * n + j] = tg_bf16_round(r->C[i * n + j]);
+}
+
+/* Bias, ReLU and rounding to the output format: C [m x n] into rows of `dst`. */
+static void epilogue(const conv_run *r, int64_t m, int64_t n, uint8_t *dst, size_t dst_row,
+                     int64_t dst_cols) {
+    const tg_conv2d_params *p = &r->pl->p;
+    for (int64_t i = 0; i < m; i++) {
+        float *c = r->C + i * n;
+        memset(r->row, 0, (size_t)dst_cols * sizeof *r->row);
+        for (int64_t j = 0; j < n && j < dst_cols; j++) {
+            float v = c[j] + (p->has_bias ? r->bias[j] : 0.0f);
+            r->row[j] = (p->relu && v < 0) ? 0.0f : v;
+        }
+        tg_fmt_pack(p->out_fmt, r->row, dst_cols, dst + (size_t)i * dst_row);
+    }
+}
+
+static void count_macs(const conv_run *r, int64_t m, int64_t k, int64_t n) {
+    tg_counters *k_ = tg_stats_now();
+    double macs = (double)m * (double)k * (double)n;
+    k_->macs += macs;
+    k_->model_cycles += tg_mm_cycles(macs, r->pl->m.arch->matmul_flop_per_cycle, r->pl->p.fidelity);
+}
+
+/* Makes the matmul's weights from the weights CB ([cols / 32 panels][rows][32]). */
+static tg_status weights_to_host(conv_run *r, int64_t rows, int64_t cols) {
+    const tg_conv2d_plan *pl = r->pl;
+    TG_CHECK(tg_mm_weights_from_panels(&r->W, tg_l1_ptr(r->cb[TG_CONV_CB_WEIGHTS]), pl->p.w_fmt,
+                                       rows, cols, pl->p.fidelity, r->exact, pl->p.in_fmt));
+    if (!compacting(r)) return TG_OK;
+    int64_t limit = (int64_t)pl->p.kh * pl->p.kw * pl->cin_p;
+    return tg_mm_weights_compact(&r->W, pl->cin_p, r->keep, rows < limit ? rows : limit);
+}
+
+/* The sender's share of a turn: its block gathered and packed into the act CB. */
+static void gather(conv_run *r, const tg_conv2d_step *s) {
+    const tg_conv2d_plan *pl = r->pl;
+    size_t arow = tg_fmt_row_bytes(pl->p.in_fmt, pl->act_block_w);
+    int64_t k = s->k1 - s->k0;
+    float *A = r->exact ? (float *)tg_l1_ptr(r->cb[TG_CONV_CB_ACT]) : r->A;
+    im2col(r, &r->src[0], s->origin, s->o0, s->m, s->k0, s->k1, A, k);
+    if (!r->exact)
+        for (int64_t i = 0; i < pl->act_block_h; i++)
+            tg_fmt_pack(pl->p.in_fmt, A + i * k, k,
+                        tg_l1_ptr(r->cb[TG_CONV_CB_ACT] + (size_t)i * arow));
+}
+
+static void matmul(conv_run *r, const tg_conv2d_step *s) {
+    const tg_conv2d_plan *pl = r->pl;
+    int64_t k = s->k1 - s->k0, n = s->cols;
+    if (s->from_cb) {
+        /* a received block, in the input format */
+        size_t arow = tg_fmt_row_bytes(pl->p.in_fmt, pl->act_block_w);
+        float *A = r->exact ? (float *)tg_l1_ptr(s->off) : r->A;
+        if (!r->exact)
+            for (int64_t i = 0; i < s->m; i++)
+                tg_fmt_unpack(pl->p.in_fmt, tg_l1_ptr(s->off + (size_t)i * arow), k, A + i * k);
+        tg_mm_acc(r->C, n, A, k, s->m, k, &r->W, s->kw, 0, n, r->tmp);
+        return;
+    }
+    const act_source *src = &r->src[s->src];
+    float *A = r->A;
+    int64_t lda = kc(r, k);
+    if (r->exact && pl->matmul_path) {
+        /* the input shard itself */
+        A = (float *)(src->base + (size_t)(s->o0 - s->origin) * src->row_bytes);
+        lda = pl->cin_p;
+    } else {
+        if (r->exact) A = (float *)tg_l1_ptr(r->cb[TG_CONV_CB_ACT]); /* gather into the act CB */
+        im2col(r, src, s->origin, s->o0, s->m, s->k0, s->k1, A, lda);
+    }
+    tg_mm_acc(r->C, n, A, lda, s->m, kc(r, k), &r->W, kc(r, s->kw), 0, n, r->tmp);
+}
+
+static void exec_step(void *ctx, const tg_conv2d_step *s) {
+    conv_run *r = ctx;
+    const tg_conv2d_plan *pl = r->pl;
+    if (s->kind == TG_CONV_STEP_XFER) {
+        r->st = tg_xfer_run(&s->x, r->bufs, r->st);
+        return;
+    }
+    if (r->st != TG_OK) return;
+    double t0;
+    switch (s->kind) {
+    case TG_CONV_STEP_ZERO:
+        memset(tg_l1_ptr(s->off), 0, s->bytes);
+        break;
+    case TG_CONV_STEP_W_UNPACK:
+        r->st = weights_to_host(r, s->rows, s->cols);
+        break;
+    case TG_CONV_STEP_BIAS_UNPACK:
+        memset(r->bias, 0, (size_t)s->cols * sizeof *r->bias);
+        if (pl->p.has_bias)
+            tg_fmt_unpack(pl->p.w_fmt, tg_l1_ptr(r->cb[TG_CONV_CB_BIAS]), s->cols, r->bias);
+        break;
+    case TG_CONV_STEP_ACC_ZERO:
+        memset(r->C, 0, (size_t)(pl->act_block_h * s->cols) * sizeof *r->C);
+        break;
+    case TG_CONV_STEP_GATHER:
+        t0 = tg_stats_clock();
+        gather(r, s);
+        tg_stats_compute(t0);
+        break;
+    case TG_CONV_STEP_MATMUL:
+        t0 = tg_stats_clock();
+        matmul(r, s);
+        round_partials(r, s->m, s->cols, s->last);
+        tg_stats_compute(t0);
+        count_macs(r, s->m, s->k1 - s->k0, s->cols);
+        break;
+    case TG_CONV_STEP_EPILOGUE:
+        if (s->to_block)
+            epilogue(r, s->m, s->cols, tg_l1_ptr(r->cb[TG_CONV_CB_OUTBLOCK]),
+                     tg_fmt_row_bytes(pl->p.out_fmt, s->cols), s->cols);
+        else
+            epilogue(r, s->m, s->cols, tg_tensor_row(r->out, s->o0 - r->role->o_begin),
+                     r->out->row_bytes, r->out->spec.shard_w);
+        break;
+    case TG_CONV_STEP_XFER:
+        break;
+    }
+}
+
+/* Moves an L1 tensor to DRAM (freeing its L1), as the plan says. */
+static tg_status evict(tg_tensor *t) {
+    if (!t || !t->allocated || t->place != TG_PLACE_L1)
+        return tg_err(TG_ERR_RUNTIME, "conv2d: the plan moves a tensor to DRAM that is not in L1");
+    int64_t shape[4] = {t->n, t->h, t->w, t->c};
+    tg_tensor d;
+    TG_CHECK(tg_tensor_alloc_dram(&d, "conv2d:evicted", shape, t->fmt));
+    tg_status st = tg_tensor_reshard(t, &d);
+    if (st != TG_OK) {
+        tg_tensor_free(&d);
+        return st;
+    }
+    tg_tensor_free(t);
+    *t = d;
+    return TG_OK;
+}
+
+static void run_free(conv_run *r) {
+    static const int order[] = {TG_CONV_CB_ACT,  TG_CONV_CB_MCAST,    TG_CONV_CB_WEIGHTS,
+                                TG_CONV_CB_BIAS, TG_CONV_CB_PARTIALS, TG_CONV_CB_WINDOW,
+                                TG_CONV_CB_OUTBLOCK};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+        if (r->cb[order[i]] != (size_t)-1) tg_core_free(r->cb[order[i]]);
+    free(r->A), free(r->C), free(r->tmp), free(r->bias), free(r->row);
+    tg_mm_weights_free(&r->W);
+}
+
+/* Allocates the circular buffers where the plan put them, and the host scratch. */
+static tg_status run_alloc(conv_run *r) {
+    const tg_conv2d_plan *pl = r->pl;
+    size_t sz[TG_CONV_NCB];
+    tg_conv2d_cb_sizes(pl, sz);
+    char name[64];
+    for (int i = 0; i < TG_CONV_NCB; i++) {
+        if (!sz[i]) continue;
+        snprintf(name, sizeof name, "conv2d:%s", tg_conv_cb_names[i]);
+        TG_CHECK(tg_core_alloc(name, sz[i], &r->cb[i]));
+        TG_CHECK(tg_l1_map_check(&pl->l1, pl->ev_cb[i], r->cb[i]));
+    }
+    int64_t abh = pl->act_block_h, abw = pl->act_block_w, bww = pl->weights_block_w;
+    int64_t kw = abw > pl->cin_p ? abw : pl->cin_p;
+    r->A = malloc((size_t)(abh * kw) * sizeof *r->A);
+    r->tmp = malloc((size_t)(abh * kw) * sizeof *r->tmp);
+    r->C = malloc((size_t)(abh * bww) * sizeof *r->C);
+    r->bias = calloc((size_t)bww, sizeof *r->bias);
+    r->row = calloc((size_t)(bww > pl->cout_p ? bww : pl->cout_p) + 16, sizeof *r->row);
+    if (!r->A || !r->tmp || !r->C || !r->bias || !r->row)
+        r->st = tg_err(TG_ERR_RUNTIME, "conv2d: out of host memory for blocks");
+    return TG_OK;
+}
+
+static void run_init(conv_run *r, const tg_conv2d_plan *pl, tg_tensor *out) {
+    memset(r, 0, sizeof *r);
+    for (int i = 0; i < TG_CONV_NCB; i++) r->cb[i] = (size_t)-1;
+    r->pl = pl;
+    r->role = &pl->roles[tg_core_self()->rank];
+    r->out = out;
+    r->exact = pl->p.in_fmt == TG_FLOAT32;
+    bool one_slice = pl->p.layout == TG_CONV_HEIGHT || pl->p.layout == TG_CONV_DRAM;
+    r->keep = one_slice ? pl->p.cin : pl->cin_slice;
+}
+
+/* Allocates a tensor where the plan's event `ev` put it. */
+static tg_status alloc_at(const tg_conv2d_plan *pl, int ev, tg_tensor *t, const char *name,
+                          const tg_tensor *like) {
+    int64_t shape[4] = {like->n, like->h, like->w, like->c};
+    TG_CHECK(tg_tensor_alloc(t, name, shape, like->fmt, like->spec.layout, like->spec.grid,
+                             like->spec.transpose, like->spec.snap));
+    tg_status st = tg_l1_map_check(&pl->l1, ev, t->l1_off);
+    if (st != TG_OK) tg_tensor_free(t);
+    return st;
+}
+
+static tg_status run_sharded(conv_run *r, tg_tensor *in) {
+    const tg_conv2d_plan *pl = r->pl;
+    const tg_conv2d_params *p = &pl->p;
+    tg_tensor resh = {0}, out_like;
+    tg_tensor *src = in;
+    tg_haloed h = {0};
+    tg_status st = TG_OK;
+    if (pl->staged) {
+        TG_CHECK(alloc_at(pl, pl->ev_stage, &resh, "conv2d:input (resharded)", &pl->stage));
+        st = tg_tensor_reshard(in, &resh);
+        if (st != TG_OK) {
+            tg_tensor_free(&resh);
+            return st;
+        }
+        src = &resh;
+    }
+    int64_t oshape[4] = {p->n, pl->win.out_h, pl->win.out_w, p->cout};
+    TG_TRY(st,
+           tg_tensor_describe(&out_like, "conv2d:output", oshape, p->out_fmt, pl->stage.spec.layout,
+                              pl->cores, p->transpose_shards, p->snap),
+           done);
+    TG_TRY(st, alloc_at(pl, pl->ev_out, r->out, "conv2d:output", &out_like), done);
+    r->src[0] = (act_source){tg_l1_ptr(src->l1_off), src->row_bytes, pl->cin_slice};
+    if (!pl->matmul_path) {
+        TG_TRY(st, tg_halo_run(&pl->halo, src, &h), done);
+        TG_TRY(st, tg_l1_map_check(&pl->l1, pl->ev_halo, h.l1_off), done);
+        r->src[0] = (act_source){tg_l1_ptr(h.l1_off), h.row_bytes, pl->cin_slice};
+        if (p->deallocate_activation) {
+            tg_tensor_free(src);
+            if (src == in) memset(in, 0, sizeof *in);
+        }
+    }
+    TG_TRY(st, run_alloc(r), done);
+    tg_conv2d_schedule(pl, tg_core_self()->rank, exec_step, r);
+    st = r->st;
+done:
+    run_free(r);
+    tg_haloed_free(&h);
+    tg_tensor_free(&resh);
+    if (st != TG_OK) tg_tensor_free(r->out);
+    return st;
+}
+
+static tg_status run_dram(conv_run *r, tg_tensor *in) {
+    const tg_conv2d_plan *pl = r->pl;
+    const tg_conv2d_params *p = &pl->p;
+    int64_t in_shape[4] = {p->n, p->h, p->w, p->cin};
+    int64_t out_shape[4] = {p->n, pl->win.out_h, pl->win.out_w, p->cout};
+    tg_tensor resh = {0};
+    const tg_tensor *src = in;
+    tg_status st = TG_OK;
+    if (pl->staged) {
+        TG_CHECK(tg_tensor_alloc_dram(&resh, "conv2d:input (interleaved)", in_shape, p->in_fmt));
+        st = tg_tensor_reshard(in, &resh);
+        if (st != TG_OK) {
+            tg_tensor_free(&resh);
+            return st;
+        }
+        src = &resh;
+    }
+    TG_TRY(st, tg_tensor_alloc_dram(r->out, "conv2d:output", out_shape, p->out_fmt), done);
+    r->bufs[TG_CONV_BUF_INPUT] = &src->dram;
+    r->bufs[TG_CONV_BUF_OUTPUT] = &r->out->dram;
+    TG_TRY(st, run_alloc(r), done);
+    r->src[1] = (act_source){tg_l1_ptr(r->cb[TG_CONV_CB_WINDOW]), src->row_bytes, pl->cin_p};
+    tg_conv2d_schedule(pl, tg_core_self()->rank, exec_step, r);
+    st = r->st;
+done:
+    run_free(r);
+    tg_tensor_free(&resh);
+    if (st != TG_OK) tg_tensor_free(r->out);
+    return st;
+}
+
+tg_status tg_conv2d_run(const tg_conv2d_plan *plan, tg_tensor *in, tg_tensor *shortcut,
+                        const tg_conv2d_weights *w, tg_tensor *out) {
+    const tg_conv2d_params *p = &plan->p;
+    memset(out, 0, sizeof *out);
+    if (!plan->materialised)
+        return tg_err(TG_ERR_RUNTIME, "conv2d: the plan was not made by tg_conv2d_plan_fit");
+    if (in->n != p->n || in->h != p->h || in->w != p->w || in->c != p->cin)
+        return tg_err(TG_ERR_USAGE,
+                      "conv2d: input is [%lld, %lld, %lld, %lld] but the conv expects [%lld, %lld, "
+                      "%lld, %lld]",
+                      (long long)in->n, (long long)in->h, (long long)in->w, (long long)in->c,
+                      (long long)p->n, (long long)p->h, (long long)p->w, (long long)p->cin);
+    if (in->fmt != p->in_fmt)
+        return tg_err(TG_ERR_USAGE, "conv2d: input is %s but the conv's dtype is %s",
+                      tg_fmt_name(in->fmt), tg_fmt_name(p->in_fmt));
+    if (p->has_bias != w->has_bias)
+        return tg_err(TG_ERR_USAGE, "conv2d: the plan %s a bias but the weights %s one",
+                      p->has_bias ? "has" : "has no", w->has_bias ? "have" : "lack");
+    if (plan->evict_shortcut) TG_CHECK(evict(shortcut));
+    if (plan->evict_input) TG_CHECK(evict(in));
+    if (in->place != plan->in.place ||
+        (in->place == TG_PLACE_L1 && (in->l1_off != plan->in.l1_off ||
+                                      !tg_tensor_same_spec(in, &plan->in.spec))))
+        return tg_err(TG_ERR_RUNTIME, "conv2d: the input is not where the plan found it");
+    conv_run r;
+    run_init(&r, plan, out);
+    r.bufs[TG_CONV_BUF_WEIGHTS] = &w->w;
+    r.bufs[TG_CONV_BUF_BIAS] = &w->bias;
+    return p->layout == TG_CONV_DRAM ? run_dram(&r, in) : run_sharded(&r, in);
+}

@@ -1,0 +1,373 @@
+/* conv2d's schedule: every step one core takes, from the plan alone. Pure.
+ *
+ * The run (conv2d_run.c) performs these steps and the plan tallies their transfers,
+ * so what a core moves is decided here once:
+ *   height  the first core reads every weight from DRAM and multicasts it to the busy
+ *           cores (TTNN's height-sharded conv); each core multiplies its own
+ *           activation blocks, one kernel row of K at a time;
+ *   block   core (r, c) gets the weights of its output channels from the first core of
+ *           its channel column; for each turn t the core (r, t) gathers a block of its
+ *           channel slice and multicasts it along grid row r, and every core of the row
+ *           accumulates it — the paper's seven steps;
+ *   width   the same with all cores in one row; every core reads its own weights;
+ *   none    (DRAM) every core reads input windows and weights from interleaved DRAM
+ *           and writes output blocks back. */
+#include <string.h>
+
+#include "conv2d.h"
+#include "conv2d_impl.h"
+#include "gemm.h"
+
+typedef struct gen {
+    const tg_conv2d_plan *pl;
+    const tg_conv2d_role *r;
+    int core;
+    tg_conv2d_step_fn fn;
+    void *ctx;
+} gen;
+
+static size_t cb_off(const tg_conv2d_plan *pl, int cb) {
+    return pl->ev_cb[cb] >= 0 ? pl->l1.ev[pl->ev_cb[cb]].off : 0;
+}
+
+static void emit(gen *g, tg_conv2d_step s) {
+    g->fn(g->ctx, &s);
+}
+
+static void xfer(gen *g, tg_xfer x) {
+    emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_XFER, .x = x});
+}
+
+/* Weight rows [k0, k0 + rows) x output channels [c0, c0 + cols) from DRAM into the
+ * weights CB as panels of 32 channels (a column of weight tiles): one strided read per
+ * panel; channels past the matrix stay 0. */
+static void read_weights(gen *g, int64_t k0, int64_t rows, int64_t c0, int64_t cols) {
+    const tg_conv2d_plan *pl = g->pl;
+    tg_fmt f = pl->p.w_fmt;
+    size_t prow = tg_fmt_row_bytes(f, TG_GEMM_PANEL), pbytes = (size_t)rows * prow;
+    size_t wcb = cb_off(pl, TG_CONV_CB_WEIGHTS);
+    for (int64_t p = 0; p * TG_GEMM_PANEL < cols; p++) {
+        int64_t c = c0 + p * TG_GEMM_PANEL, have = pl->cout_p - c;
+        if (have > TG_GEMM_PANEL) have = TG_GEMM_PANEL;
+        if (have > cols - p * TG_GEMM_PANEL) have = cols - p * TG_GEMM_PANEL;
+        size_t at = wcb + (size_t)p * pbytes;
+        if (have < TG_GEMM_PANEL)
+            emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_ZERO, .off = at, .bytes = pbytes});
+        if (have > 0)
+            xfer(g, (tg_xfer){.kind = TG_XF_DRAM_READ,
+                              .buf = TG_CONV_BUF_WEIGHTS,
+                              .first = k0,
+                              .count = rows,
+                              .peer_off = tg_fmt_col_offset(f, c),
+                              .blen = tg_fmt_row_bytes(f, have),
+                              .off = at,
+                              .stride = prow});
+    }
+    xfer(g, (tg_xfer){.kind = TG_XF_READ_BARRIER});
+}
+
+static void unpack_weights(gen *g, int64_t rows, int64_t cols) {
+    emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_W_UNPACK, .rows = rows, .cols = cols});
+}
+
+/* The bias of channels [c0, c0 + cols) into the bias CB (the [32, Cout] tile's first
+ * row), then to the matrix engine. */
+static void read_bias(gen *g, int64_t c0, int64_t cols) {
+    const tg_conv2d_plan *pl = g->pl;
+    if (pl->p.has_bias) {
+        tg_fmt f = pl->p.w_fmt;
+        size_t rb = tg_fmt_row_bytes(f, cols), at = cb_off(pl, TG_CONV_CB_BIAS);
+        emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_ZERO, .off = at, .bytes = rb});
+        int64_t have = pl->cout_p - c0 < cols ? pl->cout_p - c0 : cols;
+        if (have > 0) {
+            xfer(g, (tg_xfer){.kind = TG_XF_DRAM_READ,
+                              .buf = TG_CONV_BUF_BIAS,
+                              .first = 0,
+                              .count = 1,
+                              .peer_off = tg_fmt_col_offset(f, c0),
+                              .blen = tg_fmt_row_bytes(f, have),
+                              .off = at,
+                              .stride = rb});
+            xfer(g, (tg_xfer){.kind = TG_XF_READ_BARRIER});
+        }
+    }
+    emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_BIAS_UNPACK, .cols = cols});
+}
+
+/* Sharded layouts: the weights into the weights CB of every busy core. */
+static void sharded_weights(gen *g) {
+    const tg_conv2d_plan *pl = g->pl;
+    const tg_conv2d_role *r = g->r;
+    int64_t c0 = (int64_t)r->cp * pl->cout_slice;
+    if (r->reads_weights) read_weights(g, 0, pl->k_rows, c0, pl->cout_slice);
+    xfer(g, (tg_xfer){.kind = TG_XF_SYNC, .set = TG_SET_ALL});
+    if (pl->p.layout != TG_CONV_WIDTH) {
+        /* the group's first core multicasts what it read; every core of the set takes
+         * part. No barrier after: the weights CB is not written again before the conv's
+         * final sync, so the root's copy stays valid while the others fetch it. */
+        size_t wcb = cb_off(pl, TG_CONV_CB_WEIGHTS);
+        xfer(g, (tg_xfer){.kind = TG_XF_MCAST,
+                          .peer = r->w_root,
+                          .set = r->w_set,
+                          .rect = r->w_rect,
+                          .count = 1,
+                          .peer_off = wcb,
+                          .off = wcb,
+                          .blen = r->w_bytes});
+    }
+    if (r->busy) {
+        unpack_weights(g, pl->k_rows, pl->cout_slice);
+        read_bias(g, c0, pl->cout_slice);
+    }
+}
+
+/* The padded-input index of the haloed shard's first stick (or, on the matmul path,
+ * the input shard's first row). */
+static int64_t origin(const gen *g) {
+    const tg_conv2d_plan *pl = g->pl;
+    if (pl->matmul_path) return g->r->o_begin;
+    return pl->halo.parts[g->r->rp].bounds.a;
+}
+
+/* Height: every core multiplies its own activation blocks by all the weights. */
+static void compute_height(gen *g) {
+    const tg_conv2d_plan *pl = g->pl;
+    const tg_conv2d_role *r = g->r;
+    int64_t n = pl->cout_slice, abh = pl->act_block_h, abw = pl->act_block_w;
+    int64_t kmax = pl->matmul_path ? pl->cin_p : (int64_t)pl->p.kh * pl->p.kw * pl->cin_p;
+    for (int64_t o0 = r->o_begin; o0 < r->o_end; o0 += abh) {
+        int64_t m = r->o_end - o0 < abh ? r->o_end - o0 : abh;
+        emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_ACC_ZERO, .cols = n});
+        for (int64_t kb = 0; kb < pl->kblocks_per_turn; kb++) {
+            int64_t k0 = kb * abw, k1 = k0 + abw < kmax ? k0 + abw : kmax;
+            emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_MATMUL,
+                                     .o0 = o0,
+                                     .m = m,
+                                     .k0 = k0,
+                                     .k1 = k1,
+                                     .kw = k0,
+                                     .cols = n,
+                                     .origin = origin(g),
+                                     .last = kb == pl->kblocks_per_turn - 1});
+        }
+        emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_EPILOGUE, .o0 = o0, .m = m, .cols = n});
+    }
+}
+
+/* Block and width: for each turn the core holding that channel slice gathers its
+ * activation block and multicasts it to the cores of its rows, which all multiply it
+ * by their weights for that slice. Every core runs every turn (those outside the conv
+ * grid only take part in the barriers), so the barriers match. When a turn is one K
+ * block, every sender gathers its block at once: one barrier when all are ready and
+ * one before they are overwritten, per act block, instead of one per turn; the blocks,
+ * the traffic and the order of the sums are those of the turns. */
+static void compute_mcast(gen *g) {
+    const tg_conv2d_plan *pl = g->pl;
+    const tg_conv2d_role *r = g->r;
+    if (r->idle_set) return;
+    int64_t n = pl->cout_slice, abh = pl->act_block_h, abw = pl->act_block_w;
+    int64_t shard = pl->p.layout == TG_CONV_WIDTH ? (pl->out_rows + TG_TILE - 1) / TG_TILE * TG_TILE
+                                                  : pl->out_split.shard;
+    size_t arow = tg_fmt_row_bytes(pl->p.in_fmt, abw);
+    size_t act_cb = cb_off(pl, TG_CONV_CB_ACT), mcast_cb = cb_off(pl, TG_CONV_CB_MCAST);
+    bool at_once = pl->kblocks_per_turn == 1;
+    tg_xfer barrier = {.kind = TG_XF_BARRIER, .set = r->a_set};
+    for (int64_t b = 0; b < shard / abh; b++) {
+        int64_t o0 = r->o_begin + b * abh, m = r->o_end - o0;
+        if (m > abh) m = abh;
+        if (m < 0) m = 0;
+        emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_ACC_ZERO, .cols = n});
+        if (at_once && b > 0) xfer(g, barrier); /* the last block's fetches are done */
+        for (int t = 0; t < pl->col_parts; t++)
+            for (int64_t kb = 0; kb < pl->kblocks_per_turn; kb++) {
+                int64_t k0 = kb * abw, k1 = k0 + abw < pl->k_turn ? k0 + abw : pl->k_turn;
+                int64_t step = ((b * pl->col_parts + t) * pl->kblocks_per_turn + kb);
+                size_t recv =
+                    mcast_cb + (pl->p.act_double_buffer && (step & 1) ? (size_t)abh * arow : 0);
+                bool sender = at_once ? t == 0 && r->busy : r->busy && r->cp == t;
+                if (sender)
+                    emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_GATHER,
+                                             .o0 = o0,
+                                             .m = m,
+                                             .k0 = k0,
+                                             .k1 = k1,
+                                             .origin = origin(g)});
+                /* the sender's block is ready and every receiver is done with its
+                 * buffer; then the row takes the block */
+                if (!at_once || t == 0) xfer(g, barrier);
+                int root = r->in_grid ? tg_shard_core_rank(&pl->stage.spec, pl->m.grid,
+                                                           tg_shard_part_core(&pl->stage.spec,
+                                                                              r->rp, t))
+                                      : g->core;
+                xfer(g, (tg_xfer){.kind = TG_XF_MCAST,
+                                  .peer = root,
+                                  .set = r->a_set,
+                                  .rect = r->a_rect,
+                                  .count = 1,
+                                  .peer_off = act_cb,
+                                  .off = recv,
+                                  .blen = r->busy ? (size_t)abh * arow : 0});
+                if (!r->in_grid) continue;
+                bool last = t == pl->col_parts - 1 && kb == pl->kblocks_per_turn - 1;
+                emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_MATMUL,
+                                         .o0 = o0,
+                                         .m = m,
+                                         .k0 = k0,
+                                         .k1 = k1,
+                                         .kw = t * pl->k_turn + k0,
+                                         .cols = n,
+                                         .off = recv,
+                                         .from_cb = true,
+                                         .last = last});
+            }
+        if (r->in_grid && m > 0)
+            emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_EPILOGUE, .o0 = o0, .m = m, .cols = n});
+    }
+}
+
+/* DRAM layout: one output block [o0, o0 + m) x weight block nb. */
+static void dram_block(gen *g, int64_t o0, int64_t m, int64_t a, int64_t nb) {
+    const tg_conv2d_plan *pl = g->pl;
+    int64_t bww = pl->weights_block_w, abw = pl->act_block_w, c0 = g->r->c_base + nb * bww;
+    int64_t kmax = (int64_t)pl->p.kh * pl->p.kw * pl->cin_p;
+    if (c0 >= pl->cout_p) return; /* the last core's share may end early */
+    emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_ACC_ZERO, .cols = bww});
+    if (!pl->weights_resident) read_bias(g, c0, bww);
+    for (int64_t kb = 0; kb < pl->kblocks_per_turn; kb++) {
+        int64_t k0 = kb * abw, k1 = k0 + abw < kmax ? k0 + abw : kmax;
+        if (!pl->weights_resident) {
+            read_weights(g, k0, k1 - k0, c0, bww);
+            unpack_weights(g, k1 - k0, bww);
+        }
+        emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_MATMUL,
+                                 .o0 = o0,
+                                 .m = m,
+                                 .k0 = k0,
+                                 .k1 = k1,
+                                 .kw = pl->weights_resident ? k0 : 0,
+                                 .cols = bww,
+                                 .origin = a,
+                                 .src = 1,
+                                 .last = kb == pl->kblocks_per_turn - 1});
+    }
+    size_t orow = tg_fmt_row_bytes(pl->p.out_fmt, bww), out_cb = cb_off(pl, TG_CONV_CB_OUTBLOCK);
+    emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_EPILOGUE,
+                             .o0 = o0,
+                             .m = m,
+                             .cols = bww,
+                             .to_block = true});
+    int64_t have = pl->cout_p - c0 < bww ? pl->cout_p - c0 : bww;
+    xfer(g, (tg_xfer){.kind = TG_XF_DRAM_WRITE,
+                      .buf = TG_CONV_BUF_OUTPUT,
+                      .first = o0,
+                      .count = m,
+                      .peer_off = tg_fmt_col_offset(pl->p.out_fmt, c0),
+                      .blen = tg_fmt_row_bytes(pl->p.out_fmt, have),
+                      .off = out_cb,
+                      .stride = orow});
+    xfer(g, (tg_xfer){.kind = TG_XF_WRITE_BARRIER});
+}
+
+/* DRAM layout: the padded sticks [a, b) of the input into the window CB: padding
+ * sticks zero, data runs read from the input's DRAM pages. The runs are those of
+ * tg_window_runs over [a, b), made one padded row at a time (so no buffer is needed)
+ * and joined where they continue each other, as tg_window_runs joins them. */
+static void window_run(gen *g, const tg_halo_run *r) {
+    const tg_conv2d_plan *pl = g->pl;
+    size_t rb = tg_fmt_row_bytes(pl->p.in_fmt, pl->cin_p), window = cb_off(pl, TG_CONV_CB_WINDOW);
+    size_t at = window + (size_t)r->dst * rb;
+    if (r->owner < 0)
+        emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_ZERO, .off = at, .bytes = (size_t)r->len * rb});
+    else
+        xfer(g, (tg_xfer){.kind = TG_XF_DRAM_READ,
+                          .buf = TG_CONV_BUF_INPUT,
+                          .first = r->src,
+                          .count = r->len,
+                          .blen = rb,
+                          .off = at,
+                          .stride = rb});
+}
+
+static void gather_window(gen *g, int64_t a, int64_t b) {
+    const tg_window *w = &g->pl->win;
+    tg_split all = {1, g->pl->in_split.rows, g->pl->in_split.rows};
+    tg_halo_run row[16], pending = {0, 0, 0, 0};
+    bool have = false;
+    for (int64_t p = a; p < b;) {
+        int64_t end = (p / w->wp + 1) * w->wp < b ? (p / w->wp + 1) * w->wp : b;
+        int64_t n = tg_window_runs(w, all, p, end, row);
+        for (int64_t i = 0; i < n; i++) {
+            tg_halo_run r = row[i];
+            r.dst += p - a;
+            if (have && pending.owner == r.owner && pending.dst + pending.len == r.dst &&
+                (r.owner < 0 || pending.src + pending.len == r.src)) {
+                pending.len += r.len;
+                continue;
+            }
+            if (have) window_run(g, &pending);
+            pending = r, have = true;
+        }
+        p = end;
+    }
+    if (have) window_run(g, &pending);
+    xfer(g, (tg_xfer){.kind = TG_XF_READ_BARRIER});
+}
+
+/* DRAM layout. Resident weights: one weight block at a time, every act block under
+ * it; streamed weights: one act block at a time, every weight block over it. */
+static void compute_dram(gen *g) {
+    const tg_conv2d_plan *pl = g->pl;
+    const tg_conv2d_role *r = g->r;
+    if (!r->busy) return;
+    int64_t abh = pl->act_block_h;
+    int64_t outer = pl->weights_resident ? pl->nblocks_w : 1;
+    for (int64_t nb0 = 0; nb0 < outer; nb0++) {
+        if (pl->weights_resident) {
+            int64_t c0 = r->c_base + nb0 * pl->weights_block_w;
+            read_weights(g, 0, pl->k_rows, c0, pl->weights_block_w);
+            unpack_weights(g, pl->k_rows, pl->weights_block_w);
+            read_bias(g, c0, pl->weights_block_w);
+        }
+        for (int64_t o0 = r->o_begin; o0 < r->o_end; o0 += abh) {
+            int64_t m = r->o_end - o0 < abh ? r->o_end - o0 : abh;
+            int64_t a = tg_window_top_left(&pl->win, o0);
+            int64_t b = tg_window_bottom_right(&pl->win, o0 + m - 1) + 1;
+            gather_window(g, a, b);
+            for (int64_t nb = pl->weights_resident ? nb0 : 0;
+                 nb < (pl->weights_resident ? nb0 + 1 : pl->nblocks_w); nb++)
+                dram_block(g, o0, m, a, nb);
+        }
+    }
+}
+
+void tg_conv2d_schedule(const tg_conv2d_plan *pl, int core, tg_conv2d_step_fn fn, void *ctx) {
+    gen g = {pl, &pl->roles[core], core, fn, ctx};
+    if (pl->p.layout == TG_CONV_DRAM) {
+        compute_dram(&g);
+    } else {
+        sharded_weights(&g);
+        if (pl->p.layout == TG_CONV_HEIGHT) {
+            if (g.r->busy) compute_height(&g);
+        } else {
+            compute_mcast(&g);
+        }
+    }
+    xfer(&g, (tg_xfer){.kind = TG_XF_SYNC, .set = TG_SET_ALL});
+}
+
+typedef struct tally_ctx {
+    tg_traffic *t;
+    int core;
+} tally_ctx;
+
+static void tally_step(void *ctx, const tg_conv2d_step *s) {
+    tally_ctx *c = ctx;
+    if (s->kind == TG_CONV_STEP_XFER) tg_xfer_tally(c->t, c->core, &s->x);
+}
+
+void conv2d_schedule_traffic(tg_conv2d_plan *pl) {
+    for (int core = 0; core < tg_machine_cores(&pl->m); core++) {
+        tally_ctx c = {&pl->traffic, core};
+        tg_conv2d_schedule(pl, core, tally_step, &c);
+    }
+}

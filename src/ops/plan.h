@@ -1,0 +1,145 @@
+/* What every op's plan holds besides its own decisions (the FFTW model of STYLE.md:
+ * a plan is complete, printable, and executed by code that decides nothing):
+ *   the machine   it is planned for (arch and grid);
+ *   the L1 map    every L1 allocation and free of the op, in the order its run makes
+ *                 them, replayed on a snapshot of the allocator: the offset of each
+ *                 buffer, the high-water mark, and the first allocation that finds no
+ *                 room, with the allocator's own words;
+ *   the traffic   what each core will move (NoC and DRAM bytes and transactions, hops,
+ *                 bytes per directed link and per DRAM bank), tallied with the same
+ *                 functions the NoC counts live transfers with.
+ * Planning is pure: these functions never call MPI, touch a tensor's data or read
+ * global state; the snapshot is a copy, never the live allocator. */
+#ifndef TG_PLAN_H
+#define TG_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "noc.h"
+
+/* The machine a plan is made for: every rank of the grid is one core. */
+typedef struct tg_machine {
+    const tg_arch *arch;
+    tg_grid grid;
+} tg_machine;
+
+static inline int tg_machine_cores(const tg_machine *m) {
+    return m->grid.w * m->grid.h;
+}
+/* The machine this process runs on. */
+tg_machine tg_machine_self(void);
+
+/* ---- the L1 map ---- */
+
+#define TG_L1_EVENT_NAME 48
+
+typedef enum {
+    TG_L1_ALLOC = 0,    /* an allocation of `bytes` */
+    TG_L1_FREE = 1,     /* frees the map's allocation `of` */
+    TG_L1_FREE_OLD = 2, /* frees a block that existed before the op, at `off` */
+} tg_l1_event_kind;
+
+typedef struct tg_l1_event {
+    tg_l1_event_kind kind;
+    char name[TG_L1_EVENT_NAME];
+    size_t bytes; /* allocation: bytes asked (the allocator rounds to its alignment) */
+    int of;       /* TG_L1_FREE: index of the event that allocated the block */
+    size_t off;   /* allocation: offset the replay gave; TG_L1_FREE_OLD: the block's */
+    bool cb;      /* a circular buffer of the op (as opposed to a tensor or shard) */
+} tg_l1_event;
+
+typedef struct tg_l1_map {
+    tg_l1_event *ev;
+    int n, cap;
+    size_t size;         /* L1 bytes per core of the snapshot */
+    size_t start_in_use; /* bytes in use before the op */
+    size_t high_water;   /* bytes in use at the op's peak */
+    size_t end_in_use;   /* after the op */
+    int failed;          /* index of the first allocation that found no room, or -1 */
+    char why[TG_ERR_MSG_MAX];
+    bool oom; /* host memory ran out while planning */
+} tg_l1_map;
+
+void tg_l1_map_init(tg_l1_map *m);
+void tg_l1_map_destroy(tg_l1_map *m);
+/* Appends an allocation and returns its index (or -1 when the host is out of memory,
+ * which the replay then reports). */
+int tg_l1_map_alloc(tg_l1_map *m, const char *name, size_t bytes, bool cb);
+void tg_l1_map_free(tg_l1_map *m, int of);
+void tg_l1_map_free_old(tg_l1_map *m, const char *name, size_t off);
+/* Replays the events on a copy of `snapshot`: fills every offset, the high-water mark
+ * and `failed`. The snapshot is not changed. TG_ERR_RUNTIME only when the host runs
+ * out of memory. */
+tg_status tg_l1_map_replay(tg_l1_map *m, const tg_l1 *snapshot);
+static inline bool tg_l1_map_fits(const tg_l1_map *m) {
+    return m->failed < 0 && !m->oom;
+}
+/* The run's side: the allocation it just made for event i landed where the plan put
+ * it (a difference is a bug in the op, reported with both offsets). */
+tg_status tg_l1_map_check(const tg_l1_map *m, int i, size_t off);
+/* Applies the events to a live or simulated allocator (every allocation must fit). */
+tg_status tg_l1_map_apply(const tg_l1_map *m, tg_l1 *l1);
+
+/* ---- the traffic ---- */
+
+typedef struct tg_traffic {
+    tg_grid grid;
+    int ncores, nbanks;
+    tg_counters *core; /* [ncores]: what each core starts (traffic fields only) */
+    uint64_t *links;   /* [ncores][TG_LINK_DIRS]: bytes over the link leaving each core */
+    uint64_t *banks;   /* [nbanks]: bytes each DRAM bank serves */
+} tg_traffic;
+
+tg_status tg_traffic_init(tg_traffic *t, const tg_machine *m);
+void tg_traffic_destroy(tg_traffic *t);
+void tg_traffic_clear(tg_traffic *t);
+/* The sink for transfers that core `core` starts. */
+tg_tally tg_traffic_tally(tg_traffic *t, int core);
+/* dst += src (same machine). */
+void tg_traffic_add(tg_traffic *dst, const tg_traffic *src);
+
+/* ---- transfers, as plans list them ---- */
+
+/* One step of data movement or synchronisation in an op's schedule. An op's schedule
+ * generator emits these (beside its compute steps) for one core at a time; the same
+ * stream is tallied into the plan's traffic and performed by the op's run, so the run
+ * moves exactly what the plan says. Offsets are L1 offsets of this core; `buf`
+ * names one of the op's DRAM buffers (the run maps it to the tensor). */
+typedef enum {
+    TG_XF_READ = 1,      /* count blocks of blen: core peer's L1 at peer_off + k*peer_stride
+                          * into mine at off + k*stride */
+    TG_XF_WRITE,         /* the other way: mine at off + k*stride to peer's */
+    TG_XF_MCAST,         /* collective over `set`: root `peer`'s L1 at peer_off (bytes) to off
+                          * on every core of `rect` (tg_noc_mcast_group) */
+    TG_XF_DRAM_READ,     /* pages first..first+count-1 of DRAM buffer `buf`, bytes
+                          * [peer_off, +blen) of each, into my L1 at off + k*stride */
+    TG_XF_DRAM_WRITE,    /* the other way */
+    TG_XF_READ_BARRIER,  /* my reads have landed */
+    TG_XF_WRITE_BARRIER, /* my writes have landed */
+    TG_XF_BARRIER,       /* collective barrier over `set` */
+    TG_XF_SYNC,          /* collective over all cores: barrier, then agree on the outcome */
+} tg_xfer_kind;
+
+typedef struct tg_xfer {
+    tg_xfer_kind kind;
+    int peer; /* READ, WRITE: the other core; MCAST: the root */
+    int buf;  /* DRAM_*: the op's buffer */
+    tg_core_set set;
+    tg_rect rect;
+    int64_t first, count;
+    size_t peer_off, peer_stride, off, stride, blen;
+} tg_xfer;
+
+/* Whether every core of a set must take the step together (barriers, multicasts). */
+static inline bool tg_xfer_collective(const tg_xfer *x) {
+    return x->kind == TG_XF_MCAST || x->kind == TG_XF_BARRIER || x->kind == TG_XF_SYNC;
+}
+/* Adds what core `me` moves in step x to the traffic. */
+void tg_xfer_tally(tg_traffic *t, int me, const tg_xfer *x);
+/* The run's side (xfer.c): performs step x through src/noc, `bufs` mapping the op's DRAM
+ * buffer numbers. Once `st` is a failure, only collective steps still run (so no core
+ * is left waiting); SYNC agrees on the outcome. Returns the status after the step. */
+tg_status tg_xfer_run(const tg_xfer *x, const tg_dram_buf *const *bufs, tg_status st);
+
+#endif
