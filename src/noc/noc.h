@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "rank.h"
+#include "stats.h"
 
 typedef enum {
     TG_NOC_ONE_SIDED = 0, /* MPI RMA: MPI_Get / MPI_Put on the windows */
@@ -60,10 +61,16 @@ typedef struct tg_rect {
     int x0, y0, w, h;
 } tg_rect;
 
+/* Called once per link of a route, in order. */
+typedef void (*tg_link_visit)(void *ctx, tg_link link);
+
 /* Lists the links a unicast from (sx, sy) to (dx, dy) crosses on `noc` (0 or 1) of a
  * W x H torus, in order, into `links` (room for w + h entries); returns the hop
  * count. NoC0 goes east then south, NoC1 north then west, wrapping around. */
 int tg_route_unicast(tg_grid g, int noc, int sx, int sy, int dx, int dy, tg_link *links);
+/* The same route, each link handed to `visit` (may be NULL) instead of listed. */
+int tg_route_unicast_visit(tg_grid g, int noc, int sx, int sy, int dx, int dy, tg_link_visit visit,
+                           void *ctx);
 /* Lists the links of a multicast from (sx, sy) to every core of `r` on `noc`: the
  * packet runs along the first dimension of the NoC's route (NoC0: east along the
  * source row; NoC1: north along the source column) as far as the rectangle's
@@ -72,9 +79,43 @@ int tg_route_unicast(tg_grid g, int noc, int sx, int sy, int dx, int dy, tg_link
  * listed once, however many destinations lie beyond it (the router replicates).
  * `links` needs room for w + w*h + h entries; returns the number of links. */
 int tg_route_mcast(tg_grid g, int noc, int sx, int sy, tg_rect r, tg_link *links);
+int tg_route_mcast_visit(tg_grid g, int noc, int sx, int sy, tg_rect r, tg_link_visit visit,
+                         void *ctx);
 /* The NoC a transfer takes: the one with fewer links, NoC0 on a tie. */
 int tg_route_pick_unicast(tg_grid g, int sx, int sy, int dx, int dy);
 int tg_route_pick_mcast(tg_grid g, int sx, int sy, tg_rect r);
+
+/* ---- traffic accounting (pure, traffic.c) ---- */
+
+/* Where a transfer's counts go: the counters of the core that starts it, bytes per
+ * directed link (indexed core * TG_LINK_DIRS + dir, over every core of the grid)
+ * and bytes served per DRAM bank. The NoC counts its live transfers into this
+ * core's open statistics record (tg_stats_sink) through these functions; op plans
+ * use them to predict the same figures. Only traffic fields of `k` change
+ * (messages, the MPI operations, are the transport's to count); `links` or `banks`
+ * may be NULL (not counted). A zero-byte transfer counts nothing, as on the NoC. */
+typedef struct tg_tally {
+    tg_grid grid;    /* the machine grid; DRAM bank b is hosted by core b % (grid.w*grid.h) */
+    int nbanks;      /* DRAM banks of the interleaving */
+    tg_counters *k;  /* counters of the starting core */
+    uint64_t *links; /* [grid.w*grid.h][TG_LINK_DIRS] */
+    uint64_t *banks; /* [nbanks] */
+} tg_tally;
+
+/* Core `me` reads `bytes` from core `src`'s L1 in `ntrans` transactions (one route:
+ * the NoC with fewer hops, NoC0 on a tie; every link carries all the bytes). */
+void tg_tally_read(const tg_tally *t, int me, int src, uint64_t bytes, uint64_t ntrans);
+/* Core `me` writes `bytes` into core `dst`'s L1 in `ntrans` transactions. */
+void tg_tally_write(const tg_tally *t, int me, int dst, uint64_t bytes, uint64_t ntrans);
+/* Core `me` multicasts `bytes` to every core of `r`: one transaction along the
+ * multicast route of the NoC with fewer links. */
+void tg_tally_mcast(const tg_tally *t, int me, tg_rect r, uint64_t bytes);
+/* Core `me` reads (write = false) or writes `blen` bytes of each of the pages
+ * first..first+count-1 of an interleaved DRAM buffer: per bank, the pages it holds
+ * as one route between the bank's host and `me`, one transaction per page, split
+ * exactly as tg_dram_read and tg_dram_write move them. */
+void tg_tally_dram(const tg_tally *t, int me, int64_t first, int64_t count, uint64_t blen,
+                   bool write);
 
 /* ---- L1 to L1 ---- */
 
@@ -144,6 +185,10 @@ typedef struct tg_dram_buf {
     size_t base; /* offset in every bank */
     bool allocated;
 } tg_dram_buf;
+
+/* Of the pages first..first+count-1 interleaved over `nbanks` banks, those in bank
+ * `bank`: returns how many and sets *i0 to the first (none: 0). Pure. */
+int64_t tg_dram_bank_pages(int64_t first, int64_t count, int nbanks, int bank, int64_t *i0);
 
 tg_status tg_dram_alloc(const char *name, size_t page_size, int64_t npages, tg_dram_buf *out);
 void tg_dram_free(tg_dram_buf *b);

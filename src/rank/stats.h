@@ -38,6 +38,8 @@ void tg_stats_end(void);
 tg_counters *tg_stats_now(void);
 /* The counters of the scope closed last (zeros before any). */
 const tg_counters *tg_stats_last(void);
+/* Directions of the links leaving a core (src/noc names them TG_LINK_E, S, N, W). */
+#define TG_STATS_LINK_DIRS 4
 /* Adds `bytes` to the directed link leaving core `core` in direction `dir` on the
  * open op, and to the DRAM bank `bank`'s served bytes. */
 void tg_stats_link(int core, int dir, uint64_t bytes);
