@@ -239,7 +239,7 @@ tg_status tg_resnet50_init(tg_resnet50 *net, const tg_resnet_opts *opts,
             load_generated(src->seed, i, c, co0, co1);
     }
     tg_io_close(f);
-    return tg_core_agree(st);
+    return tg_noc_agree(st);
 }
 
 void tg_resnet50_free(tg_resnet50 *net) {
@@ -284,7 +284,7 @@ static void progress_flush(fwd *f) {
         memcpy(in + 3 * i, f->pending[i].v, sizeof f->pending[i].v);
         memcpy(ops + 3 * i, "msm", 3);
     }
-    tg_core_reduce(in, out, n, ops);
+    tg_noc_reduce(in, out, n, ops);
     if (tg_core_self()->rank == 0) {
         for (int i = 0; i < f->npending; i++) {
             const pending_line *l = &f->pending[i];

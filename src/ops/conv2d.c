@@ -400,11 +400,13 @@ static tg_status compute_mcast(conv_run *r, const act_source *s, tg_tensor *out)
         pl->p.layout != TG_CONV_WIDTH && r->in_grid && r->rp >= busy_parts(pl) &&
         (pl->p.transpose_shards ? pl->cores.h == r->core->grid.h : pl->cores.w == r->core->grid.w);
     if (idle_set) return TG_OK;
-    /* When receivers fetch each block from its sender and a turn is one K block,
-     * every sender can gather its block at once: one barrier when all are ready and
-     * one before they are overwritten, per act block, instead of one per turn. The
-     * blocks, the traffic and the order of the sums are those of the turns. */
-    bool at_once = tg_noc_group_receivers_fetch() && pl->kblocks_per_turn == 1;
+    /* When a turn is one K block, every sender can gather its block at once: a
+     * group multicast writes a receiver's buffer only inside the call and the root's
+     * source need only stay put until the set's next barrier, so one barrier when
+     * all are ready and one before they are overwritten, per act block, instead of
+     * one per turn. The blocks, the traffic and the order of the sums are those of
+     * the turns. */
+    bool at_once = pl->kblocks_per_turn == 1;
     for (int64_t b = 0; b < shard / abh; b++) {
         int64_t o0 = r->o_begin + b * abh, m = r->o_end - o0;
         if (m > abh) m = abh;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "conv2d.h"
+#include "noc_mpi.h"
 #include "tg_test.h"
 
 typedef struct conv_case {
@@ -156,8 +157,8 @@ static conv_result run_conv(const conv_case *k, const conv_data *d, tg_conv_layo
                 s[0] += g, s[1] += ref, s[2] += g * g, s[3] += ref * ref, s[4] += g * ref;
             }
         double tot[5], count = (double)(out.n * out.h * out.w * k->cout);
-        MPI_Allreduce(s, tot, 5, MPI_DOUBLE, MPI_SUM, c->comm);
-        MPI_Allreduce(&max_rel, &res.max_rel, 1, MPI_DOUBLE, MPI_MAX, c->comm);
+        MPI_Allreduce(s, tot, 5, MPI_DOUBLE, MPI_SUM, tg_noc_comm());
+        MPI_Allreduce(&max_rel, &res.max_rel, 1, MPI_DOUBLE, MPI_MAX, tg_noc_comm());
         double cov = tot[4] - tot[0] * tot[1] / count;
         double vg = tot[2] - tot[0] * tot[0] / count, vr = tot[3] - tot[1] * tot[1] / count;
         res.pcc = (vg > 0 && vr > 0) ? cov / sqrt(vg * vr) : (vg == vr ? 1.0 : 0.0);
