@@ -421,6 +421,10 @@ static tg_status compute_mcast(conv_run *r, const act_source *s, tg_tensor *out)
                     r->mcast_cb + (pl->p.act_double_buffer && (step & 1) ? (size_t)abh * arow : 0);
                 bool sender = r->in_grid && r->cp == t && r->rp < busy_parts(pl);
                 if (at_once) sender = t == 0 && r->in_grid && r->rp < busy_parts(pl);
+                /* a turn of several K blocks: the act CB is the last step's multicast
+                 * source until the set's next barrier, so the row must be done taking
+                 * that block before its sender gathers the next one into it */
+                if (!at_once && step > 0) tg_noc_barrier(set);
                 if (sender && st == TG_OK) {
                     double t0 = tg_stats_clock();
                     float *A = r->exact ? (float *)tg_l1_ptr(r->act_cb) : r->A;
