@@ -68,8 +68,8 @@ extern noc_state tg_noc;
  * a copy (loopback). Counts one message. */
 tg_status noc_move(int win, int target, size_t disp, size_t tstride, uint8_t *mem, size_t mstride,
                    size_t blen, int64_t count, bool write);
-/* Pushes my L1 [src_off, +bytes) to dst_off on every core of r (checked, not
- * counted as a multicast: one message per other core). */
+/* Pushes my L1 [src_off, +bytes) to dst_off on every core of r, whose addresses
+ * the caller has checked; counts one message per other core, not the multicast. */
 tg_status noc_mcast_push(tg_rect r, size_t dst_off, size_t src_off, size_t bytes);
 /* This core's open statistics record as a tally (traffic.c). */
 void noc_tally(tg_tally *t);
