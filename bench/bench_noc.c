@@ -16,7 +16,6 @@
  * and the ratio NoC/MPI, and the mean ratio at sizes >= 64 KiB per mechanism (the
  * project's target is <= 1.10). L1 is enlarged to 2 MiB + 64 KiB per core because
  * a 1 MiB read needs a 1 MiB source and a 1 MiB destination on every core. */
-#include <mpi.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,6 +24,7 @@
 #include <time.h>
 
 #include "noc.h"
+#include "noc_mpi.h"
 #include "rank.h"
 
 #define BENCH_NSIZES 8
@@ -262,7 +262,7 @@ static void bench_usage(void) {
 }
 
 int main(int argc, char **argv) {
-    MPI_Init(&argc, &argv);
+    tg_noc_start(&argc, &argv);
     double target_s = 0.2;
     int batches = 5;
     size_t max_size = BENCH_MAX_SIZE;
@@ -286,15 +286,13 @@ int main(int argc, char **argv) {
     if (batches < 1 || batches > BENCH_MAX_BATCHES || target_s <= 0.0 || max_size < 64 ||
         max_size > BENCH_MAX_SIZE)
         bad_args = true;
-    int nranks = 0, rank = 0;
-    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    int nranks = tg_noc_world_size(), rank = tg_noc_world_rank();
     if (bad_args || nranks < 2) {
         if (rank == 0) {
             if (nranks < 2) fprintf(stderr, "bench_noc: needs at least 2 ranks\n");
             bench_usage();
         }
-        MPI_Finalize();
+        tg_noc_stop();
         return 2;
     }
 
@@ -302,12 +300,15 @@ int main(int argc, char **argv) {
     tg_core_opts co = {0};
     co.l1_size = 2 * BENCH_MAX_SIZE + 64 * 1024;
     co.dram_bank_size = 64 * 1024;
-    if (tg_core_init(&co) != TG_OK) {
+    /* MPI baselines first (their mechanism does not matter), then each mechanism
+     * over every size and both patterns. */
+    tg_noc_mode mode = TG_NOC_ONE_SIDED;
+    if (tg_noc_init(&co, mode) != TG_OK) {
         fprintf(stderr, "bench_noc: %s\n", tg_err_msg());
         MPI_Abort(MPI_COMM_WORLD, 1);
     }
     tg_core *me = tg_core_self();
-    bench_ctx c = {.comm = me->comm, .rank = me->rank, .nranks = me->nranks, .grid = me->grid};
+    bench_ctx c = {.comm = tg_noc_comm(), .rank = me->rank, .nranks = me->nranks, .grid = me->grid};
     if (tg_core_alloc("bench:src", BENCH_MAX_SIZE, &c.src_off) != TG_OK ||
         tg_core_alloc("bench:dst", BENCH_MAX_SIZE, &c.dst_off) != TG_OK) {
         fprintf(stderr, "bench_noc: %s\n", tg_err_msg());
@@ -330,11 +331,6 @@ int main(int argc, char **argv) {
     static bench_point mpi[BENCH_NOPS][2][BENCH_NSIZES];
     bool ran[BENCH_NMECH] = {false, false};
 
-    /* MPI baselines first, then each mechanism over every size and both patterns. */
-    if (tg_noc_init(TG_NOC_ONE_SIDED) != TG_OK) {
-        fprintf(stderr, "bench_noc: %s\n", tg_err_msg());
-        MPI_Abort(MPI_COMM_WORLD, 1);
-    }
     bench_run(&c, BENCH_PINGPONG, bench_sizes[0], target_s / 4, batches); /* start-up */
     for (int op = 0; op < BENCH_NOPS; op++)
         for (int v = 0; v < 2; v++)
@@ -342,9 +338,9 @@ int main(int argc, char **argv) {
                 mpi[op][v][s] = bench_run(&c, mpi_kinds[op][v], bench_sizes[s], target_s, batches);
     for (int m = 0; m < BENCH_NMECH; m++) {
         if (only_mode >= 0 && m != only_mode) continue;
-        if (m != (int)tg_noc_current_mode()) {
-            tg_noc_finalize();
-            if (tg_noc_init((tg_noc_mode)m) != TG_OK) {
+        if (m != (int)mode) {
+            mode = (tg_noc_mode)m;
+            if (tg_noc_set_mode(mode) != TG_OK) {
                 fprintf(stderr, "bench_noc: %s\n", tg_err_msg());
                 MPI_Abort(MPI_COMM_WORLD, 1);
             }
@@ -409,7 +405,6 @@ int main(int argc, char **argv) {
     }
 
     tg_noc_finalize();
-    tg_core_finalize();
-    MPI_Finalize();
+    tg_noc_stop();
     return 0;
 }

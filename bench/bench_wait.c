@@ -12,7 +12,6 @@
  * time of rank 0's and rank 1's loop and `compute_s=` (the slower of the two) for
  * drivers to pick up. */
 #include <cblas.h>
-#include <mpi.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include <time.h>
 
 #include "noc.h"
+#include "noc_mpi.h"
 #include "rank.h"
 
 static double bench_clock(clockid_t id) {
@@ -55,7 +55,7 @@ static double bench_compute(int n, int reps, double *cpu, float *sink) {
 }
 
 int main(int argc, char **argv) {
-    MPI_Init(&argc, &argv);
+    tg_noc_start(&argc, &argv);
     bool mpi_barrier = false, bad_args = false;
     int n = 256, reps = 4000;
     tg_noc_mode mode = TG_NOC_ONE_SIDED;
@@ -72,41 +72,41 @@ int main(int argc, char **argv) {
         } else
             bad_args = true;
     }
-    int rank = 0;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    int rank = tg_noc_world_rank();
     if (bad_args || n < 1 || reps < 1) {
         if (rank == 0)
             fprintf(stderr, "usage: bench_wait [--mpi-barrier] [--mode one-sided|two-sided]\n"
                             "                  [--n N (256)] [--reps R (4000)]\n");
-        MPI_Finalize();
+        tg_noc_stop();
         return 2;
     }
 
     tg_core_opts co = {0};
     co.dram_bank_size = 64 * 1024; /* DRAM is not used; keep 64 ranks small */
-    if (tg_core_init(&co) != TG_OK || tg_noc_init(mode) != TG_OK) {
+    if (tg_noc_init(&co, mode) != TG_OK) {
         fprintf(stderr, "bench_wait: %s\n", tg_err_msg());
         MPI_Abort(MPI_COMM_WORLD, 1);
     }
     tg_core *me = tg_core_self();
+    MPI_Comm comm = tg_noc_comm();
 
     /* Start together, then rank 0 and 1 compute while the others wait. */
     if (mpi_barrier)
-        MPI_Barrier(me->comm);
+        MPI_Barrier(comm);
     else
         tg_noc_barrier(TG_SET_ALL);
     double t[2] = {0.0, 0.0}; /* wall, processor */
     float sink = 0.0f;
     if (me->rank < 2) t[0] = bench_compute(n, reps, &t[1], &sink);
     if (mpi_barrier)
-        MPI_Barrier(me->comm);
+        MPI_Barrier(comm);
     else
         tg_noc_barrier(TG_SET_ALL);
 
     double r1[2] = {0.0, 0.0};
     if (me->nranks > 1) {
-        if (me->rank == 1) MPI_Send(t, 2, MPI_DOUBLE, 0, 3, me->comm);
-        if (me->rank == 0) MPI_Recv(r1, 2, MPI_DOUBLE, 1, 3, me->comm, MPI_STATUS_IGNORE);
+        if (me->rank == 1) MPI_Send(t, 2, MPI_DOUBLE, 0, 3, comm);
+        if (me->rank == 0) MPI_Recv(r1, 2, MPI_DOUBLE, 1, 3, comm, MPI_STATUS_IGNORE);
     }
     if (me->rank == 0) {
         const char *cap = getenv("TTGRID_WAIT_CAP_US");
@@ -120,7 +120,6 @@ int main(int argc, char **argv) {
         fflush(stdout);
     }
     tg_noc_finalize();
-    tg_core_finalize();
-    MPI_Finalize();
+    tg_noc_stop();
     return 0;
 }

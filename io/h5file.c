@@ -40,7 +40,7 @@ static void io_quiet(void) {
 
 static hid_t io_fapl(void) {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    H5Pset_fapl_mpio(fapl, tg_core_self()->comm, MPI_INFO_NULL);
+    H5Pset_fapl_mpio(fapl, tg_noc_comm(), MPI_INFO_NULL);
     return fapl;
 }
 
@@ -278,7 +278,7 @@ static tg_status io_root_status(tg_status st) {
         m.code = (int)st;
         if (st != TG_OK) snprintf(m.msg, sizeof m.msg, "%s", tg_err_msg());
     }
-    MPI_Bcast(&m, (int)sizeof m, MPI_BYTE, 0, c->comm);
+    MPI_Bcast(&m, (int)sizeof m, MPI_BYTE, 0, tg_noc_comm());
     if (m.code != TG_OK && c->rank != 0) tg_err((tg_status)m.code, "%s", m.msg);
     return (tg_status)m.code;
 }
@@ -450,7 +450,7 @@ tg_status tg_io_write_table(tg_io_file *f, const char *group, const tg_io_table 
     if (root)
         for (int64_t r = 0; r < nrows; r++)
             if (strlen(table->row_labels[r]) + 1 > w) w = strlen(table->row_labels[r]) + 1;
-    MPI_Bcast(&w, (int)sizeof w, MPI_BYTE, 0, tg_core_self()->comm);
+    MPI_Bcast(&w, (int)sizeof w, MPI_BYTE, 0, tg_noc_comm());
     char *labels = root ? calloc((size_t)(nrows ? nrows : 1), w) : NULL;
     if (root && !labels) return tg_err(TG_ERR_RUNTIME, "out of host memory writing '%s'", group);
     if (root)

@@ -5,6 +5,7 @@
 #include <hdf5.h>
 
 #include "io.h"
+#include "noc_mpi.h" /* tg_noc_comm: the communicator of parallel HDF5 */
 
 struct tg_io_file {
     hid_t fid;

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include <cblas.h>
-#include <mpi.h>
 
 #include "cli.h"
 #include "noc.h"
@@ -117,11 +116,11 @@ static int parse_globals(int argc, char **argv, tg_cli *g, int *cmd_index, bool 
 
 int main(int argc, char **argv) {
     default_env();
-    MPI_Init(&argc, &argv);
+    tg_noc_start(&argc, &argv);
     openblas_set_num_threads(1);
     tg_cli g;
     memset(&g, 0, sizeof g);
-    MPI_Comm_rank(MPI_COMM_WORLD, &g.rank);
+    g.rank = tg_noc_world_rank();
 
     int cmd_at = 0;
     bool help = false, version = false;
@@ -141,7 +140,7 @@ int main(int argc, char **argv) {
     for (int i = cmd_at + 1; cmd && i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             if (g.rank == 0) fputs(cmd->help, stdout);
-            MPI_Finalize();
+            tg_noc_stop();
             return 0;
         }
     if (st == TG_OK && (help || version)) {
@@ -151,25 +150,21 @@ int main(int argc, char **argv) {
             else
                 usage(stdout);
         }
-        MPI_Finalize();
+        tg_noc_stop();
         return 0;
     }
     if (st == TG_OK) {
         tg_core_opts co = {
             .arch = g.arch, .grid = g.grid, .l1_size = g.l1_size, .dram_bank_size = g.dram_size};
-        st = tg_core_init(&co);
+        st = tg_noc_init(&co, (tg_noc_mode)g.noc_mode);
         if (st == TG_OK) {
-            st = tg_core_agree(tg_noc_init((tg_noc_mode)g.noc_mode));
-            if (st == TG_OK) {
-                st = cmd->run(argc - cmd_at, argv + cmd_at, &g);
-                st = tg_core_agree(st);
-                tg_noc_finalize();
-            }
-            tg_core_finalize();
+            st = cmd->run(argc - cmd_at, argv + cmd_at, &g);
+            st = tg_noc_agree(st);
+            tg_noc_finalize();
         }
     }
     if (st != TG_OK && g.rank == 0) fprintf(stderr, "ttgrid: error: %s\n", tg_err_msg());
     fflush(stdout);
-    MPI_Finalize();
+    tg_noc_stop();
     return (int)st;
 }

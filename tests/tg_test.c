@@ -8,7 +8,6 @@
 
 #include <CUnit/Basic.h>
 #include <cblas.h>
-#include <mpi.h>
 
 #include "noc.h"
 #include "rank.h"
@@ -28,8 +27,7 @@ void tg_test_suite(const char *name, ...) {
 
 void tg_test_each_noc_mode(void (*body)(void)) {
     for (int m = 0; m < 2; m++) {
-        tg_noc_finalize();
-        CU_ASSERT_EQUAL_FATAL(tg_noc_init((tg_noc_mode)m), TG_OK);
+        CU_ASSERT_EQUAL_FATAL(tg_noc_set_mode((tg_noc_mode)m), TG_OK);
         body();
     }
 }
@@ -58,16 +56,18 @@ int tg_test_main(int argc, char **argv, tg_test_register reg, bool mpi) {
     int rank = 0, size = 1;
     if (mpi) {
         setenv("OMPI_MCA_io", "romio321", 0);
-        MPI_Init(&argc, &argv);
-        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-        MPI_Comm_size(MPI_COMM_WORLD, &size);
+        tg_noc_start(&argc, &argv);
+        rank = tg_noc_world_rank();
+        size = tg_noc_world_size();
         tg_core_opts co = {0};
         tg_noc_mode mode = TG_NOC_ONE_SIDED;
         const char *m = getenv("TTGRID_NOC_MODE");
-        if (tg_core_init(&co) != TG_OK || (m && tg_noc_mode_parse(m, &mode) != TG_OK) ||
-            tg_noc_init(mode) != TG_OK) {
-            fprintf(stderr, "rank %d: %s\n", rank, tg_err_msg());
-            MPI_Abort(MPI_COMM_WORLD, 1);
+        tg_status st = m ? tg_noc_mode_parse(m, &mode) : TG_OK;
+        if (st == TG_OK) st = tg_noc_init(&co, mode);
+        if (st != TG_OK) { /* the same on every rank: all stop */
+            if (rank == 0) fprintf(stderr, "%s\n", tg_err_msg());
+            tg_noc_stop();
+            return 1;
         }
     }
     openblas_set_num_threads(1);
@@ -91,7 +91,11 @@ int tg_test_main(int argc, char **argv, tg_test_register reg, bool mpi) {
                     f->strFileName ? f->strFileName : "?", f->uiLineNumber,
                     f->strCondition ? f->strCondition : "");
         fflush(stderr);
-        MPI_Allreduce(local, total, 5, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
+        /* counts far below 2^53: exact as doubles */
+        double in[5], sum[5];
+        for (int i = 0; i < 5; i++) in[i] = (double)local[i];
+        tg_noc_reduce(in, sum, 5, "sssss");
+        for (int i = 0; i < 5; i++) total[i] = (unsigned long long)sum[i];
         if (rank == 0)
             printf("\nRun Summary over %d ranks: suites %llu, tests %llu (failed %llu), "
                    "asserts %llu (failed %llu)\n",
@@ -101,8 +105,7 @@ int tg_test_main(int argc, char **argv, tg_test_register reg, bool mpi) {
     CU_cleanup_registry();
     if (mpi) {
         tg_noc_finalize();
-        tg_core_finalize();
-        MPI_Finalize();
+        tg_noc_stop();
     }
     return total[4] > 0 || total[2] > 0 ? 1 : 0;
 }

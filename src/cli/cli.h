@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "io.h"
+#include "noc.h"
 #include "rank.h"
 #include "tensor.h"
 

@@ -91,14 +91,14 @@ static tg_status copy_run(int argc, char **argv, const tg_cli *g) {
     /* Every allocation first, so that a tensor that does not fit fails before any
      * output exists. */
     TG_TRY(st,
-           tg_core_agree(tg_tensor_alloc(&shard, "copy:shard", shape, o.fmt, o.layout, o.cores,
-                                         o.transpose, o.snap)),
+           tg_noc_agree(tg_tensor_alloc(&shard, "copy:shard", shape, o.fmt, o.layout, o.cores,
+                                        o.transpose, o.snap)),
            done);
     TG_TRY(st, tg_tensor_alloc_dram(&din, "copy:dram_in", shape, o.fmt), done);
     TG_TRY(st, tg_tensor_alloc_dram(&dout, "copy:dram_out", shape, o.fmt), done);
     tg_tensor_host_rows(&din, &r0, &r1);
     rows = malloc((size_t)((r1 - r0) * shape[3] + 1) * sizeof *rows);
-    TG_TRY(st, tg_core_agree(rows ? TG_OK : tg_err(TG_ERR_RUNTIME, "copy: out of host memory")),
+    TG_TRY(st, tg_noc_agree(rows ? TG_OK : tg_err(TG_ERR_RUNTIME, "copy: out of host memory")),
            done);
     if (!g->quiet)
         tg_cli_out(g,

@@ -3,19 +3,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
+#include "noc.h"
 
 static tg_status info_run(int argc, char **argv, const tg_cli *g) {
     if (argc > 1) return tg_err(TG_ERR_USAGE, "info: unexpected argument '%s'", argv[1]);
     tg_core *c = tg_core_self();
     const tg_arch *a = c->arch;
-    char host[64] = "";
-    gethostname(host, sizeof host - 1);
-    char *hosts = c->rank == 0 ? malloc((size_t)c->nranks * sizeof host) : NULL;
-    /* Where each rank runs is only known to that rank: one gather, for printing. */
-    MPI_Gather(host, (int)sizeof host, MPI_CHAR, hosts, (int)sizeof host, MPI_CHAR, 0, c->comm);
+    char *hosts = tg_noc_host_names(); /* rank 0 only */
     int banks = a->dram_banks;
     tg_cli_out(g, "arch          %s\n", a->name);
     tg_cli_out(g, "grid          %dx%d (%d cores = %d ranks)%s\n", c->grid.w, c->grid.h,
@@ -37,7 +33,8 @@ static tg_status info_run(int argc, char **argv, const tg_cli *g) {
         for (int b = r; b < banks && len + 8 < sizeof bl; b += c->nranks)
             len += (size_t)snprintf(bl + len, sizeof bl - len, "%s%d", len ? "," : "", b);
         printf("%4d  (%d,%d)%*s %-16s %s\n", r, tg_core_x(c->grid, r), tg_core_y(c->grid, r),
-               r < 100 ? 1 : 0, "", hosts + (size_t)r * sizeof host, len ? bl : "-");
+               r < 100 ? 1 : 0, "", hosts ? hosts + (size_t)r * TG_NOC_HOST_MAX : "?",
+               len ? bl : "-");
     }
     free(hosts);
     return TG_OK;

@@ -15,9 +15,9 @@
 typedef struct plan_view {
     const tg_window *win;
     const tg_machine *m;
-    const tg_halo_plan *halo;      /* NULL: no halo (matmul path, DRAM) */
-    const tg_conv2d_role *roles;   /* conv2d: output rows per core */
-    tg_split dram_out;             /* maxpool2d DRAM: output rows per core */
+    const tg_halo_plan *halo;    /* NULL: no halo (matmul path, DRAM) */
+    const tg_conv2d_role *roles; /* conv2d: output rows per core */
+    tg_split dram_out;           /* maxpool2d DRAM: output rows per core */
     tg_grid cores;
     bool dram, matmul_path;
     int64_t in_rows, cin_p;
@@ -57,7 +57,7 @@ static void core_part(const plan_view *v, int r, tg_window_bounds *b, tg_halo_co
     b->b = tg_window_bottom_right(v->win, b->o1 - 1) + 1;
     tg_split all = {1, v->in_rows, v->in_rows};
     int64_t cap = tg_window_runs_bound(v->win, all, b->a, b->b);
-    tg_halo_run *runs = malloc((size_t)cap * sizeof *runs);
+    tg_stick_run *runs = malloc((size_t)cap * sizeof *runs);
     if (!runs) return;
     int64_t n = tg_window_runs(v->win, all, b->a, b->b, runs);
     *hc = tg_halo_count(runs, n, -1);
@@ -71,9 +71,9 @@ static void print_cores(const tg_cli *g, const plan_view *v, bool csv) {
                       "l1_limit,noc_read_bytes,noc_write_bytes,noc_mcast_bytes,noc_transactions,"
                       "hops,dram_read_bytes,dram_write_bytes\n");
     else
-        tg_cli_out(g, "%5s %7s %15s %15s %6s %6s %6s %10s %5s %10s %10s %10s %10s %10s\n",
-                   "core", "(x,y)", "out", "in (padded)", "pad", "local", "remote", "remote B",
-                   "from", "halo L1 B", "NoC rd B", "NoC wr B", "mcast B", "DRAM B");
+        tg_cli_out(g, "%5s %7s %15s %15s %6s %6s %6s %10s %5s %10s %10s %10s %10s %10s\n", "core",
+                   "(x,y)", "out", "in (padded)", "pad", "local", "remote", "remote B", "from",
+                   "halo L1 B", "NoC rd B", "NoC wr B", "mcast B", "DRAM B");
     size_t rb = tg_fmt_row_bytes(v->fmt, v->cin_p);
     for (int r = 0; r < tg_machine_cores(v->m); r++) {
         int x = tg_core_x(v->m->grid, r), y = tg_core_y(v->m->grid, r);
@@ -91,12 +91,11 @@ static void print_cores(const tg_cli *g, const plan_view *v, bool csv) {
                        r, x, y, os, oe, is, ie, (long long)hc.pad, (long long)hc.local,
                        (long long)hc.remote, rbytes, (long long)hc.remote_runs, hc.sources,
                        v->halo_l1, v->l1_peak, v->l1_size);
-            tg_cli_out(g, "%llu,%llu,%llu,%llu,%llu,%llu,%llu\n",
-                       (unsigned long long)k->noc_read_bytes, (unsigned long long)k->noc_write_bytes,
-                       (unsigned long long)k->noc_mcast_bytes,
-                       (unsigned long long)k->noc_transactions, (unsigned long long)k->hops,
-                       (unsigned long long)k->dram_read_bytes,
-                       (unsigned long long)k->dram_write_bytes);
+            tg_cli_out(
+                g, "%llu,%llu,%llu,%llu,%llu,%llu,%llu\n", (unsigned long long)k->noc_read_bytes,
+                (unsigned long long)k->noc_write_bytes, (unsigned long long)k->noc_mcast_bytes,
+                (unsigned long long)k->noc_transactions, (unsigned long long)k->hops,
+                (unsigned long long)k->dram_read_bytes, (unsigned long long)k->dram_write_bytes);
             continue;
         }
         char out[48] = "-", in[48] = "-", xy[32];
@@ -105,18 +104,19 @@ static void print_cores(const tg_cli *g, const plan_view *v, bool csv) {
             snprintf(in, sizeof in, "%lld..%lld", is, ie);
         }
         snprintf(xy, sizeof xy, "(%d,%d)", x, y);
-        tg_cli_out(g, "%5d %7s %15s %15s %6lld %6lld %6lld %10lld %5d %10zu %10llu %10llu %10llu %10llu\n",
-                   r, xy, out, in, (long long)hc.pad, (long long)hc.local, (long long)hc.remote,
-                   rbytes, hc.sources, v->halo_l1, (unsigned long long)k->noc_read_bytes,
-                   (unsigned long long)k->noc_write_bytes, (unsigned long long)k->noc_mcast_bytes,
-                   (unsigned long long)(k->dram_read_bytes + k->dram_write_bytes));
+        tg_cli_out(
+            g, "%5d %7s %15s %15s %6lld %6lld %6lld %10lld %5d %10zu %10llu %10llu %10llu %10llu\n",
+            r, xy, out, in, (long long)hc.pad, (long long)hc.local, (long long)hc.remote, rbytes,
+            hc.sources, v->halo_l1, (unsigned long long)k->noc_read_bytes,
+            (unsigned long long)k->noc_write_bytes, (unsigned long long)k->noc_mcast_bytes,
+            (unsigned long long)(k->dram_read_bytes + k->dram_write_bytes));
     }
 }
 
 /* The L1 map: every allocation with its offset range, and the peak. */
 static void print_l1(const tg_cli *g, const tg_l1_map *m) {
-    tg_cli_out(g, "L1 per core (%zu B, %zu B in use before the op), in the run's order:\n",
-               m->size, m->start_in_use);
+    tg_cli_out(g, "L1 per core (%zu B, %zu B in use before the op), in the run's order:\n", m->size,
+               m->start_in_use);
     for (int i = 0; i < m->n; i++) {
         const tg_l1_event *e = &m->ev[i];
         if (e->kind == TG_L1_ALLOC && e->off != (size_t)-1)

@@ -203,7 +203,7 @@ static void report_memory(const tg_cli *g) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double in[3] = {(double)ru.ru_maxrss * 1024, (double)ru.ru_maxrss * 1024, pss_bytes()}, out[3];
-    tg_core_reduce(in, out, 3, "sms");
+    tg_noc_reduce(in, out, 3, "sms");
     tg_cli_out(g,
                "memory: peak resident %.0f MB summed over %d ranks (largest rank %.0f MB); "
                "proportional set now %.0f MB in all\n",
@@ -258,12 +258,12 @@ static tg_status resnet50_run(int argc, char **argv, const tg_cli *g) {
     for (int r = 0; r < o.repeat; r++) {
         if (r > 0) tg_tensor_free(&logits);
         double in_t[1] = {tg_stats_clock()}, t0[1];
-        tg_core_reduce(in_t, t0, 1, "m");
+        tg_noc_reduce(in_t, t0, 1, "m");
         TG_TRY(st,
                tg_resnet50_forward(&net, &in, &logits, dump.f && r == 0 ? dump_layer : NULL, &dump),
                done);
         double el[1] = {tg_stats_clock() - t0[0]}, e[1];
-        tg_core_reduce(el, e, 1, "m");
+        tg_noc_reduce(el, e, 1, "m");
         times[r] = e[0] / (double)o.net.batch;
         tg_cli_out(g, "forward pass %d: %.3f s (%.4f s per image)%s\n", r + 1, e[0], times[r],
                    r == 0 ? ", including weight preparation" : "");
@@ -286,9 +286,9 @@ static tg_status resnet50_run(int argc, char **argv, const tg_cli *g) {
     }
     all = g->rank == 0 ? malloc((size_t)(N * 1000) * sizeof *all) : NULL;
     TG_TRY(st,
-           tg_core_agree(g->rank == 0 && !all
-                             ? tg_err(TG_ERR_RUNTIME, "resnet50: out of host memory")
-                             : TG_OK),
+           tg_noc_agree(g->rank == 0 && !all
+                            ? tg_err(TG_ERR_RUNTIME, "resnet50: out of host memory")
+                            : TG_OK),
            done);
     TG_TRY(st, tg_noc_sync(g->rank == 0 ? tg_tensor_read_host_rows(&logits, 0, N, all) : TG_OK),
            done);
@@ -296,7 +296,7 @@ static tg_status resnet50_run(int argc, char **argv, const tg_cli *g) {
     int64_t dims[2] = {N, 1000};
     TG_TRY(st, tg_io_write_root(fout, o.output.dset, 2, dims, all), done);
     top = calloc((size_t)(N * 5), sizeof *top);
-    TG_TRY(st, tg_core_agree(top ? TG_OK : tg_err(TG_ERR_RUNTIME, "resnet50: out of host memory")),
+    TG_TRY(st, tg_noc_agree(top ? TG_OK : tg_err(TG_ERR_RUNTIME, "resnet50: out of host memory")),
            done);
     for (int64_t n = 0; n < N && g->rank == 0; n++) {
         top5(all + n * 1000, top + n * 5);

@@ -79,13 +79,14 @@ static cJSON *halo(const tg_halo_plan *h) {
         cJSON_AddNumberToObject(j, "remote_runs", (double)p->counts.remote_runs);
         cJSON_AddNumberToObject(j, "source_parts", p->counts.sources);
         for (int64_t i = 0; i < p->nruns; i++) {
-            const tg_halo_run *r = &h->runs[p->run0 + i];
+            const tg_stick_run *r = &h->runs[p->run0 + i];
             cJSON *rj = cJSON_CreateObject();
             cJSON_AddNumberToObject(rj, "dst", (double)r->dst);
             cJSON_AddNumberToObject(rj, "len", (double)r->len);
-            cJSON_AddStringToObject(rj, "kind", r->owner < 0    ? "padding"
-                                                : r->owner == q ? "local"
-                                                                : "remote");
+            cJSON_AddStringToObject(rj, "kind",
+                                    r->owner < 0    ? "padding"
+                                    : r->owner == q ? "local"
+                                                    : "remote");
             if (r->owner >= 0) {
                 cJSON_AddNumberToObject(rj, "src_row", (double)r->src);
                 cJSON_AddNumberToObject(rj, "owner_part", r->owner);
@@ -122,7 +123,8 @@ static cJSON *traffic(const tg_traffic *t, int r) {
 
 static cJSON *banks(const tg_traffic *t) {
     cJSON *a = cJSON_CreateArray();
-    for (int b = 0; b < t->nbanks; b++) cJSON_AddItemToArray(a, cJSON_CreateNumber((double)t->banks[b]));
+    for (int b = 0; b < t->nbanks; b++)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)t->banks[b]));
     return a;
 }
 
@@ -301,7 +303,8 @@ tg_status tg_cli_json_conv2d(const tg_cli *g, const tg_conv2d_plan *pl, const tg
         cJSON_AddNumberToObject(blocks, "out_channels_per_core", (double)pl->cout_part);
     }
     cJSON_AddItemToObject(root, "blocks", blocks);
-    cJSON_AddItemToObject(root, "budget", budget(pl->items, pl->nitems, pl->l1_total, pl->l1_limit));
+    cJSON_AddItemToObject(root, "budget",
+                          budget(pl->items, pl->nitems, pl->l1_total, pl->l1_limit));
     cJSON_AddItemToObject(root, "input", tensor(&pl->in));
     cJSON_AddBoolToObject(root, "staged", pl->staged);
     if (pl->staged) cJSON_AddItemToObject(root, "staged_as", tensor(&pl->stage));
@@ -312,7 +315,8 @@ tg_status tg_cli_json_conv2d(const tg_cli *g, const tg_conv2d_plan *pl, const tg
     if (pl->materialised) {
         cJSON_AddItemToObject(root, "turns", turns(pl));
         cJSON *cores = cJSON_CreateArray();
-        for (int c = 0; c < tg_machine_cores(&pl->m); c++) cJSON_AddItemToArray(cores, conv_core(pl, c));
+        for (int c = 0; c < tg_machine_cores(&pl->m); c++)
+            cJSON_AddItemToArray(cores, conv_core(pl, c));
         cJSON_AddItemToObject(root, "cores", cores);
         cJSON_AddItemToObject(root, "dram_bank_bytes", banks(&pl->traffic));
     }
@@ -354,7 +358,8 @@ tg_status tg_cli_json_maxpool2d(const tg_cli *g, const tg_maxpool2d_plan *pl, tg
     cJSON_AddNumberToObject(root, "row_parts", pl->row_parts);
     cJSON_AddNumberToObject(root, "col_parts", pl->col_parts);
     if (p->dram) cJSON_AddNumberToObject(root, "block_rows", (double)pl->block_rows);
-    cJSON_AddItemToObject(root, "budget", budget(pl->items, pl->nitems, pl->l1_total, pl->l1_limit));
+    cJSON_AddItemToObject(root, "budget",
+                          budget(pl->items, pl->nitems, pl->l1_total, pl->l1_limit));
     cJSON_AddItemToObject(root, "input", tensor(&pl->in));
     cJSON_AddBoolToObject(root, "staged", pl->staged);
     if (pl->staged) cJSON_AddItemToObject(root, "staged_as", tensor(&pl->stage));

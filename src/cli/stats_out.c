@@ -62,7 +62,7 @@ static void print_summary(const tg_stats_table *t) {
 
 tg_status tg_cli_stats(const tg_cli *g, tg_io_file *out) {
     tg_stats_table t;
-    TG_CHECK(tg_core_agree(tg_stats_gather(&t)));
+    TG_CHECK(tg_noc_agree(tg_noc_stats_gather(&t)));
     tg_status st = TG_OK;
     if (out) {
         tg_io_table table = {.ncols = t.ncols,
@@ -78,7 +78,7 @@ tg_status tg_cli_stats(const tg_cli *g, tg_io_file *out) {
         if (st == TG_OK && !g->quiet) print_summary(&t);
     }
     tg_stats_table_free(&t);
-    return tg_core_agree(st);
+    return tg_noc_agree(st);
 }
 
 tg_status tg_cli_finish(const tg_cli *g, tg_io_file **out) {

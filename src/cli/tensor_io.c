@@ -13,7 +13,7 @@ tg_status tg_cli_load(tg_io_file *f, const char *dset, const int64_t shape[4], t
     TG_CHECK(tg_tensor_alloc_dram(out, name, shape, fmt));
     tg_tensor_host_rows(out, &r0, &r1);
     float *rows = malloc((size_t)((r1 - r0) * shape[3] + 1) * sizeof *rows);
-    tg_status st = tg_core_agree(rows ? TG_OK : tg_err(TG_ERR_RUNTIME, "out of host memory"));
+    tg_status st = tg_noc_agree(rows ? TG_OK : tg_err(TG_ERR_RUNTIME, "out of host memory"));
     if (st == TG_OK) st = tg_io_read_rows(f, dset, r0, r1, rows);
     if (st == TG_OK) st = tg_noc_sync(tg_tensor_write_host_rows(out, r0, r1, rows));
     free(rows);
@@ -37,7 +37,7 @@ tg_status tg_cli_host_rows(const tg_tensor *t, int64_t *r0, int64_t *r1, float *
     }
     tg_tensor_host_rows(src, r0, r1);
     *rows = malloc((size_t)((*r1 - *r0) * t->c + 1) * sizeof **rows);
-    tg_status st = tg_core_agree(*rows ? TG_OK : tg_err(TG_ERR_RUNTIME, "out of host memory"));
+    tg_status st = tg_noc_agree(*rows ? TG_OK : tg_err(TG_ERR_RUNTIME, "out of host memory"));
     if (st == TG_OK) st = tg_noc_sync(tg_tensor_read_host_rows(src, *r0, *r1, *rows));
     tg_tensor_free(&d);
     return st;

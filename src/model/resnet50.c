@@ -239,7 +239,7 @@ tg_status tg_resnet50_init(tg_resnet50 *net, const tg_resnet_opts *opts,
             load_generated(src->seed, i, c, co0, co1);
     }
     tg_io_close(f);
-    return tg_core_agree(st);
+    return tg_noc_agree(st);
 }
 
 void tg_resnet50_free(tg_resnet50 *net) {
@@ -292,7 +292,7 @@ static void progress_flush(fwd *f) {
         memcpy(in + 3 * i, f->pending[i].v, sizeof f->pending[i].v);
         memcpy(ops + 3 * i, "msm", 3);
     }
-    tg_core_reduce(in, out, n, ops);
+    tg_noc_reduce(in, out, n, ops);
     if (tg_core_self()->rank == 0) {
         for (int i = 0; i < f->npending; i++) {
             const pending_line *l = &f->pending[i];
@@ -392,8 +392,8 @@ static tg_status run_conv(fwd *f, const char *name, tg_tensor *x, tg_tensor *sho
     tg_resnet_conv *c = find(f->net, name);
     if (!c->planned) TG_CHECK(plan_conv(f->net, c, x, shortcut, dealloc));
     tg_stats_begin(c->name);
-    tg_status st = tg_err_prefix(tg_conv2d_run(&c->plan, x, shortcut, &c->weights, y),
-                                 "layer %s: ", c->name);
+    tg_status st =
+        tg_err_prefix(tg_conv2d_run(&c->plan, x, shortcut, &c->weights, y), "layer %s: ", c->name);
     if (st != TG_OK) {
         tg_stats_end();
         return st;

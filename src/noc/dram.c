@@ -1,4 +1,6 @@
-/* Interleaved DRAM on MPI (DESIGN.md section 1).
+/* Interleaved DRAM on MPI (DESIGN.md section 1), part of src/noc: the SPMD
+ * allocator and the page transfers, through the same generic moves as L1 (so
+ * through whichever mechanism is in use, never asking which).
  *
  * Bank b lives on rank b % P, in that rank's DRAM window at (b / P) * bank_bytes.
  * A buffer of `npages` pages takes ceil(npages / banks) page slots in every bank,
@@ -6,8 +8,8 @@
  * i / banks of bank i % banks, so the pages of one bank within a run of pages are
  * consecutive slots: a run moves in at most `banks` MPI operations, one strided
  * transfer per bank, while each page still counts as one NoC transaction. A bank is
- * placed on the NoC at its host's core for hops and links. */
-#include "noc_private.h"
+ * placed on the NoC at its host's core for hops and links (tg_tally_dram). */
+#include "impl/noc_impl.h"
 
 #include <string.h>
 
@@ -38,7 +40,7 @@ void tg_dram_free(tg_dram_buf *b) {
 }
 
 /* Moves blen bytes at page_off of pages [first, first + count) to or from `mem`
- * (page k at mem + k*mstride); mem_is_l1 says whether `mem` must lie in my L1. */
+ * (page k at mem + k*mstride): L1 or host memory, checked by the callers. */
 static tg_status dram_move(const tg_dram_buf *b, int64_t first, int64_t count, size_t page_off,
                            size_t blen, uint8_t *mem, size_t mstride, bool write) {
     if (!b->allocated) return tg_err(TG_ERR_RUNTIME, "DRAM transfer on a freed buffer");
@@ -51,22 +53,15 @@ static tg_status dram_move(const tg_dram_buf *b, int64_t first, int64_t count, s
     if (count == 0 || blen == 0) return TG_OK;
     tg_core *c = tg_core_self();
     int banks = tg_noc.banks, P = c->nranks;
-    tg_counters *k = tg_stats_now();
+    tg_tally t;
+    noc_tally(&t);
+    tg_tally_dram(&t, c->rank, first, count, blen, write);
     for (int bank = 0; bank < banks; bank++) {
-        int64_t i0 = first + ((bank - first % banks) % banks + banks) % banks;
-        if (i0 >= first + count) continue;
-        int64_t n = (first + count - 1 - i0) / banks + 1;
-        int host = bank % P;
+        int64_t i0, n = tg_dram_bank_pages(first, count, banks, bank, &i0);
+        if (n == 0) continue;
         size_t disp = (size_t)(bank / P) * c->dram_bank_bytes + b->base +
                       (size_t)(i0 / banks) * b->page_stride + page_off;
-        uint64_t bytes = (uint64_t)n * blen;
-        if (write)
-            k->dram_write_bytes += bytes;
-        else
-            k->dram_read_bytes += bytes;
-        tg_stats_bank(bank, bytes);
-        noc_count_unicast(write ? c->rank : host, write ? host : c->rank, bytes, (uint64_t)n);
-        TG_CHECK(noc_move(WIN_DRAM, host, disp, b->page_stride,
+        TG_CHECK(noc_move(WIN_DRAM, bank % P, disp, b->page_stride,
                           mem + (size_t)(i0 - first) * mstride, mstride * (size_t)banks, blen, n,
                           write));
     }

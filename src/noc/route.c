@@ -1,4 +1,4 @@
-/* NoC routes on the 2-D torus (DESIGN.md section 1). Pure.
+/* NoC routes on the 2-D torus (DESIGN.md section 1). Pure: no MPI, no state.
  *
  * NoC0 routes x first, going east (+x), then y, going south (+y); NoC1 routes y
  * first, going north (-y), then x, going west (-x); both wrap around. A link is
@@ -28,28 +28,52 @@ static void step(tg_grid g, int dir, int *x, int *y) {
     }
 }
 
-/* Walks `n` links from (*x, *y) in direction dir, appending them to links[*k]. */
-static void walk(tg_grid g, int dir, int n, int *x, int *y, tg_link *links, int *k) {
+/* Walks `n` links from (*x, *y) in direction dir, handing each to visit. */
+static void walk(tg_grid g, int dir, int n, int *x, int *y, tg_link_visit visit, void *ctx,
+                 int *k) {
     for (int i = 0; i < n; i++) {
-        if (links) links[*k] = (tg_link){*x, *y, dir};
+        if (visit) visit(ctx, (tg_link){*x, *y, dir});
         (*k)++;
         step(g, dir, x, y);
     }
 }
 
+/* The listing visitor: appends to an array. */
+typedef struct link_list {
+    tg_link *links;
+    int n;
+} link_list;
+
+static void append(void *ctx, tg_link l) {
+    link_list *a = ctx;
+    a->links[a->n++] = l;
+}
+
 int tg_route_unicast(tg_grid g, int noc, int sx, int sy, int dx, int dy, tg_link *links) {
+    link_list a = {links, 0};
+    return tg_route_unicast_visit(g, noc, sx, sy, dx, dy, links ? append : NULL, &a);
+}
+
+int tg_route_mcast(tg_grid g, int noc, int sx, int sy, tg_rect r, tg_link *links) {
+    link_list a = {links, 0};
+    return tg_route_mcast_visit(g, noc, sx, sy, r, links ? append : NULL, &a);
+}
+
+int tg_route_unicast_visit(tg_grid g, int noc, int sx, int sy, int dx, int dy, tg_link_visit visit,
+                           void *ctx) {
     int k = 0, x = sx, y = sy;
     if (noc == 0) {
-        walk(g, TG_LINK_E, mod(dx - sx, g.w), &x, &y, links, &k);
-        walk(g, TG_LINK_S, mod(dy - sy, g.h), &x, &y, links, &k);
+        walk(g, TG_LINK_E, mod(dx - sx, g.w), &x, &y, visit, ctx, &k);
+        walk(g, TG_LINK_S, mod(dy - sy, g.h), &x, &y, visit, ctx, &k);
     } else {
-        walk(g, TG_LINK_N, mod(sy - dy, g.h), &x, &y, links, &k);
-        walk(g, TG_LINK_W, mod(sx - dx, g.w), &x, &y, links, &k);
+        walk(g, TG_LINK_N, mod(sy - dy, g.h), &x, &y, visit, ctx, &k);
+        walk(g, TG_LINK_W, mod(sx - dx, g.w), &x, &y, visit, ctx, &k);
     }
     return k;
 }
 
-int tg_route_mcast(tg_grid g, int noc, int sx, int sy, tg_rect r, tg_link *links) {
+int tg_route_mcast_visit(tg_grid g, int noc, int sx, int sy, tg_rect r, tg_link_visit visit,
+                         void *ctx) {
     int k = 0;
     if (noc == 0) {
         /* trunk east along row sy to the farthest column, branches south */
@@ -59,10 +83,10 @@ int tg_route_mcast(tg_grid g, int noc, int sx, int sy, tg_rect r, tg_link *links
         for (int j = 0; j < r.h; j++)
             if (mod(r.y0 + j - sy, g.h) > branch) branch = mod(r.y0 + j - sy, g.h);
         int x = sx, y = sy;
-        walk(g, TG_LINK_E, trunk, &x, &y, links, &k);
+        walk(g, TG_LINK_E, trunk, &x, &y, visit, ctx, &k);
         for (int i = 0; i < r.w; i++) {
             int bx = mod(r.x0 + i, g.w), by = sy;
-            walk(g, TG_LINK_S, branch, &bx, &by, links, &k);
+            walk(g, TG_LINK_S, branch, &bx, &by, visit, ctx, &k);
         }
     } else {
         /* trunk north along column sx to the farthest row, branches west */
@@ -72,10 +96,10 @@ int tg_route_mcast(tg_grid g, int noc, int sx, int sy, tg_rect r, tg_link *links
         for (int i = 0; i < r.w; i++)
             if (mod(sx - (r.x0 + i), g.w) > branch) branch = mod(sx - (r.x0 + i), g.w);
         int x = sx, y = sy;
-        walk(g, TG_LINK_N, trunk, &x, &y, links, &k);
+        walk(g, TG_LINK_N, trunk, &x, &y, visit, ctx, &k);
         for (int j = 0; j < r.h; j++) {
             int bx = sx, by = mod(r.y0 + j, g.h);
-            walk(g, TG_LINK_W, branch, &bx, &by, links, &k);
+            walk(g, TG_LINK_W, branch, &bx, &by, visit, ctx, &k);
         }
     }
     return k;

@@ -12,11 +12,11 @@
 typedef struct tg_add_plan {
     tg_machine m;
     bool relu;
-    bool evict_a;    /* a moves to DRAM first (no room for a copy of b next to it) */
-    tg_tensor a, b;  /* as the run finds them (a after the move) */
-    bool moved;      /* b moves to a's placement first */
+    bool evict_a;   /* a moves to DRAM first (no room for a copy of b next to it) */
+    tg_tensor a, b; /* as the run finds them (a after the move) */
+    bool moved;     /* b moves to a's placement first */
     tg_tensor b_moved;
-    int64_t chunk;   /* DRAM: rows per step */
+    int64_t chunk; /* DRAM: rows per step */
     tg_l1_map l1;
     int ev_moved, ev_a, ev_b;
     tg_traffic traffic;

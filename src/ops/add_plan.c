@@ -53,7 +53,8 @@ tg_status tg_add_plan_fit(const tg_tensor *a, const tg_tensor *b, bool relu, con
     }
     if (pl->a.place == TG_PLACE_DRAM) {
         pl->moved = b->place != TG_PLACE_DRAM;
-        if (pl->moved) TG_CHECK(tg_tensor_describe_dram(&pl->b_moved, "add:b (moved)", shape, a->fmt));
+        if (pl->moved)
+            TG_CHECK(tg_tensor_describe_dram(&pl->b_moved, "add:b (moved)", shape, a->fmt));
     } else {
         pl->moved = !tg_tensor_same_spec(b, &pl->a.spec);
         if (pl->moved) {

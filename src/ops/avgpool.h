@@ -11,13 +11,13 @@
 
 typedef struct tg_avgpool_plan {
     tg_machine m;
-    tg_tensor in;      /* the input as the run finds it */
-    bool staged;       /* moved to DRAM first */
-    tg_tensor stage;   /* ... as this tensor */
-    tg_tensor out;     /* [N, 1, 1, C] in DRAM */
-    int64_t per;       /* 16-channel granules per core */
-    int64_t chunk;     /* rows per read */
-    size_t buf_bytes;  /* the rows buffer every core allocates */
+    tg_tensor in;     /* the input as the run finds it */
+    bool staged;      /* moved to DRAM first */
+    tg_tensor stage;  /* ... as this tensor */
+    tg_tensor out;    /* [N, 1, 1, C] in DRAM */
+    int64_t per;      /* 16-channel granules per core */
+    int64_t chunk;    /* rows per read */
+    size_t buf_bytes; /* the rows buffer every core allocates */
     tg_l1_map l1;
     int ev_buf;
     tg_traffic traffic;

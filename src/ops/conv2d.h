@@ -81,14 +81,14 @@ typedef struct tg_conv2d_role {
     /* weights (sharded layouts): read from DRAM by one core of each sharing group and
      * multicast to the group; width sharding: every core reads its own */
     bool reads_weights;
-    int w_root;         /* the core that multicasts to my group (me when I send) */
-    tg_rect w_rect;     /* the cores that receive it */
-    tg_core_set w_set;  /* the set that takes part in the multicast */
-    uint64_t w_bytes;   /* bytes multicast by the root (0: nothing) */
+    int w_root;        /* the core that multicasts to my group (me when I send) */
+    tg_rect w_rect;    /* the cores that receive it */
+    tg_core_set w_set; /* the set that takes part in the multicast */
+    uint64_t w_bytes;  /* bytes multicast by the root (0: nothing) */
     /* activations (block, width): my row of cores takes turns multicasting */
     tg_core_set a_set;
-    tg_rect a_rect;     /* the cores of my rows */
-    bool idle_set;      /* my whole row set holds no outputs: it skips the turns */
+    tg_rect a_rect; /* the cores of my rows */
+    bool idle_set;  /* my whole row set holds no outputs: it skips the turns */
 } tg_conv2d_role;
 
 typedef struct tg_conv2d_plan {
@@ -125,16 +125,16 @@ typedef struct tg_conv2d_plan {
     int largest; /* index of the largest item */
 
     /* ---- materialised by tg_conv2d_plan_fit (freed by tg_conv2d_plan_free) ---- */
-    tg_tensor in;          /* the input as the run finds it (a description) */
-    bool evict_shortcut;   /* the run first moves the shortcut tensor to DRAM */
-    bool evict_input;      /* ... and the input itself (DRAM layout) */
-    bool staged;           /* the input moves into the conv's layout first */
-    tg_tensor stage;       /* ... as this tensor */
-    tg_halo_plan halo;     /* sharded layouts but the matmul path */
-    tg_l1_map l1;          /* every L1 allocation and free of the run, in order */
+    tg_tensor in;                            /* the input as the run finds it (a description) */
+    bool evict_shortcut;                     /* the run first moves the shortcut tensor to DRAM */
+    bool evict_input;                        /* ... and the input itself (DRAM layout) */
+    bool staged;                             /* the input moves into the conv's layout first */
+    tg_tensor stage;                         /* ... as this tensor */
+    tg_halo_plan halo;                       /* sharded layouts but the matmul path */
+    tg_l1_map l1;                            /* every L1 allocation and free of the run, in order */
     int ev_stage, ev_out, ev_halo, ev_cb[8]; /* their events (-1: none) */
-    tg_traffic traffic;    /* what each core moves */
-    tg_conv2d_role *roles; /* [cores of the machine] */
+    tg_traffic traffic;                      /* what each core moves */
+    tg_conv2d_role *roles;                   /* [cores of the machine] */
     bool materialised;
 } tg_conv2d_plan;
 
@@ -216,16 +216,16 @@ enum { TG_CONV_BUF_INPUT = 0, TG_CONV_BUF_WEIGHTS, TG_CONV_BUF_BIAS, TG_CONV_BUF
 typedef struct tg_conv2d_step {
     tg_conv2d_step_kind kind;
     tg_xfer x;
-    size_t off, bytes;      /* ZERO; MATMUL from_cb: the block's offset */
-    int64_t o0, m;          /* output rows */
-    int64_t k0, k1;         /* K columns of the block */
-    int64_t kw;             /* MATMUL: first weight row in the unpacked weights */
-    int64_t rows, cols;     /* W_UNPACK, BIAS_UNPACK, ACC_ZERO, MATMUL: output channels */
-    int64_t origin;         /* GATHER, MATMUL: padded index of the source's first stick */
-    int src;                /* GATHER, MATMUL: 0 the haloed shard (or the input shard on the
-                             * matmul path), 1 the DRAM window CB */
-    bool from_cb, last;     /* MATMUL: A is a received block; the last K block */
-    bool to_block;          /* EPILOGUE: into the output block CB, not the shard */
+    size_t off, bytes;  /* ZERO; MATMUL from_cb: the block's offset */
+    int64_t o0, m;      /* output rows */
+    int64_t k0, k1;     /* K columns of the block */
+    int64_t kw;         /* MATMUL: first weight row in the unpacked weights */
+    int64_t rows, cols; /* W_UNPACK, BIAS_UNPACK, ACC_ZERO, MATMUL: output channels */
+    int64_t origin;     /* GATHER, MATMUL: padded index of the source's first stick */
+    int src;            /* GATHER, MATMUL: 0 the haloed shard (or the input shard on the
+                         * matmul path), 1 the DRAM window CB */
+    bool from_cb, last; /* MATMUL: A is a received block; the last K block */
+    bool to_block;      /* EPILOGUE: into the output block CB, not the shard */
 } tg_conv2d_step;
 
 typedef void (*tg_conv2d_step_fn)(void *ctx, const tg_conv2d_step *s);

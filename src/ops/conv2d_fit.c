@@ -19,7 +19,9 @@
 #include "reshard.h"
 
 static tg_shard_layout shard_layout_of(tg_conv_layout l) {
-    return l == TG_CONV_WIDTH ? TG_SHARD_WIDTH : l == TG_CONV_BLOCK ? TG_SHARD_BLOCK : TG_SHARD_HEIGHT;
+    return l == TG_CONV_WIDTH   ? TG_SHARD_WIDTH
+           : l == TG_CONV_BLOCK ? TG_SHARD_BLOCK
+                                : TG_SHARD_HEIGHT;
 }
 
 static bool in_l1(const tg_tensor *t) {
@@ -80,8 +82,8 @@ static void role_of(const tg_conv2d_plan *pl, int core, tg_conv2d_role *r) {
             r->o_end = r->c_base < pl->cout_p ? pl->out_rows : 0; /* no channels: idle */
         }
     }
-    r->busy = r->in_grid && (p->layout == TG_CONV_DRAM ? r->o_begin < r->o_end
-                                                       : r->rp < pl->busy_parts);
+    r->busy =
+        r->in_grid && (p->layout == TG_CONV_DRAM ? r->o_begin < r->o_end : r->rp < pl->busy_parts);
     if (p->layout == TG_CONV_DRAM) return;
     /* weights: the group's first core reads them and multicasts them to the busy cores
      * of its group (height: the whole grid; block: its channel column); width: every
@@ -101,8 +103,8 @@ static void role_of(const tg_conv2d_plan *pl, int core, tg_conv2d_role *r) {
         else
             r->w_rect = (tg_rect){x, 0, 1, busy};
         r->w_root = tg_core_rank(g, r->w_rect.x0, r->w_rect.y0);
-        r->w_bytes = (uint64_t)pl->k_rows * (uint64_t)((pl->cout_slice + TG_GEMM_PANEL - 1) /
-                                                       TG_GEMM_PANEL) *
+        r->w_bytes = (uint64_t)pl->k_rows *
+                     (uint64_t)((pl->cout_slice + TG_GEMM_PANEL - 1) / TG_GEMM_PANEL) *
                      tg_fmt_row_bytes(p->w_fmt, TG_GEMM_PANEL);
     }
     if (p->layout == TG_CONV_BLOCK) r->w_set = p->transpose_shards ? TG_SET_ROW : TG_SET_COL;
@@ -165,8 +167,8 @@ static tg_status build_l1(tg_conv2d_plan *pl, const tg_conv2d_site *site, const 
         pl->ev_cb[i] = tg_l1_map_alloc(m, name, sz[i], true);
     }
     /* the run frees its buffers in this order */
-    static const int free_order[] = {TG_CONV_CB_ACT,      TG_CONV_CB_MCAST,  TG_CONV_CB_WEIGHTS,
-                                     TG_CONV_CB_BIAS,     TG_CONV_CB_PARTIALS, TG_CONV_CB_WINDOW,
+    static const int free_order[] = {TG_CONV_CB_ACT,     TG_CONV_CB_MCAST,    TG_CONV_CB_WEIGHTS,
+                                     TG_CONV_CB_BIAS,    TG_CONV_CB_PARTIALS, TG_CONV_CB_WINDOW,
                                      TG_CONV_CB_OUTBLOCK};
     for (size_t i = 0; i < sizeof free_order / sizeof free_order[0]; i++)
         tg_l1_map_free(m, pl->ev_cb[free_order[i]]);
@@ -190,12 +192,13 @@ static tg_status materialise_l1(tg_conv2d_plan *pl, const tg_conv2d_site *site, 
         pl->staged = pl->in.place != TG_PLACE_DRAM;
         if (pl->staged) {
             int64_t shape[4] = {p->n, p->h, p->w, p->cin};
-            TG_CHECK(
-                tg_tensor_describe_dram(&pl->stage, "conv2d:input (interleaved)", shape, p->in_fmt));
+            TG_CHECK(tg_tensor_describe_dram(&pl->stage, "conv2d:input (interleaved)", shape,
+                                             p->in_fmt));
         }
     } else {
         TG_CHECK(want_input(pl, &pl->stage));
-        pl->staged = !(pl->in.place == TG_PLACE_L1 && tg_tensor_same_spec(&pl->in, &pl->stage.spec));
+        pl->staged =
+            !(pl->in.place == TG_PLACE_L1 && tg_tensor_same_spec(&pl->in, &pl->stage.spec));
         if (!pl->matmul_path)
             TG_CHECK(tg_halo_plan_make(&pl->win, &pl->stage.spec, p->in_fmt, pl->out_split, 0.0f,
                                        p->halo_mode, &pl->halo));
@@ -261,7 +264,8 @@ static tg_status try_one(fit_state *fs, const tg_conv2d_params *q, bool evict_sc
     if (q->layout != TG_CONV_DRAM && !evict_in && in_l1(site->in) && same_spec(&cand, site->in))
         avail += tg_tensor_shard_bytes(site->in);
     size_t other = size > avail ? size - avail : 0;
-    st = conv2d_decide(q, fs->m, size, other, &cand, &budget_ok, q->layout == TG_CONV_AUTO ? fs->why : NULL);
+    st = conv2d_decide(q, fs->m, size, other, &cand, &budget_ok,
+                       q->layout == TG_CONV_AUTO ? fs->why : NULL);
     if (st != TG_OK) return st;
     if (fs->have) tg_conv2d_plan_free(fs->out);
     *fs->out = cand;
@@ -269,7 +273,7 @@ static tg_status try_one(fit_state *fs, const tg_conv2d_params *q, bool evict_sc
     fs->last_other = other;
     TG_CHECK(materialise_l1(fs->out, site, fs->snap, evict_sc, evict_in));
     *ok = budget_ok && tg_l1_map_fits(&fs->out->l1);
-    char what[112], reason[400];
+    char what[112], reason[TG_ERR_MSG_MAX];
     snprintf(what, sizeof what, "%s act_block_h %lld%s%s", tg_conv_layout_name(cand.p.layout),
              (long long)cand.act_block_h, evict_sc ? ", shortcut to DRAM" : "",
              evict_in ? ", input to DRAM" : "");
@@ -280,7 +284,7 @@ static tg_status try_one(fit_state *fs, const tg_conv2d_params *q, bool evict_sc
         snprintf(reason, sizeof reason, "L1 budget %zu B over the %zu B the live buffers leave",
                  cand.l1_total, cand.l1_limit);
     else
-        snprintf(reason, sizeof reason, "%s", fs->out->l1.why);
+        memcpy(reason, fs->out->l1.why, sizeof reason);
     conv2d_explain(fs->why, *ok, what, reason);
     return TG_OK;
 }
@@ -350,8 +354,7 @@ tg_status tg_conv2d_plan_fit(const tg_conv2d_params *p, const tg_machine *m, con
         if (out->l1_total > out->l1_limit)
             return conv2d_no_fit_error(out, out->l1.size, fs.last_other);
         return tg_err(TG_ERR_RUNTIME, "conv2d (%s, %dx%d cores): %s",
-                      tg_conv_layout_name(out->p.layout), out->cores.w, out->cores.h,
-                      out->l1.why);
+                      tg_conv_layout_name(out->p.layout), out->cores.w, out->cores.h, out->l1.why);
     }
     return materialise_rest(out, site);
 }

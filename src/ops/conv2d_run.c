@@ -242,8 +242,8 @@ static tg_status evict(tg_tensor *t) {
 }
 
 static void run_free(conv_run *r) {
-    static const int order[] = {TG_CONV_CB_ACT,  TG_CONV_CB_MCAST,    TG_CONV_CB_WEIGHTS,
-                                TG_CONV_CB_BIAS, TG_CONV_CB_PARTIALS, TG_CONV_CB_WINDOW,
+    static const int order[] = {TG_CONV_CB_ACT,     TG_CONV_CB_MCAST,    TG_CONV_CB_WEIGHTS,
+                                TG_CONV_CB_BIAS,    TG_CONV_CB_PARTIALS, TG_CONV_CB_WINDOW,
                                 TG_CONV_CB_OUTBLOCK};
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
         if (r->cb[order[i]] != (size_t)-1) tg_core_free(r->cb[order[i]]);
@@ -392,8 +392,8 @@ tg_status tg_conv2d_run(const tg_conv2d_plan *plan, tg_tensor *in, tg_tensor *sh
     if (plan->evict_shortcut) TG_CHECK(evict(shortcut));
     if (plan->evict_input) TG_CHECK(evict(in));
     if (in->place != plan->in.place ||
-        (in->place == TG_PLACE_L1 && (in->l1_off != plan->in.l1_off ||
-                                      !tg_tensor_same_spec(in, &plan->in.spec))))
+        (in->place == TG_PLACE_L1 &&
+         (in->l1_off != plan->in.l1_off || !tg_tensor_same_spec(in, &plan->in.spec))))
         return tg_err(TG_ERR_RUNTIME, "conv2d: the input is not where the plan found it");
     conv_run r;
     run_init(&r, plan, out);

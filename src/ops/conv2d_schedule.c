@@ -185,6 +185,10 @@ static void compute_mcast(gen *g) {
                 size_t recv =
                     mcast_cb + (pl->p.act_double_buffer && (step & 1) ? (size_t)abh * arow : 0);
                 bool sender = at_once ? t == 0 && r->busy : r->busy && r->cp == t;
+                /* a turn of several K blocks: the act CB is the last step's multicast
+                 * source until the set's next barrier, so the row must be done taking
+                 * that block before its sender gathers the next one into it */
+                if (!at_once && step > 0) xfer(g, barrier);
                 if (sender)
                     emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_GATHER,
                                              .o0 = o0,
@@ -195,10 +199,10 @@ static void compute_mcast(gen *g) {
                 /* the sender's block is ready and every receiver is done with its
                  * buffer; then the row takes the block */
                 if (!at_once || t == 0) xfer(g, barrier);
-                int root = r->in_grid ? tg_shard_core_rank(&pl->stage.spec, pl->m.grid,
-                                                           tg_shard_part_core(&pl->stage.spec,
-                                                                              r->rp, t))
-                                      : g->core;
+                int root = r->in_grid
+                               ? tg_shard_core_rank(&pl->stage.spec, pl->m.grid,
+                                                    tg_shard_part_core(&pl->stage.spec, r->rp, t))
+                               : g->core;
                 xfer(g, (tg_xfer){.kind = TG_XF_MCAST,
                                   .peer = root,
                                   .set = r->a_set,
@@ -251,11 +255,8 @@ static void dram_block(gen *g, int64_t o0, int64_t m, int64_t a, int64_t nb) {
                                  .last = kb == pl->kblocks_per_turn - 1});
     }
     size_t orow = tg_fmt_row_bytes(pl->p.out_fmt, bww), out_cb = cb_off(pl, TG_CONV_CB_OUTBLOCK);
-    emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_EPILOGUE,
-                             .o0 = o0,
-                             .m = m,
-                             .cols = bww,
-                             .to_block = true});
+    emit(g, (tg_conv2d_step){
+                .kind = TG_CONV_STEP_EPILOGUE, .o0 = o0, .m = m, .cols = bww, .to_block = true});
     int64_t have = pl->cout_p - c0 < bww ? pl->cout_p - c0 : bww;
     xfer(g, (tg_xfer){.kind = TG_XF_DRAM_WRITE,
                       .buf = TG_CONV_BUF_OUTPUT,
@@ -272,12 +273,13 @@ static void dram_block(gen *g, int64_t o0, int64_t m, int64_t a, int64_t nb) {
  * sticks zero, data runs read from the input's DRAM pages. The runs are those of
  * tg_window_runs over [a, b), made one padded row at a time (so no buffer is needed)
  * and joined where they continue each other, as tg_window_runs joins them. */
-static void window_run(gen *g, const tg_halo_run *r) {
+static void window_run(gen *g, const tg_stick_run *r) {
     const tg_conv2d_plan *pl = g->pl;
     size_t rb = tg_fmt_row_bytes(pl->p.in_fmt, pl->cin_p), window = cb_off(pl, TG_CONV_CB_WINDOW);
     size_t at = window + (size_t)r->dst * rb;
     if (r->owner < 0)
-        emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_ZERO, .off = at, .bytes = (size_t)r->len * rb});
+        emit(g,
+             (tg_conv2d_step){.kind = TG_CONV_STEP_ZERO, .off = at, .bytes = (size_t)r->len * rb});
     else
         xfer(g, (tg_xfer){.kind = TG_XF_DRAM_READ,
                           .buf = TG_CONV_BUF_INPUT,
@@ -291,13 +293,13 @@ static void window_run(gen *g, const tg_halo_run *r) {
 static void gather_window(gen *g, int64_t a, int64_t b) {
     const tg_window *w = &g->pl->win;
     tg_split all = {1, g->pl->in_split.rows, g->pl->in_split.rows};
-    tg_halo_run row[16], pending = {0, 0, 0, 0};
+    tg_stick_run row[16], pending = {0, 0, 0, 0};
     bool have = false;
     for (int64_t p = a; p < b;) {
         int64_t end = (p / w->wp + 1) * w->wp < b ? (p / w->wp + 1) * w->wp : b;
         int64_t n = tg_window_runs(w, all, p, end, row);
         for (int64_t i = 0; i < n; i++) {
-            tg_halo_run r = row[i];
+            tg_stick_run r = row[i];
             r.dst += p - a;
             if (have && pending.owner == r.owner && pending.dst + pending.len == r.dst &&
                 (r.owner < 0 || pending.src + pending.len == r.src)) {

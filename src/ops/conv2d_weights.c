@@ -84,4 +84,3 @@ void tg_conv2d_weights_free(tg_conv2d_weights *w) {
     tg_dram_free(&w->bias);
     tg_dram_free(&w->w);
 }
-

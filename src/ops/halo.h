@@ -42,11 +42,11 @@ typedef struct tg_halo_plan {
     tg_fmt fmt;
     tg_split in, out; /* row splits of the input and of the op's outputs */
     tg_halo_mode mode;
-    float pad_value;  /* 0 for conv, -inf for max pool */
-    int64_t cap;      /* haloed sticks every core allocates */
-    size_t row_bytes; /* of one stick: the shard's channel slice in the format */
+    float pad_value;     /* 0 for conv, -inf for max pool */
+    int64_t cap;         /* haloed sticks every core allocates */
+    size_t row_bytes;    /* of one stick: the shard's channel slice in the format */
     tg_halo_part *parts; /* [in.parts] */
-    tg_halo_run *runs;
+    tg_stick_run *runs;
     int64_t nruns;
 } tg_halo_plan;
 

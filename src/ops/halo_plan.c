@@ -95,7 +95,7 @@ void tg_halo_schedule(const tg_halo_plan *h, const tg_machine *m, int core, size
         const tg_halo_part *p = &h->parts[rp];
         int64_t my0 = tg_split_start(h->in, rp);
         for (int64_t i = 0; i < p->nruns; i++) {
-            const tg_halo_run *r = &h->runs[p->run0 + i];
+            const tg_stick_run *r = &h->runs[p->run0 + i];
             memset(&s, 0, sizeof s);
             s.dst = r->dst, s.len = r->len;
             if (r->owner < 0) {
@@ -126,7 +126,7 @@ void tg_halo_schedule(const tg_halo_plan *h, const tg_machine *m, int core, size
                 if (q == rp) continue;
                 const tg_halo_part *qp = &h->parts[q];
                 for (int64_t i = 0; i < qp->nruns; i++) {
-                    const tg_halo_run *r = &h->runs[qp->run0 + i];
+                    const tg_stick_run *r = &h->runs[qp->run0 + i];
                     if (r->owner != rp) continue;
                     s.x = (tg_xfer){.kind = TG_XF_WRITE,
                                     .peer = part_rank(h, m, q, cp),

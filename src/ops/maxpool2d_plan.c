@@ -107,8 +107,8 @@ static tg_status materialise_l1(tg_maxpool2d_plan *pl, const tg_tensor *in, cons
     pl->ev_stage = pl->ev_out = pl->ev_halo = pl->ev_window = pl->ev_block = -1;
     if (p->dram) {
         pl->staged = in->place != TG_PLACE_DRAM;
-        TG_CHECK(tg_tensor_describe_dram(&pl->stage, "maxpool2d:input (interleaved)", in_shape,
-                                         p->fmt));
+        TG_CHECK(
+            tg_tensor_describe_dram(&pl->stage, "maxpool2d:input (interleaved)", in_shape, p->fmt));
         TG_CHECK(tg_tensor_describe_dram(&pl->out, "maxpool2d:output", out_shape, p->fmt));
         pl->ev_window = tg_l1_map_alloc(m, "maxpool2d:input window", pl->items[0].bytes, true);
         pl->ev_block = tg_l1_map_alloc(m, "maxpool2d:output block", pl->items[1].bytes, true);
@@ -168,8 +168,8 @@ static tg_status try_one(const tg_maxpool2d_params *p, const tg_machine *m, cons
     TG_CHECK(decide(p, m, snap->size, other, out));
     TG_CHECK(materialise_l1(out, in, snap));
     if (!tg_l1_map_fits(&out->l1))
-        return tg_err(TG_ERR_RUNTIME, "maxpool2d (%s): %s", p->dram ? "DRAM" : tg_shard_name(p->layout),
-                      out->l1.why);
+        return tg_err(TG_ERR_RUNTIME, "maxpool2d (%s): %s",
+                      p->dram ? "DRAM" : tg_shard_name(p->layout), out->l1.why);
     return TG_OK;
 }
 
@@ -197,7 +197,7 @@ static void emit_xfer(tg_pool_step_fn fn, void *ctx, tg_xfer x) {
 
 /* DRAM: one block's padded window [a, b) into the window CB, one padded row of runs at
  * a time, joined where they continue each other (as tg_window_runs joins them). */
-static void window_run(const tg_maxpool2d_plan *pl, const tg_halo_run *r, tg_pool_step_fn fn,
+static void window_run(const tg_maxpool2d_plan *pl, const tg_stick_run *r, tg_pool_step_fn fn,
                        void *ctx) {
     size_t rb = tg_fmt_row_bytes(pl->p.fmt, pl->c_slice);
     size_t at = pl->l1.ev[pl->ev_window].off + (size_t)r->dst * rb;
@@ -219,13 +219,13 @@ static void window_run(const tg_maxpool2d_plan *pl, const tg_halo_run *r, tg_poo
 static void dram_window(const tg_maxpool2d_plan *pl, int64_t a, int64_t b, tg_pool_step_fn fn,
                         void *ctx) {
     const tg_window *w = &pl->win;
-    tg_halo_run row[16], pending = {0, 0, 0, 0};
+    tg_stick_run row[16], pending = {0, 0, 0, 0};
     bool have = false;
     for (int64_t p = a; p < b;) {
         int64_t end = (p / w->wp + 1) * w->wp < b ? (p / w->wp + 1) * w->wp : b;
         int64_t n = tg_window_runs(w, pl->in_split, p, end, row);
         for (int64_t i = 0; i < n; i++) {
-            tg_halo_run r = row[i];
+            tg_stick_run r = row[i];
             r.dst += p - a;
             if (have && pending.owner == r.owner && pending.dst + pending.len == r.dst &&
                 (r.owner < 0 || pending.src + pending.len == r.src)) {

@@ -34,7 +34,7 @@ typedef struct pool_exec {
     const tg_dram_buf *bufs[2];
     const uint8_t *src; /* the haloed shard or the window */
     size_t src_row;
-    int64_t real; /* channels of this core's slice that hold data */
+    int64_t real;  /* channels of this core's slice that hold data */
     uint8_t *dst0; /* where output row o0 goes: the output shard's first row or the block */
     int64_t dst_first;
     uint8_t *padrow;
@@ -53,14 +53,16 @@ static void exec_step(void *ctx, const tg_pool_step *s) {
     size_t rb = e->src_row;
     int64_t cs = pl->c_slice;
     if (s->kind == TG_POOL_STEP_PAD) {
-        for (int64_t i = 0; i < s->len; i++) memcpy(tg_l1_ptr(s->off + (size_t)i * rb), e->padrow, rb);
+        for (int64_t i = 0; i < s->len; i++)
+            memcpy(tg_l1_ptr(s->off + (size_t)i * rb), e->padrow, rb);
         return;
     }
     double t0 = tg_stats_clock();
     int64_t first = pl->p.dram ? s->o0 : e->dst_first;
     for (int64_t i = 0; i < s->m; i++) {
-        window_max(&pl->win, pl->p.fmt, e->src, rb, tg_window_top_left(&pl->win, s->o0 + i) - s->origin,
-                   cs, e->real, e->buf, e->buf + cs, e->buf + 2 * cs);
+        window_max(&pl->win, pl->p.fmt, e->src, rb,
+                   tg_window_top_left(&pl->win, s->o0 + i) - s->origin, cs, e->real, e->buf,
+                   e->buf + cs, e->buf + 2 * cs);
         tg_fmt_pack(pl->p.fmt, e->buf + 2 * cs, cs, e->dst0 + (size_t)(s->o0 + i - first) * rb);
     }
     tg_stats_compute(t0);
@@ -88,7 +90,8 @@ tg_status tg_maxpool2d_run(const tg_maxpool2d_plan *pl, tg_tensor *in, tg_tensor
     tg_status st = TG_OK;
     if (pl->staged) {
         if (p->dram)
-            TG_CHECK(tg_tensor_alloc_dram(&resh, "maxpool2d:input (interleaved)", in_shape, p->fmt));
+            TG_CHECK(
+                tg_tensor_alloc_dram(&resh, "maxpool2d:input (interleaved)", in_shape, p->fmt));
         else
             TG_CHECK(tg_tensor_alloc(&resh, "maxpool2d:input (resharded)", in_shape, p->fmt,
                                      p->layout, pl->cores, p->transpose_shards, p->snap));

@@ -113,8 +113,7 @@ tg_status tg_l1_map_replay(tg_l1_map *m, const tg_l1 *snapshot) {
 
 tg_status tg_l1_map_check(const tg_l1_map *m, int i, size_t off) {
     if (i < 0 || i >= m->n || m->ev[i].kind != TG_L1_ALLOC)
-        return tg_err(TG_ERR_RUNTIME, "plan and run disagree: L1 event %d is not an allocation",
-                      i);
+        return tg_err(TG_ERR_RUNTIME, "plan and run disagree: L1 event %d is not an allocation", i);
     if (m->ev[i].off != off)
         return tg_err(TG_ERR_RUNTIME,
                       "plan and run disagree: '%s' (%zu B) is at L1 offset %zu, planned at %zu",
@@ -197,8 +196,7 @@ void tg_xfer_tally(tg_traffic *t, int me, const tg_xfer *x) {
         break;
     case TG_XF_DRAM_READ:
     case TG_XF_DRAM_WRITE:
-        if (bytes)
-            tg_tally_dram(&k, me, x->first, x->count, x->blen, x->kind == TG_XF_DRAM_WRITE);
+        if (bytes) tg_tally_dram(&k, me, x->first, x->count, x->blen, x->kind == TG_XF_DRAM_WRITE);
         break;
     default:
         break;

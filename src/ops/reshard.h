@@ -14,10 +14,10 @@
 #include "tensor.h"
 
 typedef enum {
-    TG_RESHARD_TO_L1 = 0,  /* DRAM -> L1 */
-    TG_RESHARD_TO_DRAM,    /* L1 -> DRAM */
-    TG_RESHARD_L1,         /* L1 -> L1 */
-    TG_RESHARD_DRAM,       /* DRAM -> DRAM */
+    TG_RESHARD_TO_L1 = 0, /* DRAM -> L1 */
+    TG_RESHARD_TO_DRAM,   /* L1 -> DRAM */
+    TG_RESHARD_L1,        /* L1 -> L1 */
+    TG_RESHARD_DRAM,      /* DRAM -> DRAM */
 } tg_reshard_kind;
 
 typedef struct tg_reshard_plan {
@@ -32,12 +32,16 @@ tg_status tg_reshard_plan_make(const tg_tensor *src, const tg_tensor *dst, tg_re
 /* One step of a core's reshard: a transfer, a zeroed shard, or (DRAM -> DRAM) a copy
  * of pages [first, first + count) through host memory. DRAM buffer 0 is the source's,
  * 1 the destination's. */
-typedef enum { TG_RESHARD_STEP_XFER, TG_RESHARD_STEP_ZERO, TG_RESHARD_STEP_HOST } tg_reshard_step_kind;
+typedef enum {
+    TG_RESHARD_STEP_XFER,
+    TG_RESHARD_STEP_ZERO,
+    TG_RESHARD_STEP_HOST
+} tg_reshard_step_kind;
 typedef struct tg_reshard_step {
     tg_reshard_step_kind kind;
-    tg_xfer x;             /* XFER */
-    size_t off, bytes;     /* ZERO: L1 range */
-    int64_t first, count;  /* HOST */
+    tg_xfer x;            /* XFER */
+    size_t off, bytes;    /* ZERO: L1 range */
+    int64_t first, count; /* HOST */
 } tg_reshard_step;
 typedef void (*tg_reshard_step_fn)(void *ctx, const tg_reshard_step *s);
 /* Emits machine core `core`'s steps, ending with the sync every core takes; src_off

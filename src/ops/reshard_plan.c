@@ -44,9 +44,8 @@ static void schedule_l1(const tg_reshard_plan *p, const tg_machine *m, int core,
     const tg_tensor *src = &p->src, *dst = &p->dst;
     tg_shard_range r = tg_tensor_core_range(dst, m->grid, core);
     if (tg_shard_range_empty(r)) return;
-    tg_reshard_step z = {.kind = TG_RESHARD_STEP_ZERO,
-                         .off = dst_off,
-                         .bytes = tg_tensor_shard_bytes(dst)};
+    tg_reshard_step z = {
+        .kind = TG_RESHARD_STEP_ZERO, .off = dst_off, .bytes = tg_tensor_shard_bytes(dst)};
     fn(ctx, &z);
     int64_t c1 =
         r.c0 + dst->spec.shard_w < src->cols_padded ? r.c0 + dst->spec.shard_w : src->cols_padded;

@@ -101,20 +101,20 @@ int64_t tg_window_runs_bound(const tg_window *w, tg_split in, int64_t a, int64_t
 
 /* Appends `len` sticks at dst (padding when owner < 0) to the runs, extending the
  * last run when the new sticks continue it. */
-static void add_run(tg_halo_run *runs, int64_t *k, int64_t dst, int64_t len, int64_t src,
+static void add_run(tg_stick_run *runs, int64_t *k, int64_t dst, int64_t len, int64_t src,
                     int owner) {
     if (*k > 0) {
-        tg_halo_run *last = &runs[*k - 1];
+        tg_stick_run *last = &runs[*k - 1];
         if (last->owner == owner && last->dst + last->len == dst &&
             (owner < 0 || last->src + last->len == src)) {
             last->len += len;
             return;
         }
     }
-    runs[(*k)++] = (tg_halo_run){dst, len, owner < 0 ? -1 : src, owner};
+    runs[(*k)++] = (tg_stick_run){dst, len, owner < 0 ? -1 : src, owner};
 }
 
-int64_t tg_window_runs(const tg_window *w, tg_split in, int64_t a, int64_t b, tg_halo_run *runs) {
+int64_t tg_window_runs(const tg_window *w, tg_split in, int64_t a, int64_t b, tg_stick_run *runs) {
     int64_t k = 0;
     for (int64_t p = a; p < b;) {
         int64_t row_end = (p / w->wp + 1) * w->wp; /* end of this padded image row */
@@ -142,11 +142,11 @@ int64_t tg_window_runs(const tg_window *w, tg_split in, int64_t a, int64_t b, tg
     return k;
 }
 
-tg_halo_counts tg_halo_count(const tg_halo_run *runs, int64_t nruns, int q) {
+tg_halo_counts tg_halo_count(const tg_stick_run *runs, int64_t nruns, int q) {
     tg_halo_counts c = {0, 0, 0, nruns, 0, 0};
     int last = -1; /* runs come in input order, so owners never decrease */
     for (int64_t i = 0; i < nruns; i++) {
-        const tg_halo_run *r = &runs[i];
+        const tg_stick_run *r = &runs[i];
         if (r->owner < 0) {
             c.pad += r->len;
         } else if (r->owner == q) {

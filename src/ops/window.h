@@ -91,16 +91,16 @@ int64_t tg_window_max_halo(const tg_window *w, tg_split out);
 
 /* One run of the halo config: `len` sticks landing at `dst` of the haloed shard,
  * either padding (owner -1) or input rows src..src+len-1 held by part `owner`. */
-typedef struct tg_halo_run {
+typedef struct tg_stick_run {
     int64_t dst, len, src;
     int owner;
-} tg_halo_run;
+} tg_stick_run;
 
 /* Lists the runs covering padded range [a, b) in order into `runs` (room for
  * tg_window_runs_bound entries) and returns their number. Data runs break where
  * the owner changes. */
 int64_t tg_window_runs_bound(const tg_window *w, tg_split in, int64_t a, int64_t b);
-int64_t tg_window_runs(const tg_window *w, tg_split in, int64_t a, int64_t b, tg_halo_run *runs);
+int64_t tg_window_runs(const tg_window *w, tg_split in, int64_t a, int64_t b, tg_stick_run *runs);
 
 /* Halo config of part q summarised: sticks that are padding, held by q itself
  * (local) or by other parts (remote), and how many other parts it reads from. */
@@ -108,6 +108,6 @@ typedef struct tg_halo_counts {
     int64_t pad, local, remote, runs, remote_runs;
     int sources;
 } tg_halo_counts;
-tg_halo_counts tg_halo_count(const tg_halo_run *runs, int64_t nruns, int q);
+tg_halo_counts tg_halo_count(const tg_stick_run *runs, int64_t nruns, int q);
 
 #endif

@@ -1,19 +1,18 @@
 /* src/rank — this core: what one MPI rank is in the emulated Tensix grid.
  *
  * It owns the arch presets, the grid identity (rank <-> core), the L1 arena with
- * its allocator, and the per-core counters that statistics are built from. The
- * pure parts (presets, grid choice, the allocator over an arena) need no MPI and
- * are unit-tested in one process; tg_core_init() creates the one MPI window that
- * exposes this core's L1 to the others. This folder never moves data between
- * ranks: that is src/noc's job (DESIGN.md section 2). */
+ * its allocator, the per-core counters that statistics are built from (stats.h)
+ * and errors (error.h). All of it is pure C, unit-tested in one process: this
+ * folder never includes mpi.h, never talks to another rank and never waits.
+ * src/noc starts MPI, makes the L1 window and hands its memory to this core's
+ * allocator (tg_core_attach_l1); moving bytes between cores is its job alone
+ * (DESIGN.md section 2). */
 #ifndef TG_RANK_H
 #define TG_RANK_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <mpi.h>
 
 #include "error.h"
 
@@ -67,6 +66,10 @@ static inline int tg_core_rank(tg_grid g, int x, int y) {
     return y * g.w + x;
 }
 
+/* The sets of cores a core belongs to: every core, its grid row, its grid column
+ * (src/noc's barriers and group multicasts run over them). */
+typedef enum { TG_SET_ALL = 0, TG_SET_ROW = 1, TG_SET_COL = 2 } tg_core_set;
+
 /* ---- L1 allocator (pure: works on any arena) ---- */
 
 #define TG_L1_NAME_MAX 64
@@ -113,11 +116,8 @@ typedef struct tg_core {
     tg_grid grid;
     int rank, nranks; /* in MPI_COMM_WORLD order; rank == core index */
     int x, y;
-    bool oversubscribed;  /* more ranks than processors on this node */
-    MPI_Comm comm;        /* duplicate of MPI_COMM_WORLD owned by ttgrid */
-    MPI_Win l1_win;       /* exactly arch l1 size bytes per rank */
-    struct tg_sync *sync; /* node-local barriers (sync.c), NULL when unavailable */
-    tg_l1 l1;
+    bool oversubscribed;    /* more ranks than processors on this node */
+    tg_l1 l1;               /* base: src/noc's L1 window, exactly l1.size bytes */
     size_t dram_bank_bytes; /* emulated bytes per DRAM bank (--dram-size) */
 } tg_core;
 
@@ -128,9 +128,13 @@ typedef struct tg_core_opts {
     size_t dram_bank_size; /* 0: default emulated size */
 } tg_core_opts;
 
-/* Creates this core: arch, grid (a grid that does not match the rank count is a
- * usage error on every rank, no hang) and the L1 window. Collective. */
-tg_status tg_core_init(const tg_core_opts *opts);
+/* Makes this core, rank `rank` of `nranks`: the arch, the grid (one that does not
+ * match the rank count is TG_ERR_USAGE, the same on every rank), the L1 size and
+ * the emulated DRAM bank size, from the options. Pure: the L1 allocator has its
+ * size but no memory until tg_core_attach_l1 (src/noc's tg_noc_init does both). */
+tg_status tg_core_init(const tg_core_opts *opts, int rank, int nranks, bool oversubscribed);
+/* Gives this core's L1 its memory: `base` holds exactly l1.size bytes. */
+void tg_core_attach_l1(uint8_t *base);
 void tg_core_finalize(void);
 tg_core *tg_core_self(void); /* NULL before tg_core_init */
 tg_l1 *tg_core_l1(void);
@@ -141,48 +145,5 @@ static inline uint8_t *tg_l1_ptr(size_t off) {
 /* Allocates in this core's L1. */
 tg_status tg_core_alloc(const char *name, size_t bytes, size_t *off);
 void tg_core_free(size_t off);
-
-/* ---- waiting and agreeing (sync.c) ---- */
-
-typedef enum { TG_SET_ALL = 0, TG_SET_ROW = 1, TG_SET_COL = 2 } tg_core_set;
-
-/* Sets up the node-local barriers: when every rank runs on one node and the node is
- * oversubscribed, waiting cores sleep in the kernel (futex) on a shared counter and
- * the last core to arrive wakes them, so a wait costs no processor time and ends
- * as soon as it can. Otherwise waits are MPI calls with back-off. Collective. */
-void tg_core_sync_init(void);
-void tg_core_sync_finalize(void);
-/* Barrier over a core set through the node-local path; false (and nothing done)
- * when that path is not available, and the caller uses MPI. No data moves. */
-bool tg_core_barrier_local(tg_core_set set);
-
-/* Reduces n <= TG_REDUCE_MAX values over every core, each by ops[i]: 's' sum or
- * 'm' max; every core gets the result. Collective; the node-local path when
- * available. For statistics and progress lines, never for tensor data. */
-#define TG_REDUCE_MAX 16
-void tg_core_reduce(const double *in, double *out, int n, const char *ops);
-
-/* Exponential back-off for polite waiting: pause() sleeps 1 us, then twice as
- * long each time up to a cap (10 ms, TTGRID_WAIT_CAP_US), when the node is
- * oversubscribed; otherwise it returns at once and the caller spins. */
-typedef struct tg_backoff {
-    long ns;
-} tg_backoff;
-void tg_backoff_init(tg_backoff *b);
-void tg_backoff_pause(tg_backoff *b);
-
-/* Completes a non-blocking MPI request. When the node is oversubscribed the wait is
- * polite: test, then sleep with exponential back-off (1 us doubling to a cap), so
- * a waiting core leaves the processor to the cores that compute (DESIGN.md section
- * 1, "waiting"). Otherwise it is MPI_Wait. */
-void tg_core_wait(MPI_Request *req);
-/* Same for several requests. */
-void tg_core_waitall(int n, MPI_Request *reqs);
-
-/* Makes every rank agree on the outcome of a step: if any rank failed, all return
- * the status and message of the lowest failing rank. Collective; call it before a
- * step that needs all ranks, so that a failure on one core never leaves the others
- * waiting for it. */
-tg_status tg_core_agree(tg_status st);
 
 #endif

@@ -1,4 +1,5 @@
-/* Per-op, per-core statistics; see stats.h. */
+/* Per-op, per-core statistics: the records of this process; see stats.h. Pure:
+ * src/noc gathers them over ranks. */
 #include "stats.h"
 
 #include <stdio.h>
@@ -13,12 +14,10 @@
 typedef struct record {
     char name[NAME_MAX_LEN];
     tg_counters c;
-    uint64_t *links; /* [ncores][TG_STATS_DIRS] bytes leaving each core */
+    uint64_t *links; /* [ncores][TG_STATS_LINK_DIRS] bytes leaving each core */
     uint64_t *banks; /* [banks] bytes served by each DRAM bank */
     double t0;
 } record;
-
-enum { TG_STATS_DIRS = 4 };
 
 static record *recs;
 static int nrecs, caprecs;
@@ -53,7 +52,7 @@ static int new_record(const char *name) {
     record *r = &recs[nrecs];
     memset(r, 0, sizeof *r);
     snprintf(r->name, sizeof r->name, "%s", name);
-    r->links = calloc((size_t)ncores() * TG_STATS_DIRS, sizeof *r->links);
+    r->links = calloc((size_t)ncores() * TG_STATS_LINK_DIRS, sizeof *r->links);
     r->banks = calloc((size_t)nbanks(), sizeof *r->banks);
     if (!r->links || !r->banks) {
         free(r->links);
@@ -110,9 +109,8 @@ static record *current(void) {
 }
 
 tg_counters *tg_stats_now(void) {
-    static tg_counters sink; /* when the host is out of memory, counts go nowhere */
-    record *r = current();
-    return r ? &r->c : &sink;
+    uint64_t *links, *banks;
+    return tg_stats_sink(&links, &banks);
 }
 
 const tg_counters *tg_stats_last(void) {
@@ -120,14 +118,12 @@ const tg_counters *tg_stats_last(void) {
     return last_rec >= 0 ? &recs[last_rec].c : &none;
 }
 
-void tg_stats_link(int core, int dir, uint64_t bytes) {
+tg_counters *tg_stats_sink(uint64_t **links, uint64_t **banks) {
+    static tg_counters spare; /* when the host is out of memory, counts go nowhere */
     record *r = current();
-    if (r && core >= 0 && core < ncores()) r->links[core * TG_STATS_DIRS + dir] += bytes;
-}
-
-void tg_stats_bank(int bank, uint64_t bytes) {
-    record *r = current();
-    if (r && bank >= 0 && bank < nbanks()) r->banks[bank] += bytes;
+    *links = r ? r->links : NULL;
+    *banks = r ? r->banks : NULL;
+    return r ? &r->c : &spare;
 }
 
 void tg_stats_compute(double t0) {
@@ -176,92 +172,51 @@ static const char *const columns[] = {
 };
 #define NCOLS ((int)(sizeof columns / sizeof columns[0]))
 
-tg_status tg_stats_gather(tg_stats_table *t) {
-    memset(t, 0, sizeof *t);
+int tg_stats_close(void) {
     tg_stats_end();
     ensure_other();
-    tg_core *c = tg_core_self();
-    int P = c->nranks, B = nbanks();
-    int n = nrecs, n0 = n;
-    MPI_Bcast(&n0, 1, MPI_INT, 0, c->comm);
-    int same = n == n0, all_same;
-    MPI_Allreduce(&same, &all_same, 1, MPI_INT, MPI_LAND, c->comm);
-    if (!all_same)
-        return tg_err(TG_ERR_RUNTIME, "statistics: ranks recorded different numbers of ops");
-    size_t csz = sizeof(tg_counters);
-    uint8_t *mine = malloc((size_t)(n ? n : 1) * csz);
-    uint64_t *links = malloc((size_t)(n ? n : 1) * (size_t)P * TG_STATS_DIRS * sizeof *links);
-    uint64_t *banks = malloc((size_t)(n ? n : 1) * (size_t)B * sizeof *banks);
-    bool root = c->rank == 0;
-    uint8_t *all = root ? malloc((size_t)(n ? n : 1) * csz * (size_t)P) : NULL;
-    uint64_t *links_sum = root ? malloc((size_t)(n ? n : 1) * (size_t)P * TG_STATS_DIRS * 8) : NULL;
-    uint64_t *banks_sum = root ? malloc((size_t)(n ? n : 1) * (size_t)B * 8) : NULL;
-    int ok = mine && links && banks && (!root || (all && links_sum && banks_sum)), all_ok;
-    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_LAND, c->comm);
-    tg_status st = TG_OK;
-    if (!all_ok) {
-        st = tg_err(TG_ERR_RUNTIME, "statistics: out of host memory for %d ops", n);
-        goto done;
-    }
-    for (int i = 0; i < n; i++) {
-        memcpy(mine + (size_t)i * csz, &recs[i].c, csz);
-        memcpy(links + (size_t)i * P * TG_STATS_DIRS, recs[i].links,
-               (size_t)P * TG_STATS_DIRS * sizeof *links);
-        memcpy(banks + (size_t)i * B, recs[i].banks, (size_t)B * sizeof *banks);
-    }
-    MPI_Gather(mine, (int)(n * csz), MPI_BYTE, all, (int)(n * csz), MPI_BYTE, 0, c->comm);
-    MPI_Reduce(links, links_sum, n * P * TG_STATS_DIRS, MPI_UINT64_T, MPI_SUM, 0, c->comm);
-    MPI_Reduce(banks, banks_sum, n * B, MPI_UINT64_T, MPI_SUM, 0, c->comm);
-    t->ncols = NCOLS;
-    t->names = columns;
-    t->nrows = (int64_t)n * P;
-    if (!root) goto done;
-    t->data = calloc((size_t)(t->nrows ? t->nrows : 1) * NCOLS, sizeof *t->data);
-    t->labels = calloc((size_t)(t->nrows ? t->nrows : 1), sizeof *t->labels);
-    if (!t->data || !t->labels) {
-        st = tg_err(TG_ERR_RUNTIME, "statistics: out of host memory for the table");
-        goto done;
-    }
-    for (int i = 0; i < n; i++)
-        for (int r = 0; r < P; r++) {
-            const tg_counters *k = (const tg_counters *)(all + ((size_t)r * n + i) * csz);
-            const uint64_t *lk = links_sum + ((size_t)i * P + r) * TG_STATS_DIRS;
-            double served = 0;
-            for (int b = r; b < B; b += P) served += (double)banks_sum[(size_t)i * B + b];
-            double row[NCOLS] = {i,
-                                 r,
-                                 tg_core_x(c->grid, r),
-                                 tg_core_y(c->grid, r),
-                                 k->seconds,
-                                 k->compute_seconds,
-                                 k->model_cycles,
-                                 k->macs,
-                                 (double)k->noc_read_bytes,
-                                 (double)k->noc_write_bytes,
-                                 (double)k->noc_mcast_bytes,
-                                 (double)k->noc_transactions,
-                                 (double)k->messages,
-                                 (double)k->hops,
-                                 (double)k->dram_read_bytes,
-                                 (double)k->dram_write_bytes,
-                                 served,
-                                 (double)lk[0],
-                                 (double)lk[1],
-                                 (double)lk[2],
-                                 (double)lk[3],
-                                 (double)k->halo_pad_sticks,
-                                 (double)k->halo_local_sticks,
-                                 (double)k->halo_remote_sticks,
-                                 (double)k->halo_remote_bytes,
-                                 (double)k->halo_cores,
-                                 (double)k->l1_high_water};
-            int64_t at = (int64_t)i * P + r;
-            memcpy(t->data + at * NCOLS, row, sizeof row);
-            t->labels[at] = strdup(recs[i].name);
-        }
-done:
-    free(mine), free(links), free(banks), free(all), free(links_sum), free(banks_sum);
-    return st;
+    return nrecs;
+}
+
+tg_stats_record tg_stats_record_at(int i) {
+    return (tg_stats_record){recs[i].name, &recs[i].c, recs[i].links, recs[i].banks};
+}
+
+int tg_stats_columns(const char *const **names) {
+    *names = columns;
+    return NCOLS;
+}
+
+void tg_stats_row(double *row, int op, int core, int x, int y, const tg_counters *k,
+                  const uint64_t *links, double served) {
+    double v[NCOLS] = {op,
+                       core,
+                       x,
+                       y,
+                       k->seconds,
+                       k->compute_seconds,
+                       k->model_cycles,
+                       k->macs,
+                       (double)k->noc_read_bytes,
+                       (double)k->noc_write_bytes,
+                       (double)k->noc_mcast_bytes,
+                       (double)k->noc_transactions,
+                       (double)k->messages,
+                       (double)k->hops,
+                       (double)k->dram_read_bytes,
+                       (double)k->dram_write_bytes,
+                       served,
+                       (double)links[0],
+                       (double)links[1],
+                       (double)links[2],
+                       (double)links[3],
+                       (double)k->halo_pad_sticks,
+                       (double)k->halo_local_sticks,
+                       (double)k->halo_remote_sticks,
+                       (double)k->halo_remote_bytes,
+                       (double)k->halo_cores,
+                       (double)k->l1_high_water};
+    memcpy(row, v, sizeof v);
 }
 
 void tg_stats_table_free(tg_stats_table *t) {

@@ -5,8 +5,9 @@
  * halo sticks and compute) lands in that op's record on this core. Traffic on
  * links and DRAM banks is counted by the core that starts the transfer but belongs
  * to the link's or bank's core, so those counts are kept for every core and summed
- * over ranks when the table is gathered. Work outside any scope goes to an op named
- * "other". */
+ * over ranks when src/noc gathers the table (tg_noc_stats_gather). Work outside any
+ * scope goes to an op named "other". Pure: the records live in this process, and
+ * nothing here talks to another rank. */
 #ifndef TG_STATS_H
 #define TG_STATS_H
 
@@ -38,19 +39,36 @@ void tg_stats_end(void);
 tg_counters *tg_stats_now(void);
 /* The counters of the scope closed last (zeros before any). */
 const tg_counters *tg_stats_last(void);
-/* Adds `bytes` to the directed link leaving core `core` in direction `dir` on the
- * open op, and to the DRAM bank `bank`'s served bytes. */
-void tg_stats_link(int core, int dir, uint64_t bytes);
-void tg_stats_bank(int bank, uint64_t bytes);
+/* Directions of the links leaving a core (src/noc names them TG_LINK_E, S, N, W). */
+#define TG_STATS_LINK_DIRS 4
+/* Where traffic of the open scope (or of "other") is counted: returns its counters
+ * and sets its bytes per directed link, [cores][TG_STATS_LINK_DIRS] indexed
+ * core * TG_STATS_LINK_DIRS + dir, and bytes served per DRAM bank, [banks]. When
+ * the host is out of memory the counters are a spare record and the arrays NULL. */
+tg_counters *tg_stats_sink(uint64_t **links, uint64_t **banks);
 /* Adds elapsed seconds since `t0` (tg_stats_clock()) to compute_seconds. */
 double tg_stats_clock(void);
 void tg_stats_compute(double t0);
 /* Forgets every record (tests). */
 void tg_stats_reset(void);
 
+/* ---- reading the records (src/noc gathers them over ranks) ---- */
+
+/* Closes the open scope and returns how many records there are: "other" first,
+ * then the ops in the order they began. */
+int tg_stats_close(void);
+/* Record i (0 <= i < tg_stats_close()): its op name, counters, link bytes
+ * [cores][TG_STATS_LINK_DIRS] and bank bytes [banks] as tg_stats_sink has them. */
+typedef struct tg_stats_record {
+    const char *name;
+    const tg_counters *k;
+    const uint64_t *links;
+    const uint64_t *banks;
+} tg_stats_record;
+tg_stats_record tg_stats_record_at(int i);
+
 /* The gathered table: one row per op per core. Every rank learns the shape and
- * the column names; the data and the op label of each row are on rank 0 only.
- * Collective. */
+ * the column names; the data and the op label of each row are on rank 0 only. */
 typedef struct tg_stats_table {
     int ncols;
     int64_t nrows;
@@ -59,7 +77,13 @@ typedef struct tg_stats_table {
     char **labels; /* op name per row */
 } tg_stats_table;
 
-tg_status tg_stats_gather(tg_stats_table *t);
+/* The table's columns: returns their number and sets their names. */
+int tg_stats_columns(const char *const **names);
+/* Fills one row of the table (tg_stats_columns() values): op `op` on core `core` at
+ * (x, y), with its counters, the bytes of the 4 links leaving the core and the
+ * bytes its DRAM banks served, both summed over every core that moved them. */
+void tg_stats_row(double *row, int op, int core, int x, int y, const tg_counters *k,
+                  const uint64_t *links, double served);
 void tg_stats_table_free(tg_stats_table *t);
 /* Writes the table as CSV (rank 0). */
 tg_status tg_stats_write_csv(const tg_stats_table *t, const char *path);

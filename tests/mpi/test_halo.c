@@ -138,8 +138,7 @@ static void halo_counts_match_plan(void) {
     fill(&t);
     tg_stats_begin("test:halo");
     tg_haloed h;
-    CU_ASSERT_EQUAL_FATAL(
-        halo(&w, &t, tg_split_out(&t.spec, 24), 0.0f, TG_HALO_PULL, &h), TG_OK);
+    CU_ASSERT_EQUAL_FATAL(halo(&w, &t, tg_split_out(&t.spec, 24), 0.0f, TG_HALO_PULL, &h), TG_OK);
     tg_counters k = *tg_stats_now();
     tg_stats_end();
     if (c->nranks == 3 && c->rank == 0) {

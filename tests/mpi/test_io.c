@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "io.h"
+#include "noc_mpi.h"
 #include "tg_test.h"
 
 static char path_in[256], path_out[256];
@@ -23,7 +24,7 @@ static void make_paths(void) {
 /* Writes data [N, H, W, C] to path_in:/x as NHWC, or as NCHW with the attribute. */
 static void write_input(const int64_t s[4], const float *data, bool nchw) {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    H5Pset_fapl_mpio(fapl, tg_core_self()->comm, MPI_INFO_NULL);
+    H5Pset_fapl_mpio(fapl, tg_noc_comm(), MPI_INFO_NULL);
     hid_t f = H5Fcreate(path_in, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     H5Pclose(fapl);
     hsize_t d[4];
@@ -61,7 +62,7 @@ static void write_input(const int64_t s[4], const float *data, bool nchw) {
 /* Reads path_out:/y whole on every rank. */
 static float *read_output(int64_t total) {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    H5Pset_fapl_mpio(fapl, tg_core_self()->comm, MPI_INFO_NULL);
+    H5Pset_fapl_mpio(fapl, tg_noc_comm(), MPI_INFO_NULL);
     hid_t f = H5Fopen(path_out, H5F_ACC_RDONLY, fapl);
     H5Pclose(fapl);
     float *buf = calloc((size_t)total, sizeof *buf);
@@ -180,7 +181,7 @@ static void io_errors_name_file_and_dataset(void) {
     tg_io_file *o = NULL;
     CU_ASSERT_EQUAL_FATAL(tg_io_create("io_aborted.h5", &o), TG_OK);
     tg_io_abort(o);
-    MPI_Barrier(tg_core_self()->comm);
+    MPI_Barrier(tg_noc_comm());
     FILE *probe = fopen("io_aborted.h5", "r");
     CU_ASSERT_PTR_NULL(probe);
     if (probe) fclose(probe);

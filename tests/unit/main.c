@@ -7,6 +7,7 @@ static void register_all(void) {
     unit_register_shard();
     unit_register_format();
     unit_register_route();
+    unit_register_traffic();
     unit_register_window();
     unit_register_plan();
 }

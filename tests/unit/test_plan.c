@@ -69,12 +69,13 @@ static void conv2d_plan_height_roles_tile_the_output(void) {
         /* the multicast rectangle holds the busy cores: the first `busy` of the grid */
         tg_rect wr = pl.roles[0].w_rect;
         CU_ASSERT(wr.w * wr.h >= busy && wr.w * wr.h < busy + m.grid.w);
-        /* weights: K = 9 taps x 32 channels = 288 rows of 64 bfloat16 channels, read once
-         * from DRAM, plus one bias page of 64 values per busy core */
-        uint64_t weights = 288 * 64 * 2, bias = (uint64_t)busy * 64 * 2;
-        CU_ASSERT_EQUAL(SUM(&pl.traffic, dram_read_bytes), weights + bias);
+        /* the input (400 rows of 32 bfloat16 channels) read once from DRAM into the
+         * shards; weights: K = 9 taps x 32 channels = 288 rows of 64 channels, read once,
+         * plus one bias page of 64 values per busy core */
+        uint64_t input = 400 * 32 * 2, weights = 288 * 64 * 2, bias = (uint64_t)busy * 64 * 2;
+        CU_ASSERT_EQUAL(SUM(&pl.traffic, dram_read_bytes), input + weights + bias);
         CU_ASSERT_EQUAL(pl.traffic.core[0].noc_mcast_bytes, weights); /* panels of 32 */
-        CU_ASSERT_EQUAL(sum_banks(&pl.traffic), weights + bias);
+        CU_ASSERT_EQUAL(sum_banks(&pl.traffic), input + weights + bias);
         tg_conv2d_plan_free(&pl);
     }
 }
@@ -179,8 +180,8 @@ static void halo_plan_traffic_is_the_remote_sticks(void) {
     tg_window w;
     CU_ASSERT_EQUAL_FATAL(tg_window_make(1, 4, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, &w), TG_OK);
     tg_shard_spec spec;
-    CU_ASSERT_EQUAL_FATAL(
-        tg_shard_spec_make(TG_SHARD_HEIGHT, 24, 6, m.grid, false, false, &spec), TG_OK);
+    CU_ASSERT_EQUAL_FATAL(tg_shard_spec_make(TG_SHARD_HEIGHT, 24, 6, m.grid, false, false, &spec),
+                          TG_OK);
     size_t rb = 16 * 2; /* 6 channels pad to 16, bfloat16 */
     uint64_t remote_total = 0;
     for (int mode = 0; mode < 2; mode++) {
@@ -217,12 +218,12 @@ static void reshard_plan_moves_each_element_once(void) {
     int64_t shape[4] = {2, 9, 7, 80};
     tg_tensor dram, height, block;
     CU_ASSERT_EQUAL_FATAL(tg_tensor_describe_dram(&dram, "d", shape, TG_BFLOAT16), TG_OK);
-    CU_ASSERT_EQUAL_FATAL(tg_tensor_describe(&height, "h", shape, TG_BFLOAT16, TG_SHARD_HEIGHT,
-                                             m.grid, false, true),
-                          TG_OK);
-    CU_ASSERT_EQUAL_FATAL(tg_tensor_describe(&block, "b", shape, TG_BFLOAT16, TG_SHARD_BLOCK,
-                                             m.grid, false, true),
-                          TG_OK);
+    CU_ASSERT_EQUAL_FATAL(
+        tg_tensor_describe(&height, "h", shape, TG_BFLOAT16, TG_SHARD_HEIGHT, m.grid, false, true),
+        TG_OK);
+    CU_ASSERT_EQUAL_FATAL(
+        tg_tensor_describe(&block, "b", shape, TG_BFLOAT16, TG_SHARD_BLOCK, m.grid, false, true),
+        TG_OK);
     tg_reshard_plan rp;
     tg_traffic t;
     CU_ASSERT_EQUAL_FATAL(tg_traffic_init(&t, &m), TG_OK);
@@ -244,10 +245,24 @@ static void reshard_plan_moves_each_element_once(void) {
  * at least once. Average pool: every element is read once, every mean written once. */
 static void pool_plans_read_and_write_every_row(void) {
     tg_machine m = machine(3, 1);
-    tg_maxpool2d_params p = {.n = 1, .h = 10, .w = 10, .c = 40, .kh = 3, .kw = 3, .sh = 2,
-                             .sw = 2, .dh = 1, .dw = 1, .pad_t = 1, .pad_b = 1, .pad_l = 1,
-                             .pad_r = 1, .layout = TG_SHARD_HEIGHT, .snap = true,
-                             .fmt = TG_BFLOAT16, .dram = true};
+    tg_maxpool2d_params p = {.n = 1,
+                             .h = 10,
+                             .w = 10,
+                             .c = 40,
+                             .kh = 3,
+                             .kw = 3,
+                             .sh = 2,
+                             .sw = 2,
+                             .dh = 1,
+                             .dw = 1,
+                             .pad_t = 1,
+                             .pad_b = 1,
+                             .pad_l = 1,
+                             .pad_r = 1,
+                             .layout = TG_SHARD_HEIGHT,
+                             .snap = true,
+                             .fmt = TG_BFLOAT16,
+                             .dram = true};
     tg_maxpool2d_plan pl;
     CU_ASSERT_EQUAL_FATAL(tg_maxpool2d_plan_standalone(&p, &m, 1 << 20, &pl), TG_OK);
     uint64_t rb = 64 * 2;
@@ -302,16 +317,14 @@ static void add_plan_moves_only_what_it_must(void) {
 }
 
 void unit_register_plan(void) {
-    tg_test_suite("plan", "conv2d_plan_height_roles_tile_the_output",
-                  conv2d_plan_height_roles_tile_the_output,
-                  "conv2d_plan_block_turns_send_each_slice_once",
-                  conv2d_plan_block_turns_send_each_slice_once,
-                  "conv2d_plan_l1_map_packs_the_run_in_order",
-                  conv2d_plan_l1_map_packs_the_run_in_order,
-                  "conv2d_plan_fit_falls_back_when_l1_is_short",
-                  conv2d_plan_fit_falls_back_when_l1_is_short,
-                  "halo_plan_traffic_is_the_remote_sticks", halo_plan_traffic_is_the_remote_sticks,
-                  "reshard_plan_moves_each_element_once", reshard_plan_moves_each_element_once,
-                  "pool_plans_read_and_write_every_row", pool_plans_read_and_write_every_row,
-                  "add_plan_moves_only_what_it_must", add_plan_moves_only_what_it_must, NULL);
+    tg_test_suite(
+        "plan", "conv2d_plan_height_roles_tile_the_output",
+        conv2d_plan_height_roles_tile_the_output, "conv2d_plan_block_turns_send_each_slice_once",
+        conv2d_plan_block_turns_send_each_slice_once, "conv2d_plan_l1_map_packs_the_run_in_order",
+        conv2d_plan_l1_map_packs_the_run_in_order, "conv2d_plan_fit_falls_back_when_l1_is_short",
+        conv2d_plan_fit_falls_back_when_l1_is_short, "halo_plan_traffic_is_the_remote_sticks",
+        halo_plan_traffic_is_the_remote_sticks, "reshard_plan_moves_each_element_once",
+        reshard_plan_moves_each_element_once, "pool_plans_read_and_write_every_row",
+        pool_plans_read_and_write_every_row, "add_plan_moves_only_what_it_must",
+        add_plan_moves_only_what_it_must, NULL);
 }

@@ -118,11 +118,36 @@ static void l1_out_of_memory_names_allocation_core_and_bytes(void) {
     tg_l1_destroy(&l1);
 }
 
+/* The core is made in one process without MPI: identity and L1 size from the
+ * options, no memory until it is attached; a grid that does not match is a usage
+ * error and leaves no core. */
+static void core_init_is_pure(void) {
+    tg_core_opts o = {.arch = "grayskull", .grid = {2, 2}, .l1_size = 8192};
+    CU_ASSERT_EQUAL_FATAL(tg_core_init(&o, 3, 4, true), TG_OK);
+    tg_core *c = tg_core_self();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_STRING_EQUAL(c->arch->name, "grayskull");
+    CU_ASSERT(c->x == 1 && c->y == 1 && c->rank == 3 && c->nranks == 4 && c->oversubscribed);
+    CU_ASSERT_EQUAL(c->l1.size, 8192);
+    CU_ASSERT_PTR_NULL(c->l1.base);
+    static uint8_t arena[8192];
+    tg_core_attach_l1(arena);
+    size_t off;
+    CU_ASSERT_EQUAL(tg_core_alloc("x", 100, &off), TG_OK);
+    CU_ASSERT_PTR_EQUAL(tg_l1_ptr(off), arena + off);
+    tg_core_finalize();
+    CU_ASSERT_PTR_NULL(tg_core_self());
+    o.grid = (tg_grid){3, 3};
+    CU_ASSERT_EQUAL(tg_core_init(&o, 0, 4, false), TG_ERR_USAGE);
+    CU_ASSERT_PTR_NULL(tg_core_self());
+}
+
 void unit_register_rank(void) {
     tg_test_suite("rank", "arch_presets_match_design_table", arch_presets_match_design_table,
                   "grid_choose_defaults_and_mismatch", grid_choose_defaults_and_mismatch,
                   "grid_parse_and_core_map", grid_parse_and_core_map,
                   "l1_alloc_first_fit_align_and_free", l1_alloc_first_fit_align_and_free,
                   "l1_out_of_memory_names_allocation_core_and_bytes",
-                  l1_out_of_memory_names_allocation_core_and_bytes, NULL);
+                  l1_out_of_memory_names_allocation_core_and_bytes, "core_init_is_pure",
+                  core_init_is_pure, NULL);
 }

@@ -19,7 +19,7 @@ static halo_sets sets_of(const tg_window *w, tg_split in, tg_split out, int q) {
     halo_sets s;
     memset(&s, 0, sizeof s);
     tg_window_bounds b = tg_window_part(w, out, q);
-    tg_halo_run runs[64];
+    tg_stick_run runs[64];
     int64_t n = tg_window_runs(w, in, b.a, b.b, runs);
     for (int64_t i = 0; i < n; i++)
         for (int64_t k = 0; k < runs[i].len; k++) {
@@ -73,7 +73,7 @@ static void halo_plan_matches_paper_example(void) {
     CU_ASSERT(same_set(s2.remote, s2.nremote, remote2, 7));
     /* The counts agree, and core 0 reads from one other core. */
     tg_window_bounds b = tg_window_part(&w, out, 0);
-    tg_halo_run runs[64];
+    tg_stick_run runs[64];
     int64_t n = tg_window_runs(&w, in, b.a, b.b, runs);
     tg_halo_counts c = tg_halo_count(runs, n, 0);
     CU_ASSERT(c.pad == 13 && c.local == 8 && c.remote == 7 && c.sources == 1);
@@ -149,7 +149,7 @@ static void window_halo_property_random_configs(void) {
             CU_ASSERT(b.b - b.a <= maxh);
             if (b.o0 >= b.o1) continue;
             int64_t cap = tg_window_runs_bound(&w, in, b.a, b.b);
-            tg_halo_run *runs = malloc((size_t)cap * sizeof *runs);
+            tg_stick_run *runs = malloc((size_t)cap * sizeof *runs);
             int64_t nr = tg_window_runs(&w, in, b.a, b.b, runs);
             CU_ASSERT(nr <= cap);
             /* runs tile the haloed shard; data runs lie inside their owner's rows */

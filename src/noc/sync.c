@@ -1,5 +1,6 @@
 /* Waiting and agreeing without burning the processor (DESIGN.md section 1,
- * "waiting").
+ * "waiting"), part of src/noc: barriers on one node, polite waits on MPI requests,
+ * agreement on errors and reductions of statistics.
  *
  * When the grid is oversubscribed (64 ranks on 2 cores), a rank that spins in MPI
  * takes the processor from the ranks that compute. Two remedies:
@@ -12,7 +13,7 @@
  *    last rank to arrive wakes them all: it costs no processor while waiting and
  *    ends within microseconds. Measured with bench/bench_wait (README).
  * Nothing here moves tensor data; agreement exchanges only status codes and the
- * error message. */
+ * error message, reductions only timings and sizes. */
 #define _GNU_SOURCE
 #include <limits.h>
 #include <linux/futex.h>
@@ -24,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "rank.h"
+#include "impl/noc_impl.h"
 
 /* One barrier: arrivals and a generation number that the last arrival bumps. */
 typedef struct barrier_slot {
@@ -34,7 +35,7 @@ typedef struct barrier_slot {
     char pad[52]; /* one cache line each */
 } barrier_slot;
 
-typedef struct tg_sync {
+typedef struct noc_sync {
     MPI_Win win;
     barrier_slot *slots; /* [0] all, [1 + y] grid row y, [1 + H + x] grid column x */
     /* Two sets of slots, used in turn by successive agreements and reductions: a
@@ -45,7 +46,9 @@ typedef struct tg_sync {
     double *values[2];  /* [P][TG_REDUCE_MAX] for reductions */
     char *msgs[2];      /* [P][TG_ERR_MSG_MAX] */
     int turn;
-} tg_sync;
+} noc_sync;
+
+static noc_sync *node_sync; /* NULL: no node-local path */
 
 static long futex(_Atomic uint32_t *addr, int op, uint32_t val) {
     return syscall(SYS_futex, (uint32_t *)addr, op, val, NULL, NULL, 0);
@@ -62,13 +65,13 @@ static void slot_wait(barrier_slot *s) {
     while (atomic_load(&s->gen) == gen) futex(&s->gen, FUTEX_WAIT, gen);
 }
 
-void tg_core_sync_init(void) {
+void noc_sync_init(void) {
     tg_core *c = tg_core_self();
-    c->sync = NULL;
+    node_sync = NULL;
     const char *env = getenv("TTGRID_FUTEX");
     bool want = env && *env ? atoi(env) != 0 : c->oversubscribed;
     MPI_Comm node;
-    MPI_Comm_split_type(c->comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+    MPI_Comm_split_type(tg_noc.world, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
     int local, all_local;
     MPI_Comm_size(node, &local);
     all_local = local == c->nranks;
@@ -84,13 +87,13 @@ void tg_core_sync_init(void) {
         status_bytes + (size_t)P * TG_REDUCE_MAX * sizeof(double) + (size_t)P * TG_ERR_MSG_MAX;
     per = (per + 63) / 64 * 64;
     size_t bytes = (size_t)nslots * sizeof(barrier_slot) + 2 * per;
-    tg_sync *s = calloc(1, sizeof *s);
+    noc_sync *s = calloc(1, sizeof *s);
     void *base = NULL;
     int ok =
         s != NULL && MPI_Win_allocate_shared(c->rank == 0 ? (MPI_Aint)bytes : 0, 1, MPI_INFO_NULL,
                                              node, &base, &s->win) == MPI_SUCCESS;
     int all_ok;
-    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_LAND, c->comm);
+    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_LAND, tg_noc.world);
     if (!all_ok) {
         if (ok) MPI_Win_free(&s->win);
         free(s);
@@ -114,24 +117,27 @@ void tg_core_sync_init(void) {
         for (int y = 0; y < c->grid.h; y++) s->slots[1 + y].n = (uint32_t)c->grid.w;
         for (int x = 0; x < c->grid.w; x++) s->slots[1 + c->grid.h + x].n = (uint32_t)c->grid.h;
     }
-    MPI_Barrier(c->comm);
+    MPI_Barrier(tg_noc.world);
     MPI_Comm_free(&node);
-    c->sync = s;
+    node_sync = s;
 }
 
-void tg_core_sync_finalize(void) {
-    tg_core *c = tg_core_self();
-    if (!c || !c->sync) return;
-    MPI_Win_free(&c->sync->win);
-    free(c->sync);
-    c->sync = NULL;
+void noc_sync_finalize(void) {
+    if (!node_sync) return;
+    MPI_Win_free(&node_sync->win);
+    free(node_sync);
+    node_sync = NULL;
 }
 
-bool tg_core_barrier_local(tg_core_set set) {
+bool noc_local_sync(void) {
+    return node_sync != NULL;
+}
+
+bool noc_barrier_local(tg_core_set set) {
     tg_core *c = tg_core_self();
-    if (!c->sync) return false;
+    if (!node_sync) return false;
     int slot = set == TG_SET_ROW ? 1 + c->y : set == TG_SET_COL ? 1 + c->grid.h + c->x : 0;
-    slot_wait(&c->sync->slots[slot]);
+    slot_wait(&node_sync->slots[slot]);
     return true;
 }
 
@@ -150,52 +156,48 @@ static long wait_cap_ns(void) {
     return cap;
 }
 
-void tg_backoff_init(tg_backoff *b) {
+void noc_backoff_init(noc_backoff *b) {
     b->ns = 1000;
 }
 
-void tg_backoff_pause(tg_backoff *b) {
+void noc_backoff_pause(noc_backoff *b) {
     if (!tg_core_self()->oversubscribed) return;
     struct timespec ts = {b->ns / 1000000000L, b->ns % 1000000000L};
     nanosleep(&ts, NULL);
     b->ns = b->ns * 2 < wait_cap_ns() ? b->ns * 2 : wait_cap_ns();
 }
 
-void tg_core_waitall(int n, MPI_Request *reqs) {
+void noc_waitall_polite(int n, MPI_Request *reqs) {
     if (!tg_core_self()->oversubscribed) {
         MPI_Waitall(n, reqs, MPI_STATUSES_IGNORE);
         return;
     }
-    tg_backoff b;
-    tg_backoff_init(&b);
+    noc_backoff b;
+    noc_backoff_init(&b);
     for (;;) {
         int done = 0;
         MPI_Testall(n, reqs, &done, MPI_STATUSES_IGNORE);
         if (done) return;
-        tg_backoff_pause(&b);
+        noc_backoff_pause(&b);
     }
-}
-
-void tg_core_wait(MPI_Request *req) {
-    tg_core_waitall(1, req);
 }
 
 /* ---- agreement ---- */
 
-tg_status tg_core_agree(tg_status st) {
+tg_status tg_noc_agree(tg_status st) {
     tg_core *c = tg_core_self();
     int first = c->nranks;
     int code = TG_OK;
     char msg[TG_ERR_MSG_MAX] = "";
-    if (c->sync) {
-        tg_sync *s = c->sync;
+    if (node_sync) {
+        noc_sync *s = node_sync;
         int t = s->turn;
         s->turn ^= 1;
         s->status[t][c->rank] = (int32_t)st;
         if (st != TG_OK)
             snprintf(s->msgs[t] + (size_t)c->rank * TG_ERR_MSG_MAX, TG_ERR_MSG_MAX, "%s",
                      tg_err_msg());
-        tg_core_barrier_local(TG_SET_ALL);
+        noc_barrier_local(TG_SET_ALL);
         for (int r = 0; r < c->nranks && first == c->nranks; r++)
             if (s->status[t][r] != TG_OK) first = r;
         if (first < c->nranks) {
@@ -205,8 +207,8 @@ tg_status tg_core_agree(tg_status st) {
     } else {
         int mine = st != TG_OK ? c->rank : c->nranks;
         MPI_Request req;
-        MPI_Iallreduce(&mine, &first, 1, MPI_INT, MPI_MIN, c->comm, &req);
-        tg_core_wait(&req);
+        MPI_Iallreduce(&mine, &first, 1, MPI_INT, MPI_MIN, tg_noc.world, &req);
+        noc_waitall_polite(1, &req);
         if (first == c->nranks) return TG_OK;
         struct {
             int code;
@@ -217,8 +219,8 @@ tg_status tg_core_agree(tg_status st) {
             m.code = (int)st;
             snprintf(m.msg, sizeof m.msg, "%s", tg_err_msg());
         }
-        MPI_Ibcast(&m, (int)sizeof m, MPI_BYTE, first, c->comm, &req);
-        tg_core_wait(&req);
+        MPI_Ibcast(&m, (int)sizeof m, MPI_BYTE, first, tg_noc.world, &req);
+        noc_waitall_polite(1, &req);
         code = m.code;
         memcpy(msg, m.msg, sizeof msg);
     }
@@ -229,14 +231,14 @@ tg_status tg_core_agree(tg_status st) {
 
 /* ---- reductions ---- */
 
-void tg_core_reduce(const double *in, double *out, int n, const char *ops) {
+void tg_noc_reduce(const double *in, double *out, int n, const char *ops) {
     tg_core *c = tg_core_self();
-    if (c->sync) {
-        tg_sync *s = c->sync;
+    if (node_sync) {
+        noc_sync *s = node_sync;
         int t = s->turn;
         s->turn ^= 1;
         memcpy(s->values[t] + (size_t)c->rank * TG_REDUCE_MAX, in, (size_t)n * sizeof *in);
-        tg_core_barrier_local(TG_SET_ALL);
+        noc_barrier_local(TG_SET_ALL);
         for (int i = 0; i < n; i++) {
             double v = s->values[t][i];
             for (int r = 1; r < c->nranks; r++) {
@@ -249,8 +251,8 @@ void tg_core_reduce(const double *in, double *out, int n, const char *ops) {
     }
     double sum[TG_REDUCE_MAX], max[TG_REDUCE_MAX];
     MPI_Request req[2];
-    MPI_Iallreduce(in, sum, n, MPI_DOUBLE, MPI_SUM, c->comm, &req[0]);
-    MPI_Iallreduce(in, max, n, MPI_DOUBLE, MPI_MAX, c->comm, &req[1]);
-    tg_core_waitall(2, req);
+    MPI_Iallreduce(in, sum, n, MPI_DOUBLE, MPI_SUM, tg_noc.world, &req[0]);
+    MPI_Iallreduce(in, max, n, MPI_DOUBLE, MPI_MAX, tg_noc.world, &req[1]);
+    noc_waitall_polite(2, req);
     for (int i = 0; i < n; i++) out[i] = ops[i] == 'm' ? max[i] : sum[i];
 }

@@ -1,0 +1,167 @@
+/* One-sided transfers: MPI RMA on the L1 and DRAM windows (one implementation of
+ * src/noc's transport table; noc_msg.c is the other).
+ *
+ * The windows are locked once (MPI_Win_lock_all, in init.c) for the whole run;
+ * reads are MPI_Get, writes and multicast pushes MPI_Put, the read barrier is
+ * MPI_Win_flush_local_all and the write barrier MPI_Win_flush_all; semaphores are
+ * MPI atomics. A group multicast is fetched by its receivers, so nobody writes into
+ * a receiver's L1 outside its own call and the group needs no barrier. Barriers take
+ * the node-local futex path when there is one. It never counts traffic: noc.c does,
+ * before calling in. */
+#include "impl/noc_impl.h"
+
+#include <string.h>
+
+static bool reads_open, writes_open; /* something to flush */
+
+/* Committed hvector types, kept: the same shapes come back op after op, and making
+ * and committing a type costs more than the transfer of a few pages. */
+#define TYPE_CACHE 64
+static struct {
+    int64_t count;
+    size_t blen, stride;
+    MPI_Datatype type;
+} types[TYPE_CACHE];
+static int ntypes, next_type;
+
+static MPI_Datatype strided_type(int64_t count, size_t blen, size_t stride) {
+    for (int i = 0; i < ntypes; i++)
+        if (types[i].count == count && types[i].blen == blen && types[i].stride == stride)
+            return types[i].type;
+    int at = ntypes < TYPE_CACHE ? ntypes++ : next_type++ % TYPE_CACHE;
+    if (types[at].count) MPI_Type_free(&types[at].type); /* evicted */
+    MPI_Type_create_hvector((int)count, (int)blen, (MPI_Aint)stride, MPI_BYTE, &types[at].type);
+    MPI_Type_commit(&types[at].type);
+    types[at].count = count, types[at].blen = blen, types[at].stride = stride;
+    return types[at].type;
+}
+
+static void rma_start(void) {
+    reads_open = writes_open = false;
+}
+
+static void rma_stop(void) {
+    for (int i = 0; i < ntypes; i++) MPI_Type_free(&types[i].type);
+    memset(types, 0, sizeof types);
+    ntypes = next_type = 0;
+}
+
+static tg_status rma_move(int win, int target, size_t disp, size_t tstride, uint8_t *mem,
+                          size_t mstride, size_t blen, int64_t count, bool write) {
+    int rc = MPI_SUCCESS;
+    if (count <= 64) {
+        /* a few blocks: one contiguous operation each (cheaper than a datatype) */
+        for (int64_t i = 0; i < count && rc == MPI_SUCCESS; i++) {
+            uint8_t *m = mem + (size_t)i * mstride;
+            MPI_Aint d = (MPI_Aint)(disp + (size_t)i * tstride);
+            rc = write ? MPI_Put(m, (int)blen, MPI_BYTE, target, d, (int)blen, MPI_BYTE,
+                                 tg_noc.win[win])
+                       : MPI_Get(m, (int)blen, MPI_BYTE, target, d, (int)blen, MPI_BYTE,
+                                 tg_noc.win[win]);
+        }
+    } else {
+        MPI_Datatype tt = strided_type(count, blen, tstride),
+                     mt = strided_type(count, blen, mstride);
+        rc = write ? MPI_Put(mem, 1, mt, target, (MPI_Aint)disp, 1, tt, tg_noc.win[win])
+                   : MPI_Get(mem, 1, mt, target, (MPI_Aint)disp, 1, tt, tg_noc.win[win]);
+    }
+    if (rc != MPI_SUCCESS)
+        return tg_err(TG_ERR_RUNTIME, "NoC %s of %zu B with core %d failed in MPI",
+                      write ? "write" : "read", blen * (size_t)count, target);
+    if (write)
+        writes_open = true;
+    else
+        reads_open = true;
+    return TG_OK;
+}
+
+static void rma_read_barrier(void) {
+    if (reads_open)
+        for (int w = 0; w < NWIN; w++) MPI_Win_flush_local_all(tg_noc.win[w]);
+    reads_open = false;
+}
+
+static void rma_write_barrier(void) {
+    if (writes_open)
+        for (int w = 0; w < NWIN; w++) MPI_Win_flush_all(tg_noc.win[w]);
+    writes_open = false;
+}
+
+static tg_status rma_barrier(tg_core_set set) {
+    noc_win_sync();
+    if (noc_barrier_local(set)) {
+        noc_win_sync();
+        return TG_OK;
+    }
+    return noc_barrier_mpi(set);
+}
+
+static tg_status rma_sync(tg_status st) {
+    if (!noc_local_sync()) {
+        rma_barrier(TG_SET_ALL);
+        return tg_noc_agree(st);
+    }
+    /* The node-local agreement is itself a barrier over every core. */
+    noc_win_sync();
+    st = tg_noc_agree(st);
+    noc_win_sync();
+    return st;
+}
+
+/* Receivers fetch: the copies run on every core in parallel, into the cache of the
+ * core that uses them, and the root's source only has to stay put. */
+static tg_status rma_mcast_group(tg_core_set set, tg_rect r, int root, size_t dst_off,
+                                 size_t src_off, size_t bytes) {
+    (void)set;
+    tg_core *c = tg_core_self();
+    bool member = c->x >= r.x0 && c->x < r.x0 + r.w && c->y >= r.y0 && c->y < r.y0 + r.h;
+    if (bytes == 0) return TG_OK;
+    if (c->rank == root) {
+        if (member && dst_off != src_off)
+            memmove(tg_noc.base[WIN_L1] + dst_off, tg_noc.base[WIN_L1] + src_off, bytes);
+        return TG_OK;
+    }
+    if (!member) return TG_OK;
+    /* the root's multicast is the transaction and its message; this is its delivery */
+    TG_CHECK(rma_move(WIN_L1, root, src_off, bytes, tg_noc.base[WIN_L1] + dst_off, bytes, bytes, 1,
+                      false));
+    rma_read_barrier();
+    return TG_OK;
+}
+
+static void rma_sem_add(int core, size_t off, int32_t n) {
+    MPI_Accumulate(&n, 1, MPI_INT32_T, core, (MPI_Aint)off, 1, MPI_INT32_T, MPI_SUM,
+                   tg_noc.win[WIN_L1]);
+    MPI_Win_flush(core, tg_noc.win[WIN_L1]);
+}
+
+static int32_t rma_sem_read(size_t off) {
+    int me = tg_core_self()->rank;
+    int32_t zero = 0, now;
+    MPI_Fetch_and_op(&zero, &now, MPI_INT32_T, me, (MPI_Aint)off, MPI_NO_OP, tg_noc.win[WIN_L1]);
+    MPI_Win_flush(me, tg_noc.win[WIN_L1]);
+    return now;
+}
+
+static void rma_sem_sub(size_t off, int32_t n) {
+    int me = tg_core_self()->rank;
+    int32_t neg = -n, old;
+    MPI_Fetch_and_op(&neg, &old, MPI_INT32_T, me, (MPI_Aint)off, MPI_SUM, tg_noc.win[WIN_L1]);
+    MPI_Win_flush(me, tg_noc.win[WIN_L1]);
+}
+
+const noc_transport noc_rma = {
+    .mode = TG_NOC_ONE_SIDED,
+    .start = rma_start,
+    .stop = rma_stop,
+    .move = rma_move,
+    .read_barrier = rma_read_barrier,
+    .write_barrier = rma_write_barrier,
+    .wait = noc_waitall_polite,
+    .barrier = rma_barrier,
+    .sync = rma_sync,
+    .mcast_group = rma_mcast_group,
+    .sem_add = rma_sem_add,
+    .sem_read = rma_sem_read,
+    .sem_sub = rma_sem_sub,
+};
