@@ -259,6 +259,35 @@ void tg_resnet50_free(tg_resnet50 *net) {
     memset(net->add_planned, 0, sizeof net->add_planned);
 }
 
+bool tg_resnet50_layer_plan(const tg_resnet50 *net, const char *name, const tg_traffic **traffic,
+                            size_t *l1_high_water) {
+    for (int i = 0; i < net->nconvs; i++)
+        if (net->convs[i].planned && !strcmp(net->convs[i].name, name)) {
+            *traffic = &net->convs[i].plan.traffic;
+            *l1_high_water = net->convs[i].plan.l1.high_water;
+            return true;
+        }
+    if (net->pool_planned && !strcmp(name, "maxpool")) {
+        *traffic = &net->pool.traffic, *l1_high_water = net->pool.l1.high_water;
+        return true;
+    }
+    if (net->avg_planned && !strcmp(name, "avgpool")) {
+        *traffic = &net->avg.traffic, *l1_high_water = net->avg.l1.high_water;
+        return true;
+    }
+    const int blocks[4] = {3, 4, 6, 3};
+    char base[32];
+    for (int s = 0, i = 0; s < 4; s++)
+        for (int b = 0; b < blocks[s]; b++, i++) {
+            snprintf(base, sizeof base, "layer%d.%d", s + 1, b);
+            if (net->add_planned[i] && !strcmp(name, base)) {
+                *traffic = &net->adds[i].traffic, *l1_high_water = net->adds[i].l1.high_water;
+                return true;
+            }
+        }
+    return false;
+}
+
 /* ---- the forward pass ---- */
 
 /* Progress lines wait here until a block of layers is done: one reduction per block

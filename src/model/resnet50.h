@@ -83,6 +83,11 @@ void tg_resnet50_free(tg_resnet50 *net);
  * 1000] in DRAM, allocated here). Collective. */
 tg_status tg_resnet50_forward(tg_resnet50 *net, tg_tensor *input, tg_tensor *logits,
                               tg_resnet_layer_fn on_layer, void *ctx);
+/* The plan of layer `name` (a conv's name, "maxpool", a bottleneck's "layerS.B" for its
+ * residual add, "avgpool") once a forward pass made it: its traffic and L1 high-water
+ * mark. False for other names or before the first pass. */
+bool tg_resnet50_layer_plan(const tg_resnet50 *net, const char *name, const tg_traffic **traffic,
+                            size_t *l1_high_water);
 /* Deterministic generated input [N, S, S, 3]: this rank's host rows r0..r1. */
 void tg_resnet50_input_rows(unsigned long long seed, int64_t r0, int64_t r1, float *rows);
 
