@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "io.h"
+#include "linear.h"
 #include "reshard.h"
 #include "stats.h"
 
@@ -394,7 +395,25 @@ static tg_status plan_conv(tg_resnet50 *net, tg_resnet_conv *c, const tg_tensor 
     conv_params(net, c, dealloc, &p);
     tg_machine m = tg_machine_self();
     tg_conv2d_site site = {x, shortcut, true};
-    tg_status st = tg_conv2d_plan_fit(&p, &m, tg_core_l1(), &site, &c->plan, NULL);
+    tg_status st;
+    if (c->bn[0] == '\0') {
+        /* fc: a linear layer over the pooled [N, 1, 1, 2048] */
+        tg_linear_params lp = {.n = p.n,
+                               .in_features = c->cin,
+                               .out_features = c->cout,
+                               .has_bias = true,
+                               .layout = c->layout,
+                               .in_fmt = p.in_fmt,
+                               .w_fmt = p.w_fmt,
+                               .out_fmt = p.out_fmt,
+                               .fidelity = p.fidelity,
+                               .fp32_acc = p.fp32_acc,
+                               .deallocate_activation = dealloc};
+        lp.cores = p.cores, lp.act_block_h = p.act_block_h;
+        st = tg_linear_plan_fit(&lp, &m, tg_core_l1(), &site, &c->plan, NULL);
+    } else {
+        st = tg_conv2d_plan_fit(&p, &m, tg_core_l1(), &site, &c->plan, NULL);
+    }
     if (st != TG_OK) {
         tg_conv2d_plan_free(&c->plan);
         return tg_err_prefix(st, "layer %s: ", c->name);
