@@ -15,6 +15,7 @@
 #include <mpi.h>
 
 #include "cli.h"
+#include "gemm_select.h"
 #include "noc.h"
 #include "rank.h"
 
@@ -161,7 +162,10 @@ int main(int argc, char **argv) {
         if (st == TG_OK) {
             st = tg_core_agree(tg_noc_init((tg_noc_mode)g.noc_mode));
             if (st == TG_OK) {
-                st = cmd->run(argc - cmd_at, argv + cmd_at, &g);
+                /* the matrix kernel: the one TTGRID_KERNEL names, else the widest this
+                 * processor runs; the ranks agree, as they may run on different nodes */
+                st = tg_core_agree(tg_gemm_select(getenv("TTGRID_KERNEL")));
+                if (st == TG_OK) st = cmd->run(argc - cmd_at, argv + cmd_at, &g);
                 st = tg_core_agree(st);
                 tg_noc_finalize();
             }
