@@ -10,6 +10,7 @@
 #include <cblas.h>
 #include <mpi.h>
 
+#include "gemm_select.h"
 #include "noc.h"
 #include "rank.h"
 
@@ -54,6 +55,23 @@ float tg_rng_float(tg_rng *r) {
     return (float)((double)(tg_rng_next(r) >> 40) / (double)(1ULL << 24) * 2.0 - 1.0);
 }
 
+/* Chooses the matrix kernel TTGRID_KERNEL names (the widest this processor runs when
+ * it is unset): 0, TG_TEST_SKIP for a variant this processor cannot run, 1 for an
+ * unknown name. Under MPI the ranks agree on the worst answer. */
+static int select_kernel(bool mpi, int rank) {
+    const char *want = getenv("TTGRID_KERNEL");
+    int rc = 0;
+    if (tg_gemm_select(want) != TG_OK) {
+        rc = 1;
+        for (int v = 0; v < TG_GEMM_VARIANTS; v++)
+            if (!strcmp(want, tg_gemm_variant_name((tg_gemm_variant)v))) rc = TG_TEST_SKIP;
+        fprintf(stderr, "rank %d: %s%s\n", rank, rc == TG_TEST_SKIP ? "skipped: " : "",
+                tg_err_msg());
+    }
+    if (mpi) MPI_Allreduce(MPI_IN_PLACE, &rc, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    return rc;
+}
+
 int tg_test_main(int argc, char **argv, tg_test_register reg, bool mpi) {
     int rank = 0, size = 1;
     if (mpi) {
@@ -69,6 +87,15 @@ int tg_test_main(int argc, char **argv, tg_test_register reg, bool mpi) {
             fprintf(stderr, "rank %d: %s\n", rank, tg_err_msg());
             MPI_Abort(MPI_COMM_WORLD, 1);
         }
+    }
+    int rc = select_kernel(mpi, rank);
+    if (rc != 0) {
+        if (mpi) {
+            tg_noc_finalize();
+            tg_core_finalize();
+            MPI_Finalize();
+        }
+        return rc;
     }
     openblas_set_num_threads(1);
     (void)argv;
@@ -93,9 +120,10 @@ int tg_test_main(int argc, char **argv, tg_test_register reg, bool mpi) {
         fflush(stderr);
         MPI_Allreduce(local, total, 5, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
         if (rank == 0)
-            printf("\nRun Summary over %d ranks: suites %llu, tests %llu (failed %llu), "
-                   "asserts %llu (failed %llu)\n",
-                   size, total[0] / (unsigned long long)size, total[1] / (unsigned long long)size,
+            printf("\nRun Summary over %d ranks, matrix kernel %s: suites %llu, tests %llu "
+                   "(failed %llu), asserts %llu (failed %llu)\n",
+                   size, tg_gemm_variant_name(tg_gemm_variant_in_use()),
+                   total[0] / (unsigned long long)size, total[1] / (unsigned long long)size,
                    total[2], total[3], total[4]);
     }
     CU_cleanup_registry();

@@ -8,6 +8,7 @@ static void register_all(void) {
     unit_register_format();
     unit_register_route();
     unit_register_window();
+    unit_register_gemm();
 }
 
 int main(int argc, char **argv) {

@@ -7,5 +7,6 @@ void unit_register_shard(void);
 void unit_register_format(void);
 void unit_register_route(void);
 void unit_register_window(void);
+void unit_register_gemm(void);
 
 #endif
