@@ -32,8 +32,9 @@
 #include <time.h>
 
 #include "conv2d.h"
-#include "reshard.h"
+#include "gemm_select.h"
 #include "noc.h"
+#include "reshard.h"
 #include "rank.h"
 #include "stats.h"
 #include "tensor.h"
@@ -316,6 +317,8 @@ static void print_header(void) {
            env_or("OPENBLAS_CORETYPE", "(unset)"), env_or("OPENBLAS_L2_SIZE", "(unset)"),
            env_or("OPENBLAS_NUM_THREADS", "(unset)"), openblas_get_corename(),
            openblas_get_config());
+    printf("  ttgrid's matrix kernel: %s (TTGRID_KERNEL=%s)\n",
+           tg_gemm_variant_name(tg_gemm_variant_in_use()), env_or("TTGRID_KERNEL", "(unset)"));
     printf("  ms: median time; GF/s: the conv's 2*Ho*Wo*Cout*Cin*K*K flops per second; "
            "tt/sg, tt/pt: ttgrid\n  float32 throughput over sgemm's, PyTorch's (higher is "
            "better for ttgrid); bf/f32: bfloat16\n  time over float32 time; kern: share of "
@@ -475,7 +478,8 @@ int main(int argc, char **argv) {
         return 2;
     }
     tg_core_opts co = {0};
-    if (tg_noc_init(&co, TG_NOC_ONE_SIDED) != TG_OK) {
+    if (tg_noc_init(&co, TG_NOC_ONE_SIDED) != TG_OK ||
+        tg_gemm_select(getenv("TTGRID_KERNEL")) != TG_OK) {
         fprintf(stderr, "bench_conv2d: %s\n", tg_err_msg());
         tg_noc_stop();
         return 1;

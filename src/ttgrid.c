@@ -14,6 +14,7 @@
 #include <cblas.h>
 
 #include "cli.h"
+#include "gemm_select.h"
 #include "noc.h"
 #include "rank.h"
 
@@ -158,7 +159,10 @@ int main(int argc, char **argv) {
             .arch = g.arch, .grid = g.grid, .l1_size = g.l1_size, .dram_bank_size = g.dram_size};
         st = tg_noc_init(&co, (tg_noc_mode)g.noc_mode);
         if (st == TG_OK) {
-            st = cmd->run(argc - cmd_at, argv + cmd_at, &g);
+            /* the matrix kernel: the one TTGRID_KERNEL names, else the widest this
+             * processor runs; the ranks agree, as they may run on different nodes */
+            st = tg_noc_agree(tg_gemm_select(getenv("TTGRID_KERNEL")));
+            if (st == TG_OK) st = cmd->run(argc - cmd_at, argv + cmd_at, &g);
             st = tg_noc_agree(st);
             tg_noc_finalize();
         }

@@ -9,6 +9,7 @@
 #include <CUnit/Basic.h>
 #include <cblas.h>
 
+#include "gemm_select.h"
 #include "noc.h"
 #include "rank.h"
 
@@ -52,6 +53,27 @@ float tg_rng_float(tg_rng *r) {
     return (float)((double)(tg_rng_next(r) >> 40) / (double)(1ULL << 24) * 2.0 - 1.0);
 }
 
+/* Chooses the matrix kernel TTGRID_KERNEL names (the widest this processor runs when
+ * it is unset): 0, TG_TEST_SKIP for a variant this processor cannot run, 1 for an
+ * unknown name. Under MPI the ranks agree on the worst answer. */
+static int select_kernel(bool mpi, int rank) {
+    const char *want = getenv("TTGRID_KERNEL");
+    int rc = 0;
+    if (tg_gemm_select(want) != TG_OK) {
+        rc = 1;
+        for (int v = 0; v < TG_GEMM_VARIANTS; v++)
+            if (!strcmp(want, tg_gemm_variant_name((tg_gemm_variant)v))) rc = TG_TEST_SKIP;
+        fprintf(stderr, "rank %d: %s%s\n", rank, rc == TG_TEST_SKIP ? "skipped: " : "",
+                tg_err_msg());
+    }
+    if (mpi) {
+        double mine = rc, worst;
+        tg_noc_reduce(&mine, &worst, 1, "m");
+        rc = (int)worst;
+    }
+    return rc;
+}
+
 int tg_test_main(int argc, char **argv, tg_test_register reg, bool mpi) {
     int rank = 0, size = 1;
     if (mpi) {
@@ -69,6 +91,14 @@ int tg_test_main(int argc, char **argv, tg_test_register reg, bool mpi) {
             tg_noc_stop();
             return 1;
         }
+    }
+    int rc = select_kernel(mpi, rank);
+    if (rc != 0) {
+        if (mpi) {
+            tg_noc_finalize();
+            tg_noc_stop();
+        }
+        return rc;
     }
     openblas_set_num_threads(1);
     (void)argv;
@@ -97,9 +127,10 @@ int tg_test_main(int argc, char **argv, tg_test_register reg, bool mpi) {
         tg_noc_reduce(in, sum, 5, "sssss");
         for (int i = 0; i < 5; i++) total[i] = (unsigned long long)sum[i];
         if (rank == 0)
-            printf("\nRun Summary over %d ranks: suites %llu, tests %llu (failed %llu), "
-                   "asserts %llu (failed %llu)\n",
-                   size, total[0] / (unsigned long long)size, total[1] / (unsigned long long)size,
+            printf("\nRun Summary over %d ranks, matrix kernel %s: suites %llu, tests %llu "
+                   "(failed %llu), asserts %llu (failed %llu)\n",
+                   size, tg_gemm_variant_name(tg_gemm_variant_in_use()),
+                   total[0] / (unsigned long long)size, total[1] / (unsigned long long)size,
                    total[2], total[3], total[4]);
     }
     CU_cleanup_registry();

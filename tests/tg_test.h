@@ -14,8 +14,15 @@
 /* Registers the program's suites (CU_add_suite / CU_add_test). */
 typedef void (*tg_test_register)(void);
 
+/* Exit code of a test program that cannot run on this machine (ctest's
+ * SKIP_RETURN_CODE). */
+#define TG_TEST_SKIP 77
+
 /* Runs the suites. With `mpi`, starts MPI, this core (default arch) and the NoC
- * (one-sided, or TTGRID_NOC_MODE) around them. */
+ * (one-sided, or TTGRID_NOC_MODE) around them. The matrix kernel is the one
+ * TTGRID_KERNEL names, else the widest this processor runs; a named one this
+ * processor cannot run makes the program print why and return TG_TEST_SKIP, which
+ * ctest's forced-kernel entries count as skipped (tests/CMakeLists.txt). */
 int tg_test_main(int argc, char **argv, tg_test_register reg, bool mpi);
 
 /* Runs body once with each NoC mechanism (one-sided, then two-sided); MPI only. */

@@ -1,10 +1,11 @@
-/* ttgrid info: the arch, the grid, which rank is which core and where it runs, and
- * the memory sizes. */
+/* ttgrid info: the arch, the grid, which rank is which core and where it runs, the
+ * memory sizes and the matrix kernel in use. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "gemm_select.h"
 #include "noc.h"
 
 static tg_status info_run(int argc, char **argv, const tg_cli *g) {
@@ -24,6 +25,15 @@ static tg_status info_run(int argc, char **argv, const tg_cli *g) {
                banks, c->dram_bank_bytes, a->dram_bank_size, a->dram_gbps);
     tg_cli_out(g, "clock         %.2f GHz, NoC %d B/cycle, %d cycles/hop, matmul %d FLOP/cycle\n",
                a->clock_ghz, a->noc_bytes_per_cycle, a->noc_hop_cycles, a->matmul_flop_per_cycle);
+    const char *forced = getenv("TTGRID_KERNEL");
+    char kernels[64] = "";
+    for (int v = TG_GEMM_VARIANTS - 1; v >= 0; v--)
+        if (tg_gemm_variant_supported((tg_gemm_variant)v))
+            snprintf(kernels + strlen(kernels), sizeof kernels - strlen(kernels), "%s%s",
+                     kernels[0] ? ", " : "", tg_gemm_variant_name((tg_gemm_variant)v));
+    tg_cli_out(g, "matrix kernel %s (%s; rank 0's processor runs: %s)\n",
+               tg_gemm_variant_name(tg_gemm_variant_in_use()),
+               forced && forced[0] ? "TTGRID_KERNEL" : "widest supported", kernels);
     tg_cli_out(g, "waiting       %s\n",
                c->oversubscribed ? "polite (oversubscribed: back-off sleep)" : "MPI blocking");
     tg_cli_out(g, "rank  core   host             DRAM banks hosted\n");
@@ -43,9 +53,11 @@ static tg_status info_run(int argc, char **argv, const tg_cli *g) {
 const tg_cmd tg_cmd_info = {
     .name = "info",
     .run = info_run,
-    .summary = "arch, grid, rank -> core map, L1 and DRAM sizes",
+    .summary = "arch, grid, rank -> core map, L1 and DRAM sizes, matrix kernel",
     .help = "usage: mpirun -np P ttgrid [global options] info\n\n"
             "Prints the arch preset, the core grid, which rank is which core (x, y) and on\n"
-            "which host it runs, which DRAM banks each rank hosts, and the L1 and DRAM\n"
-            "sizes. Takes no options of its own.\n",
+            "which host it runs, which DRAM banks each rank hosts, the L1 and DRAM sizes,\n"
+            "and the matrix kernel in use (avx512, avx2 or portable: the widest this\n"
+            "processor runs, or the one the TTGRID_KERNEL environment variable names).\n"
+            "Takes no options of its own.\n",
 };

@@ -3,11 +3,13 @@
 #include <string.h>
 
 #include "add.h"
+#include "multiversion.h"
 #include "reshard.h"
 #include "stats.h"
 
-static void add_rows(tg_fmt f, uint8_t *a, const uint8_t *b, int64_t rows, int64_t cols,
-                     size_t row_bytes, bool relu, float *x, float *y) {
+TG_MULTIVERSION static void add_rows(tg_fmt f, uint8_t *a, const uint8_t *b, int64_t rows,
+                                     int64_t cols, size_t row_bytes, bool relu, float *x,
+                                     float *y) {
     for (int64_t i = 0; i < rows; i++) {
         tg_fmt_unpack(f, a + (size_t)i * row_bytes, cols, x);
         tg_fmt_unpack(f, b + (size_t)i * row_bytes, cols, y);

@@ -11,6 +11,7 @@
 #include "conv2d.h"
 #include "gemm.h"
 #include "kernel.h"
+#include "multiversion.h"
 #include "reshard.h"
 #include "stats.h"
 
@@ -53,8 +54,9 @@ static int64_t kc(const conv_run *r, int64_t k) {
 
 /* Gathers K columns [k0, k1) of the activation rows of outputs [o0, o0 + m) into A
  * [abh x (k1 - k0)] (lda), zero rows after the m-th. */
-static void im2col(const conv_run *r, const act_source *s, int64_t origin, int64_t o0, int64_t m,
-                   int64_t k0, int64_t k1, float *A, int64_t lda) {
+TG_MULTIVERSION static void im2col(const conv_run *r, const act_source *s, int64_t origin,
+                                   int64_t o0, int64_t m, int64_t k0, int64_t k1, float *A,
+                                   int64_t lda) {
     const tg_conv2d_plan *pl = r->pl;
     const tg_window *w = &pl->win;
     tg_fmt f = pl->p.in_fmt;
@@ -97,15 +99,15 @@ static void im2col(const conv_run *r, const act_source *s, int64_t origin, int64
 }
 
 /* Rounds partial sums to bfloat16 between K blocks unless fp32 accumulation. */
-static void round_partials(const conv_run *r, int64_t m, int64_t n, bool last) {
+TG_MULTIVERSION static void round_partials(const conv_run *r, int64_t m, int64_t n, bool last) {
     if (r->exact || r->pl->p.fp32_acc || last) return;
     for (int64_t i = 0; i < m; i++)
         for (int64_t j = 0; j < n; j++) r->C[i * n + j] = tg_bf16_round(r->C[i * n + j]);
 }
 
 /* Bias, ReLU and rounding to the output format: C [m x n] into rows of `dst`. */
-static void epilogue(const conv_run *r, int64_t m, int64_t n, uint8_t *dst, size_t dst_row,
-                     int64_t dst_cols) {
+TG_MULTIVERSION static void epilogue(const conv_run *r, int64_t m, int64_t n, uint8_t *dst,
+                                     size_t dst_row, int64_t dst_cols) {
     const tg_conv2d_params *p = &r->pl->p;
     for (int64_t i = 0; i < m; i++) {
         float *c = r->C + i * n;

@@ -9,6 +9,7 @@
  * stored as 17 bytes: the exponent, then 16 sign/magnitude bytes — 1088 B per
  * 32x32 tile, as on the device. */
 #include "format.h"
+#include "multiversion.h"
 
 #include <math.h>
 #include <string.h>
@@ -103,7 +104,7 @@ static void bfp8_unpack_block(const uint8_t *src, float *dst) {
     }
 }
 
-void tg_fmt_pack(tg_fmt f, const float *src, int64_t w, void *dst) {
+TG_MULTIVERSION void tg_fmt_pack(tg_fmt f, const float *src, int64_t w, void *dst) {
     switch (f) {
     case TG_FLOAT32:
         memcpy(dst, src, (size_t)w * 4);
@@ -122,7 +123,7 @@ void tg_fmt_pack(tg_fmt f, const float *src, int64_t w, void *dst) {
     }
 }
 
-void tg_fmt_unpack(tg_fmt f, const void *src, int64_t w, float *dst) {
+TG_MULTIVERSION void tg_fmt_unpack(tg_fmt f, const void *src, int64_t w, float *dst) {
     switch (f) {
     case TG_FLOAT32:
         memcpy(dst, src, (size_t)w * 4);
@@ -141,7 +142,7 @@ void tg_fmt_unpack(tg_fmt f, const void *src, int64_t w, float *dst) {
     }
 }
 
-void tg_fmt_round(tg_fmt f, float *v, int64_t n) {
+TG_MULTIVERSION void tg_fmt_round(tg_fmt f, float *v, int64_t n) {
     switch (f) {
     case TG_FLOAT32:
         break;

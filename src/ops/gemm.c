@@ -9,44 +9,51 @@
  * counts (OpenBLAS's result for a row changes with the call's shape), as the
  * device's matrix engine computes tile by tile. B (the weights) comes in panels of
  * 32 columns, the layout the conv reads its weights into L1 with, so it is never
- * repacked. */
+ * repacked.
+ *
+ * Every build holds three variants of the kernel, and one is chosen at run time
+ * (tg_gemm_select, gemm_select.h): AVX-512 (8 rows x 2 vectors of 16), AVX2 with
+ * FMA (3 rows x 4 vectors of 8) and portable (4 rows x 32 scalar fmaf). The kernel
+ * and its driver are written once, in gemm_kernel.h, and instantiated below once
+ * per variant, each function carrying __attribute__((target(...))), rather than
+ * compiled three times from three files with per-file flags: the attribute lets
+ * only these functions use the wider instructions, so nothing that runs before the
+ * processor is asked (an inline helper from a header, a copy the compiler
+ * expands) can pick them up, and the build needs no per-file flags. The binary thus
+ * runs on any x86-64 processor (and, with the portable variant alone, on any other).
+ *
+ * The variants give the same bits: each sums an element in one accumulator, one
+ * fused multiply-add per k (the vector FMA instruction, or fmaf, both rounding
+ * once) in increasing k, then one add to C; the tile height MR changes which
+ * elements share a call, never an element's sum. The build compiles with
+ * -ffp-contract=off and never with -ffast-math (CMakeLists.txt), so the compiler
+ * neither fuses the final add nor reorders a sum. */
 #include "gemm.h"
+#include "gemm_select.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#define TG_GEMM_X86 1
+#include <immintrin.h>
+#endif
 
 /* Panels are one tile (32 columns) wide whatever the vector unit, so the weights'
  * circular buffer has the same size and layout on every host: K rows of 32 values
  * per panel, as a column of the device's 32x32 weight tiles. */
 #define NR 32
+/* The tallest tile of any variant: scratch is sized for it, so that buffers made
+ * before a variant is chosen (or changed, in the tests) fit every variant. */
+#define MR_MAX 8
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#define MR 8
-typedef __m512 vec;
-#define VLEN 16
-#define vzero() _mm512_setzero_ps()
-#define vload(p) _mm512_loadu_ps(p)
-#define vstore(p, v) _mm512_storeu_ps(p, v)
-#define vbcast(x) _mm512_set1_ps(x)
-#define vfma(a, b, c) _mm512_fmadd_ps(a, b, c)
-#define vadd(a, b) _mm512_add_ps(a, b)
-#elif defined(__AVX2__) && defined(__FMA__)
-#include <immintrin.h>
-#define MR 3
-typedef __m256 vec;
-#define VLEN 8
-#define vzero() _mm256_setzero_ps()
-#define vload(p) _mm256_loadu_ps(p)
-#define vstore(p, v) _mm256_storeu_ps(p, v)
-#define vbcast(x) _mm256_set1_ps(x)
-#define vfma(a, b, c) _mm256_fmadd_ps(a, b, c)
-#define vadd(a, b) _mm256_add_ps(a, b)
-#else
-/* Portable fallback: one float per "vector", fmaf per element. */
+/* Portable: one float per "vector", fmaf per element. */
+#define GV(name) name##_portable
+#define GV_TARGET
 #define MR 4
-typedef float vec;
+#define vec float
 #define VLEN 1
 #define vzero() 0.0f
 #define vload(p) (*(p))
@@ -54,64 +61,120 @@ typedef float vec;
 #define vbcast(x) (x)
 #define vfma(a, b, c) fmaf(a, b, c)
 #define vadd(a, b) ((a) + (b))
+#include "gemm_kernel.h"
+
+#ifdef TG_GEMM_X86
+#define GV(name) name##_avx2
+#define GV_TARGET __attribute__((target("avx2,fma")))
+#define MR 3
+#define vec __m256
+#define VLEN 8
+#define vzero() _mm256_setzero_ps()
+#define vload(p) _mm256_loadu_ps(p)
+#define vstore(p, v) _mm256_storeu_ps(p, v)
+#define vbcast(x) _mm256_set1_ps(x)
+#define vfma(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define vadd(a, b) _mm256_add_ps(a, b)
+#include "gemm_kernel.h"
+
+#define GV(name) name##_avx512
+#define GV_TARGET __attribute__((target("avx512f")))
+#define MR 8
+#define vec __m512
+#define VLEN 16
+#define vzero() _mm512_setzero_ps()
+#define vload(p) _mm512_loadu_ps(p)
+#define vstore(p, v) _mm512_storeu_ps(p, v)
+#define vbcast(x) _mm512_set1_ps(x)
+#define vfma(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define vadd(a, b) _mm512_add_ps(a, b)
+#include "gemm_kernel.h"
 #endif
 
-#define NV (NR / VLEN) /* vectors per panel row */
+typedef void (*acc_fn)(float *C, int64_t ldc, const float *A, int64_t lda, int64_t m, int64_t k,
+                       const float *packed, int64_t packed_rows, int64_t k0, int64_t c0, int64_t n,
+                       float *scratch);
 
-/* C[MR x NR] (ldc) += A[MR x K] (lda) x panel[K x NR]. */
-static void kernel(int64_t K, const float *A, int64_t lda, const float *P, float *C, int64_t ldc) {
-    vec acc[MR][NV];
-    for (int i = 0; i < MR; i++)
-        for (int v = 0; v < NV; v++) acc[i][v] = vzero();
-    for (int64_t k = 0; k < K; k++) {
-        vec b[NV];
-        for (int v = 0; v < NV; v++) b[v] = vload(P + k * NR + v * VLEN);
-        for (int i = 0; i < MR; i++) {
-            vec a = vbcast(A[i * lda + k]);
-            for (int v = 0; v < NV; v++) acc[i][v] = vfma(a, b[v], acc[i][v]);
+static const struct {
+    const char *name;
+    acc_fn acc; /* NULL: not built for this architecture */
+} variants[TG_GEMM_VARIANTS] = {
+    [TG_GEMM_PORTABLE] = {"portable", acc_portable},
+#ifdef TG_GEMM_X86
+    [TG_GEMM_AVX2] = {"avx2", acc_avx2},
+    [TG_GEMM_AVX512] = {"avx512", acc_avx512},
+#else
+    [TG_GEMM_AVX2] = {"avx2", NULL},
+    [TG_GEMM_AVX512] = {"avx512", NULL},
+#endif
+};
+
+/* The chosen variant's driver; NULL until tg_gemm_select (or the first multiply). */
+static acc_fn in_use;
+static tg_gemm_variant in_use_variant;
+
+const char *tg_gemm_variant_name(tg_gemm_variant v) {
+    return v >= 0 && v < TG_GEMM_VARIANTS ? variants[v].name : "?";
+}
+
+bool tg_gemm_variant_supported(tg_gemm_variant v) {
+    if (v < 0 || v >= TG_GEMM_VARIANTS || !variants[v].acc) return false;
+#ifdef TG_GEMM_X86
+    /* libgcc's answers include the operating system's support (XCR0): a processor
+     * with AVX-512 under a kernel that does not save its registers says no. */
+    __builtin_cpu_init();
+    if (v == TG_GEMM_AVX512) return __builtin_cpu_supports("avx512f");
+    if (v == TG_GEMM_AVX2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+    return true;
+}
+
+static tg_gemm_variant widest_supported(void) {
+    tg_gemm_variant v = TG_GEMM_VARIANTS - 1;
+    while (v > TG_GEMM_PORTABLE && !tg_gemm_variant_supported(v)) v--;
+    return v;
+}
+
+tg_status tg_gemm_select(const char *request) {
+    tg_gemm_variant v = widest_supported();
+    if (request && request[0]) {
+        int i = 0;
+        while (i < TG_GEMM_VARIANTS && strcmp(request, variants[i].name)) i++;
+        if (i == TG_GEMM_VARIANTS)
+            return tg_err(TG_ERR_USAGE,
+                          "TTGRID_KERNEL=%s: unknown matrix kernel (avx512, avx2, portable)",
+                          request);
+        if (!tg_gemm_variant_supported((tg_gemm_variant)i)) {
+            char have[64] = "";
+            for (int j = TG_GEMM_VARIANTS - 1; j >= 0; j--)
+                if (tg_gemm_variant_supported((tg_gemm_variant)j))
+                    snprintf(have + strlen(have), sizeof have - strlen(have), "%s%s",
+                             have[0] ? ", " : "", variants[j].name);
+            return tg_err(TG_ERR_USAGE,
+                          "TTGRID_KERNEL=%s: this processor cannot run the %s matrix kernel "
+                          "(it can run: %s)",
+                          request, request, have);
         }
+        v = (tg_gemm_variant)i;
     }
-    for (int i = 0; i < MR; i++)
-        for (int v = 0; v < NV; v++) {
-            float *c = C + i * ldc + v * VLEN;
-            vstore(c, vadd(vload(c), acc[i][v]));
-        }
+    in_use_variant = v;
+    in_use = variants[v].acc;
+    return TG_OK;
+}
+
+tg_gemm_variant tg_gemm_variant_in_use(void) {
+    if (!in_use) tg_gemm_select(NULL);
+    return in_use_variant;
 }
 
 void tg_gemm_acc(float *C, int64_t ldc, const float *A, int64_t lda, int64_t m, int64_t k,
                  const float *packed, int64_t packed_rows, int64_t k0, int64_t c0, int64_t n,
                  float *scratch) {
     if (m <= 0 || n <= 0 || k <= 0) return;
-    /* scratch: MR x k for a short tile of A, then MR x NR for a short tile of C */
-    float *Apad = scratch, *Cpad = scratch + (size_t)MR * k;
-    int64_t p0 = c0 / NR;
-    for (int64_t j = 0; j < n; j += NR) {
-        const float *P = packed + ((size_t)(p0 + j / NR) * packed_rows + k0) * NR;
-        int64_t w = n - j < NR ? n - j : NR;
-        for (int64_t i = 0; i < m; i += MR) {
-            int64_t h = m - i < MR ? m - i : MR;
-            const float *a = A + i * lda;
-            int64_t la = lda;
-            if (h < MR) {
-                memset(Apad, 0, (size_t)MR * k * sizeof *Apad);
-                for (int64_t r = 0; r < h; r++)
-                    memcpy(Apad + r * k, A + (i + r) * lda, (size_t)k * sizeof *A);
-                a = Apad, la = k;
-            }
-            if (h == MR && w == NR) {
-                kernel(k, a, la, P, C + i * ldc + j, ldc);
-            } else {
-                memset(Cpad, 0, (size_t)MR * NR * sizeof *Cpad);
-                for (int64_t r = 0; r < h; r++)
-                    memcpy(Cpad + r * NR, C + (i + r) * ldc + j, (size_t)w * sizeof *C);
-                kernel(k, a, la, P, Cpad, NR);
-                for (int64_t r = 0; r < h; r++)
-                    memcpy(C + (i + r) * ldc + j, Cpad + r * NR, (size_t)w * sizeof *C);
-            }
-        }
-    }
+    if (!in_use) tg_gemm_select(NULL);
+    in_use(C, ldc, A, lda, m, k, packed, packed_rows, k0, c0, n, scratch);
 }
 
 size_t tg_gemm_scratch_floats(int64_t k) {
-    return (size_t)MR * (size_t)k + (size_t)MR * NR;
+    return (size_t)MR_MAX * (size_t)k + (size_t)MR_MAX * NR;
 }

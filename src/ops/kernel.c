@@ -1,10 +1,11 @@
 /* The matrix engine of one core; see kernel.h. */
 #include "kernel.h"
+#include "multiversion.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-void tg_trunc_mantissa(float *v, int64_t n, int bits) {
+TG_MULTIVERSION void tg_trunc_mantissa(float *v, int64_t n, int bits) {
     if (bits >= 23) return;
     uint32_t mask = ~((1u << (23 - bits)) - 1u);
     for (int64_t i = 0; i < n; i++) {

@@ -6,14 +6,15 @@
 #include <string.h>
 
 #include "maxpool2d.h"
+#include "multiversion.h"
 #include "reshard.h"
 #include "stats.h"
 
 /* out[c] = max over the window of output o of sticks at base + taps, for the `real`
  * channels of the cs in a stick; padding channels stay 0. */
-static void window_max(const tg_window *w, tg_fmt f, const uint8_t *base, size_t row_bytes,
-                       int64_t first, int64_t cs, int64_t real, float *acc, float *tmp,
-                       float *out) {
+TG_MULTIVERSION static void window_max(const tg_window *w, tg_fmt f, const uint8_t *base,
+                                       size_t row_bytes, int64_t first, int64_t cs, int64_t real,
+                                       float *acc, float *tmp, float *out) {
     for (int64_t c = 0; c < cs; c++) acc[c] = c < real ? -INFINITY : 0.0f;
     for (int ky = 0; ky < w->kh; ky++)
         for (int kx = 0; kx < w->kw; kx++) {

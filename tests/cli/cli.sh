@@ -42,6 +42,12 @@ expect 1 "asks 23044096 B, 1499136 B free" 1 copy --input big.h5:/x --output c.h
 # a grid that does not match the rank count: exit 2 on every rank, no hang
 expect 2 "grid 2x2 has 4 cores but 3 ranks" 3 --grid 2x2 info
 expect 2 "unknown command" 2 frobnicate
+# the matrix kernel: info names it; a forced one that does not exist is bad usage
+expect 0 "" 1 info
+grep -q '^matrix kernel \(avx512\|avx2\|portable\) ' out.txt || fail "info: no matrix kernel line"
+TTGRID_KERNEL=portable expect 0 "" 2 info
+grep -q '^matrix kernel portable (TTGRID_KERNEL' out.txt || fail "info: TTGRID_KERNEL=portable not used"
+TTGRID_KERNEL=sse expect 2 "TTGRID_KERNEL=sse: unknown matrix kernel" 2 info
 
 # statistics: the CSV of copy at 4 ranks has the traffic, and per-op totals from the
 # per-core rows match the summary ttgrid printed

@@ -10,6 +10,7 @@ static void register_all(void) {
     unit_register_traffic();
     unit_register_window();
     unit_register_plan();
+    unit_register_gemm();
 }
 
 int main(int argc, char **argv) {

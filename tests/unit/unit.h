@@ -9,5 +9,6 @@ void unit_register_route(void);
 void unit_register_traffic(void);
 void unit_register_window(void);
 void unit_register_plan(void);
+void unit_register_gemm(void);
 
 #endif
