@@ -11,8 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
-
 #include "cli.h"
 #include "gemm_select.h"
 #include "noc.h"
@@ -52,10 +50,9 @@ void tg_cli_out(const tg_cli *g, const char *fmt, ...) {
 
 /* Open MPI settings this tool needs, unless the user set them: the romio I/O
  * component (collective HDF5 with oversubscribed ranks is about 12x slower on the
- * default ompio here) and one BLAS thread per rank (one rank is one core). */
+ * default ompio here). ttgrid multiplies with its own kernel, not BLAS. */
 static void default_env(void) {
     setenv("OMPI_MCA_io", "romio321", 0);
-    setenv("OPENBLAS_NUM_THREADS", "1", 0);
 }
 
 static int parse_globals(int argc, char **argv, tg_cli *g, int *cmd_index, bool *help,
@@ -118,7 +115,6 @@ static int parse_globals(int argc, char **argv, tg_cli *g, int *cmd_index, bool 
 int main(int argc, char **argv) {
     default_env();
     tg_noc_start(&argc, &argv);
-    openblas_set_num_threads(1);
     tg_cli g;
     memset(&g, 0, sizeof g);
     g.rank = tg_noc_world_rank();
