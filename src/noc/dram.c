@@ -9,7 +9,7 @@
  * consecutive slots: a run moves in at most `banks` MPI operations, one strided
  * transfer per bank, while each page still counts as one NoC transaction. A bank is
  * placed on the NoC at its host's core for hops and links (tg_tally_dram). */
-#include "impl/noc_impl.h"
+#include "noc_impl.h"
 
 #include <string.h>
 

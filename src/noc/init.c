@@ -7,7 +7,7 @@
  * it (DESIGN.md section 1: MPI_Get from such a window runs at memory-copy speed).
  * Bank b of DRAM lives on rank b % P, in that rank's DRAM window at (b / P) *
  * bank_bytes. Nothing here moves tensor bytes; `ttgrid info` gathers host names. */
-#include "impl/noc_impl.h"
+#include "noc_impl.h"
 
 #include <stdlib.h>
 #include <string.h>

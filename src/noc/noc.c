@@ -6,7 +6,7 @@
  * the table of the mechanism chosen at tg_noc_init (noc_rma.c, noc_msg.c). This file
  * must never ask which mechanism is in use: a difference between them belongs in
  * their table. */
-#include "impl/noc_impl.h"
+#include "noc_impl.h"
 
 #include <string.h>
 

@@ -7,7 +7,7 @@
  * wait here serves: barriers always take MPI (a core asleep on a futex could not
  * answer), and a group multicast is pushed by its root between two barriers of the
  * set. It never counts traffic: noc.c does, before calling in. */
-#include "impl/noc_impl.h"
+#include "noc_impl.h"
 
 #include <stdlib.h>
 #include <string.h>

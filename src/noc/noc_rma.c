@@ -8,7 +8,7 @@
  * a receiver's L1 outside its own call and the group needs no barrier. Barriers take
  * the node-local futex path when there is one. It never counts traffic: noc.c does,
  * before calling in. */
-#include "impl/noc_impl.h"
+#include "noc_impl.h"
 
 #include <string.h>
 

@@ -3,7 +3,7 @@
  * (stats.h); this file only moves them, so it carries counters, never tensor data.
  * Link and bank counts are kept by the core that moved the bytes, for every link
  * and bank, so they are summed over cores here. */
-#include "impl/noc_impl.h"
+#include "noc_impl.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "impl/noc_impl.h"
+#include "noc_impl.h"
 
 /* One barrier: arrivals and a generation number that the last arrival bumps. */
 typedef struct barrier_slot {
