@@ -80,6 +80,12 @@ static float *read_output(int64_t total) {
     return buf;
 }
 
+/* Every file, dataset, group, named datatype and attribute io opened is closed,
+ * on the error paths too. */
+static void assert_nothing_open(void) {
+    CU_ASSERT_EQUAL(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL), 0);
+}
+
 /* Checks this core's part of t against data [N, H, W, C] (bitwise after rounding to
  * t's format, as `expect` holds it); returns the number of values that differ. */
 static int64_t check_shard(const tg_tensor *t, const float *expect) {
@@ -162,6 +168,7 @@ static void io_round_trip_is_bitwise_for_all_layouts(void) {
             }
         free(data);
     }
+    assert_nothing_open();
 }
 
 /* bfloat16 in L1 and in DRAM, through both NoC mechanisms. */
@@ -182,6 +189,7 @@ static void bfloat16_round_trips(void) {
 static void io_bfloat16_shards_hold_rounded_values(void) {
     make_paths();
     tg_test_each_noc_mode(bfloat16_round_trips);
+    assert_nothing_open();
 }
 
 static void io_errors_name_file_and_dataset(void) {
@@ -218,6 +226,7 @@ static void io_errors_name_file_and_dataset(void) {
     probe = fopen(".io_aborted.h5.partial", "r");
     CU_ASSERT_PTR_NULL(probe);
     if (probe) fclose(probe);
+    assert_nothing_open();
 }
 
 /* Failures on some ranks only: every rank returns the same status with the message
@@ -249,6 +258,7 @@ static void io_failure_on_some_ranks_is_everyones(void) {
     CU_ASSERT_EQUAL(tg_io_load_tensor(f, "/x", &t), TG_OK);
     tg_tensor_free(&t);
     tg_io_close(f);
+    assert_nothing_open();
 }
 
 static void register_io(void) {
