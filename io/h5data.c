@@ -84,7 +84,8 @@ static tg_status io_attr_string(tg_io_file *f, hid_t obj, const char *objname, c
             char *s = NULL;
             if (H5Aread(a, mt, &s) < 0) st = attr_err(f, objname, name, "H5Aread");
             if (st == TG_OK && s) snprintf(out, cap, "%s", s), *found = true;
-            if (s) H5free_memory(s);
+            if (s && H5free_memory(s) < 0 && st == TG_OK)
+                st = attr_err(f, objname, name, "H5free_memory");
         } else if (st == TG_OK) {
             char *s = calloc(n + 1, 1);
             if (!s)
@@ -352,7 +353,8 @@ static tg_status copy_attr(tg_io_file *from, hid_t so, const char *src, tg_io_fi
     if (st == TG_OK && (size = H5Tget_size(mt)) == 0) st = attr_err(from, src, name, "H5Tget_size");
     if (st == TG_OK) {
         htri_t vs = H5Tis_variable_str(mt), vl = H5Tdetect_class(mt, H5T_VLEN);
-        if (vs < 0 || vl < 0) st = attr_err(from, src, name, "H5Tis_variable_str");
+        if (vs < 0) st = attr_err(from, src, name, "H5Tis_variable_str");
+        if (vl < 0 && st == TG_OK) st = attr_err(from, src, name, "H5Tdetect_class");
         vlen = vs > 0 || vl > 0;
     }
     if (st == TG_OK && !(buf = calloc((size_t)(np > 0 ? np : 1), size)))

@@ -5,8 +5,9 @@
  * Departure from DESIGN.md section 2 ("io talks to MPI only through parallel
  * HDF5"): making the temporary copy of an existing output and renaming it are file
  * system operations done by rank 0 alone, so the others learn what it found and its
- * status in one MPI_Bcast; no tensor data moves that way. Every use of MPI in io
- * goes through io_comm(). */
+ * status by MPI_Bcast (io_root_bcast, also used for the width of the /stats op
+ * names); no tensor data moves that way. Every use of MPI in io goes through
+ * io_comm(). */
 #include "io_private.h"
 
 #include <errno.h>
@@ -75,12 +76,11 @@ tg_status tg_io_ref_parse(const char *s, tg_io_ref *out) {
     return TG_OK;
 }
 
+/* Errors are reported by us, in one line, not by HDF5's stack printer (should
+ * turning it off fail, the next call tries again; HDF5 then prints more, no harm). */
 static void io_quiet(void) {
     static bool done;
-    if (!done) {
-        H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported by us, in one line */
-        done = true;
-    }
+    if (!done) done = H5Eset_auto2(H5E_DEFAULT, NULL, NULL) >= 0;
 }
 
 /* A new tg_io_file for path, or NULL (out of host memory, recorded). */
