@@ -1,15 +1,18 @@
 /* io — tensors, weights, results and statistics in HDF5 (DESIGN.md section 8).
  *
- * Every rank reads and writes exactly its own shard of a tensor, with hyperslab
- * selections and collective transfers through parallel HDF5; ranks with an empty
- * shard still take part. Datasets are NHWC float32; a dataset with the attribute
+ * Every rank reads and writes exactly its own part of a tensor, with hyperslab
+ * selections and collective transfers through parallel HDF5; ranks with nothing to
+ * move still take part. Datasets are NHWC float32; a dataset with the attribute
  * layout="NCHW" is read as NHWC. Output files are written under a temporary name
  * in the same folder (an existing file is copied there first, so its other datasets
  * survive) and renamed over the final name only by tg_io_commit(); a run that fails
  * calls tg_io_abort() and leaves the final name untouched.
  *
  * All functions here are collective over the core's communicator unless they say
- * otherwise; errors are recorded with the file and dataset names. */
+ * otherwise, and return the same status on every rank: a failure on one rank (a
+ * file it cannot see, an HDF5 call that failed, host memory) is agreed before the
+ * next collective step, so every rank reports it and none is left waiting. Errors
+ * are recorded with the file and dataset names. */
 #ifndef TG_IO_H
 #define TG_IO_H
 
@@ -44,13 +47,6 @@ tg_status tg_io_open(const char *path, tg_io_file **out);
 tg_status tg_io_info_get(tg_io_file *f, const char *dset, tg_io_info *info);
 /* Checks that a dataset is a 4-D float tensor and returns its NHWC shape. */
 tg_status tg_io_tensor_shape(tg_io_file *f, const char *dset, int64_t nhwc[4]);
-/* Reads this core's shard of the dataset into t's L1 shard, rounding to t's format.
- * t must already be allocated with the dataset's NHWC shape. */
-tg_status tg_io_read_tensor(tg_io_file *f, const char *dset, tg_tensor *t);
-/* Reads rows [r0, r1) of the [N*H*W, C] view of a 4-D tensor dataset (all
- * channels) into buf [(r1 - r0), C], NCHW files transposed. Each rank asks for its
- * own rows (an empty range takes part without reading). */
-tg_status tg_io_read_rows(tg_io_file *f, const char *dset, int64_t r0, int64_t r1, float *buf);
 /* Reads a whole float dataset into host memory on every rank (weights, bias);
  * `count` elements are expected. Independent transfer. */
 tg_status tg_io_read_all(tg_io_file *f, const char *dset, float *buf, int64_t count);
@@ -59,23 +55,34 @@ tg_status tg_io_read_all(tg_io_file *f, const char *dset, float *buf, int64_t co
  * is still collective. */
 tg_status tg_io_read_slab(tg_io_file *f, const char *dset, int ndims, const int64_t *start,
                           const int64_t *count, float *buf);
+/* Not collective; an HDF5 failure while looking reads as absent. */
 bool tg_io_exists(tg_io_file *f, const char *dset);
+/* Closes an input (nothing to report: it was open read-only). */
 void tg_io_close(tg_io_file *f);
 
-/* Output: opens (copying the existing file, if any) the temporary file for path. */
-tg_status tg_io_create(const char *path, tg_io_file **out);
-/* Writes the tensor from the L1 shards as an NHWC float32 dataset (replacing one of
- * the same name) with attributes layout, format and producer; with producer NULL it
- * writes no attributes (see tg_io_copy_attrs). */
-tg_status tg_io_write_tensor(tg_io_file *f, const char *dset, const tg_tensor *t,
+/* ---- tensors: the one road between files and the grid ----
+ *
+ * As the host does it on the device, through interleaved DRAM: each rank moves its
+ * share of the rows of [N*H*W, C] (tg_tensor_host_rows) between the file, with one
+ * collective hyperslab transfer, and the DRAM pages (counted as its DRAM traffic);
+ * an L1 tensor goes through a temporary interleaved DRAM tensor and a reshard over
+ * the NoC (counted too). */
+
+/* Reads a 4-D tensor dataset into t, allocated (any placement) with the dataset's
+ * NHWC shape (tg_io_tensor_shape) and the format it holds values in (rounded to).
+ * Another shape is TG_ERR_USAGE naming the dataset and both shapes. */
+tg_status tg_io_load_tensor(tg_io_file *f, const char *dset, tg_tensor *t);
+/* Writes t (any placement) as an NHWC float32 dataset of an open output (replacing
+ * one of the same name), with the attributes layout, format and producer; with
+ * producer NULL it writes no attributes (see tg_io_copy_attrs). */
+tg_status tg_io_store_tensor(const tg_tensor *t, tg_io_file *f, const char *dset,
                              const char *producer);
-/* Creates an NHWC float32 tensor dataset (replacing one of the same name), with the
- * layout/format/producer attributes unless producer is NULL; then each rank writes
- * its rows [r0, r1) from buf [(r1 - r0), C] with tg_io_write_rows. */
-tg_status tg_io_create_tensor(tg_io_file *f, const char *dset, const int64_t nhwc[4], tg_fmt fmt,
-                              const char *producer);
-tg_status tg_io_write_rows(tg_io_file *f, const char *dset, int64_t r0, int64_t r1,
-                           const float *buf);
+
+/* ---- outputs ---- */
+
+/* Opens the temporary file for path: rank 0 copies an existing HDF5 file there (so
+ * its other datasets survive) and tells the others. */
+tg_status tg_io_create(const char *path, tg_io_file **out);
 /* Writes a float array of `ndims` dims held whole by rank 0 (the others pass NULL). */
 tg_status tg_io_write_root(tg_io_file *f, const char *dset, int ndims, const int64_t *dims,
                            const float *buf);

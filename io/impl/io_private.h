@@ -1,4 +1,13 @@
-/* Private to io/. */
+/* Private to io/: the file handle, HDF5 error recording, and the one collective
+ * hyperslab transfer every sharded read and write goes through (h5transfer.c).
+ *
+ * The rule of every function here (issue 12, "Every failure is agreed before the
+ * next collective step"): a rank-local step that can fail (an HDF5 call, stat, open,
+ * allocate, copy) is followed by an agreement (tg_noc_agree) before the next step
+ * that needs every rank, so one rank's failure becomes the same error on every rank,
+ * never a hang. Internal helpers that take a `tg_status st` are called by every
+ * rank even after a local failure: they skip their own work and join the agreement.
+ * Public functions (io.h) return a status agreed by every rank. */
 #ifndef TG_IO_PRIVATE_H
 #define TG_IO_PRIVATE_H
 
@@ -14,9 +23,67 @@ struct tg_io_file {
     char temp[TG_IO_PATH_MAX]; /* outputs: the name written until commit */
 };
 
+/* Records the failure of the HDF5 call `what` on object `obj` (a dataset, group or
+ * attribute path) of f as one line, and returns TG_ERR_RUNTIME. */
+tg_status io_h5_err(const tg_io_file *f, const char *obj, const char *what);
+/* Closes any HDF5 handle h (dataset, group, dataspace, datatype, attribute,
+ * property list; a negative h is nothing to close). A failed close is recorded
+ * with io_h5_err only when st is TG_OK, so the first failure keeps its message.
+ * Returns the status so far. */
+tg_status io_close(tg_status st, hid_t h, const tg_io_file *f, const char *obj);
+
+/* Rank 0's `bytes` at buf reach every rank (collective; control data only). */
+void io_root_bcast(void *buf, size_t bytes);
+
+/* The dataset `dset` (missing: TG_ERR_USAGE; not floating point: TG_ERR_USAGE).
+ * Rank-local. */
 tg_status io_open_dset(tg_io_file *f, const char *dset, hid_t *out);
-tg_status io_create_dset(tg_io_file *f, const char *dset, hid_t type, int ndims,
+/* Shape and layout of a float dataset (tg_io_info_get without the agreement).
+ * Rank-local. */
+tg_status io_info(tg_io_file *f, const char *dset, tg_io_info *info);
+/* Creates dataset `dset` of `type` and dims (replacing one of the same name, making
+ * the groups on the way); *out is the open dataset, or negative on failure. Every
+ * rank calls it with the same arguments, even after a local failure in st (then it
+ * only joins the agreement before the collective H5Dcreate2). Returns this rank's
+ * status after the create: the caller agrees on it before its next collective step
+ * (io_transfer does). */
+tg_status io_create_dset(tg_status st, tg_io_file *f, const char *dset, hid_t type, int ndims,
                          const int64_t *dims, hid_t *out);
-tg_status io_set_attr(hid_t obj, const char *name, const char *value);
+/* Writes the string attribute name=value on object obj (path `objname` in f, for
+ * the message). Rank-local. */
+tg_status io_set_attr(tg_io_file *f, hid_t obj, const char *objname, const char *name,
+                      const char *value);
+
+/* ---- the collective hyperslab transfer (h5transfer.c) ---- */
+
+/* The part of a dataset one rank moves: up to IO_SEL_BOXES boxes of the file space,
+ * ORed into one selection, which HDF5 walks in row-major file order; no box selects
+ * nothing (the rank still takes part in the collective transfer). */
+#define IO_SEL_BOXES 5
+#define IO_SEL_DIMS 8
+
+typedef struct io_sel {
+    int ndims, nboxes;
+    hsize_t start[IO_SEL_BOXES][IO_SEL_DIMS];
+    hsize_t count[IO_SEL_BOXES][IO_SEL_DIMS];
+} io_sel;
+
+void io_sel_init(io_sel *s, int ndims);
+/* Adds the box [start, start + count); a box of no element is not added. At most
+ * IO_SEL_BOXES boxes. */
+void io_sel_add(io_sel *s, const int64_t *start, const int64_t *count);
+/* Elements selected (the buffer's length in elements). */
+int64_t io_sel_elements(const io_sel *s);
+
+typedef enum { IO_READ, IO_WRITE } io_dir;
+
+/* One collective transfer (H5FD_MPIO_COLLECTIVE) of this rank's selection `sel` of
+ * dataset d to or from buf, which holds io_sel_elements(sel) values of memory type
+ * mtype contiguously, in file order. `st` is this rank's status so far; d is open
+ * unless st failed. Every rank calls it: the transfer happens only when every rank
+ * prepared its part, and d is closed here on every path. Returns the status agreed
+ * by every rank, naming `dset` and the file on failure. */
+tg_status io_transfer(tg_status st, tg_io_file *f, const char *dset, hid_t d, io_dir dir,
+                      hid_t mtype, const io_sel *sel, void *buf);
 
 #endif

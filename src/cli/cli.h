@@ -49,17 +49,6 @@ tg_status tg_cli_stats(const tg_cli *g, tg_io_file *out);
  * statistics failed, when the caller still aborts it. Collective. */
 tg_status tg_cli_finish(const tg_cli *g, tg_io_file **out);
 
-/* Tensors between files and the grid, through interleaved DRAM (tensor_io.c); all
- * collective. Loads an input dataset into a new DRAM tensor in format `fmt`: */
-tg_status tg_cli_load(tg_io_file *f, const char *dset, const int64_t shape[4], tg_fmt fmt,
-                      const char *name, tg_tensor *out);
-/* This rank's share of a tensor's rows [*r0, *r1) on the host, [rows, C] float32
- * (the caller frees *rows). */
-tg_status tg_cli_host_rows(const tg_tensor *t, int64_t *r0, int64_t *r1, float **rows);
-/* Writes a tensor (L1 or DRAM) as an NHWC float32 dataset of an open output, with the
- * layout/format/producer attributes unless producer is NULL. */
-tg_status tg_cli_store(const tg_tensor *t, tg_io_file *f, const char *dset, const char *producer);
-
 /* Prints on rank 0 only (stdout). */
 void tg_cli_out(const tg_cli *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -25,8 +25,9 @@ static tg_status read_weights(tg_io_file *f, const tg_opargs *o, const tg_conv2d
                       (long long)info.dims[1], (long long)info.dims[2], (long long)info.dims[3]);
     int64_t n = want[0] * want[1] * want[2] * want[3];
     *w = malloc((size_t)n * sizeof **w);
-    if (!*w)
-        return tg_err(TG_ERR_RUNTIME, "conv2d: out of host memory for %lld weights", (long long)n);
+    TG_CHECK(tg_noc_agree(
+        *w ? TG_OK
+           : tg_err(TG_ERR_RUNTIME, "conv2d: out of host memory for %lld weights", (long long)n)));
     TG_CHECK(tg_io_read_all(f, o->weights.dset, *w, n));
     return TG_OK;
     (void)b;
@@ -46,9 +47,9 @@ static tg_status read_bias(const tg_opargs *o, const tg_conv2d_params *p, float 
                     (long long)count);
     if (st == TG_OK) {
         *b = malloc((size_t)p->cout * sizeof **b);
-        st = *b ? tg_io_read_all(f, o->bias.dset, *b, p->cout)
-                : tg_err(TG_ERR_RUNTIME, "conv2d: out of host memory");
+        st = tg_noc_agree(*b ? TG_OK : tg_err(TG_ERR_RUNTIME, "conv2d: out of host memory"));
     }
+    if (st == TG_OK) st = tg_io_read_all(f, o->bias.dset, *b, p->cout);
     tg_io_close(f);
     return st;
 }
@@ -97,7 +98,8 @@ static tg_status conv2d_run(int argc, char **argv, const tg_cli *g) {
                    pl.l1_limit);
 
     tg_stats_begin("load");
-    TG_TRY(st, tg_cli_load(fin, o.input.dset, shape, p.in_fmt, "conv2d:input", &din), done);
+    TG_TRY(st, tg_tensor_alloc_dram(&din, "conv2d:input", shape, p.in_fmt), done);
+    TG_TRY(st, tg_io_load_tensor(fin, o.input.dset, &din), done);
     int64_t co0, co1;
     tg_conv2d_weight_cols(p.cout, &co0, &co1);
     TG_TRY(st,
@@ -111,7 +113,8 @@ static tg_status conv2d_run(int argc, char **argv, const tg_cli *g) {
 
     tg_stats_begin("store");
     TG_TRY(st, tg_io_create(o.output.file, &fout), done);
-    TG_TRY(st, tg_cli_store(&out, fout, o.output.dset, "ttgrid " TTGRID_VERSION " conv2d"), done);
+    TG_TRY(st, tg_io_store_tensor(&out, fout, o.output.dset, "ttgrid " TTGRID_VERSION " conv2d"),
+           done);
     tg_stats_end();
     st = tg_cli_finish(g, &fout);
 done:

@@ -5,12 +5,11 @@
  * in the statistics. */
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "reshard.h"
 #include "io.h"
+#include "reshard.h"
 #include "stats.h"
 
 typedef struct copy_opts {
@@ -81,8 +80,7 @@ static tg_status copy_run(int argc, char **argv, const tg_cli *g) {
     TG_CHECK(copy_parse(argc, argv, &o));
     tg_io_file *fin = NULL, *fout = NULL;
     tg_tensor shard = {0}, din = {0}, dout = {0};
-    float *rows = NULL;
-    int64_t shape[4], r0, r1;
+    int64_t shape[4];
     tg_io_info info;
     tg_status st;
     TG_TRY(st, tg_io_open(o.in.file, &fin), done);
@@ -96,10 +94,6 @@ static tg_status copy_run(int argc, char **argv, const tg_cli *g) {
            done);
     TG_TRY(st, tg_tensor_alloc_dram(&din, "copy:dram_in", shape, o.fmt), done);
     TG_TRY(st, tg_tensor_alloc_dram(&dout, "copy:dram_out", shape, o.fmt), done);
-    tg_tensor_host_rows(&din, &r0, &r1);
-    rows = malloc((size_t)((r1 - r0) * shape[3] + 1) * sizeof *rows);
-    TG_TRY(st, tg_noc_agree(rows ? TG_OK : tg_err(TG_ERR_RUNTIME, "copy: out of host memory")),
-           done);
     if (!g->quiet)
         tg_cli_out(g,
                    "copy: [%lld, %lld, %lld, %lld] %s, %s sharded on %dx%d cores, shard %lld x "
@@ -110,17 +104,14 @@ static tg_status copy_run(int argc, char **argv, const tg_cli *g) {
                    tg_tensor_shard_bytes(&shard));
 
     tg_stats_begin("load");
-    TG_TRY(st, tg_io_read_rows(fin, o.in.dset, r0, r1, rows), done);
-    TG_TRY(st, tg_noc_sync(tg_tensor_write_host_rows(&din, r0, r1, rows)), done);
+    TG_TRY(st, tg_io_load_tensor(fin, o.in.dset, &din), done);
     tg_stats_begin("to_sharded");
     TG_TRY(st, tg_tensor_reshard(&din, &shard), done);
     tg_stats_begin("to_interleaved");
     TG_TRY(st, tg_tensor_reshard(&shard, &dout), done);
     tg_stats_begin("store");
-    TG_TRY(st, tg_noc_sync(tg_tensor_read_host_rows(&dout, r0, r1, rows)), done);
     TG_TRY(st, tg_io_create(o.out.file, &fout), done);
-    TG_TRY(st, tg_io_create_tensor(fout, o.out.dset, shape, o.fmt, NULL), done);
-    TG_TRY(st, tg_io_write_rows(fout, o.out.dset, r0, r1, rows), done);
+    TG_TRY(st, tg_io_store_tensor(&dout, fout, o.out.dset, NULL), done);
     /* A copy keeps the input's attributes, so that h5diff finds the two equal; only
      * the layout changes when the input was NCHW. */
     TG_TRY(st, tg_io_copy_attrs(fin, o.in.dset, fout, o.out.dset), done);
@@ -129,7 +120,6 @@ static tg_status copy_run(int argc, char **argv, const tg_cli *g) {
     st = tg_cli_finish(g, &fout);
 done:
     tg_stats_end();
-    free(rows);
     tg_io_close(fin);
     tg_io_abort(fout);
     tg_tensor_free(&dout);

@@ -32,12 +32,13 @@ static tg_status maxpool2d_run(int argc, char **argv, const tg_cli *g) {
                    p.dram ? "none" : tg_shard_name(p.layout), pl.cores.w, pl.cores.h, pl.l1_total,
                    pl.l1_limit);
     tg_stats_begin("load");
-    TG_TRY(st, tg_cli_load(fin, o.input.dset, shape, p.fmt, "maxpool2d:input", &din), done);
+    TG_TRY(st, tg_tensor_alloc_dram(&din, "maxpool2d:input", shape, p.fmt), done);
+    TG_TRY(st, tg_io_load_tensor(fin, o.input.dset, &din), done);
     tg_stats_begin("maxpool2d");
     TG_TRY(st, tg_maxpool2d_run(&pl, &din, &out), done);
     tg_stats_begin("store");
     TG_TRY(st, tg_io_create(o.output.file, &fout), done);
-    TG_TRY(st, tg_cli_store(&out, fout, o.output.dset, "ttgrid " TTGRID_VERSION " maxpool2d"),
+    TG_TRY(st, tg_io_store_tensor(&out, fout, o.output.dset, "ttgrid " TTGRID_VERSION " maxpool2d"),
            done);
     tg_stats_end();
     st = tg_cli_finish(g, &fout);

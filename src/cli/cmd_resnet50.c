@@ -137,7 +137,7 @@ static tg_status dump_layer(void *ctx, const char *name, const tg_tensor *t) {
     dump_ctx *d = ctx;
     char path[128];
     snprintf(path, sizeof path, "/layers/%s", name);
-    return tg_cli_store(t, d->f, path, "ttgrid " TTGRID_VERSION " resnet50");
+    return tg_io_store_tensor(t, d->f, path, "ttgrid " TTGRID_VERSION " resnet50");
 }
 
 /* The input: from the file ([N, 3, S, S] with layout="NCHW", or NHWC) or generated. */
@@ -167,19 +167,19 @@ static tg_status load_input(rn_opts *o, tg_tensor *in) {
         o->net.batch = shape[0], o->net.image = shape[1];
     }
     tg_status st = tg_tensor_alloc_dram(in, "resnet50:input", shape, o->net.act_fmt);
-    float *rows = NULL;
-    if (st == TG_OK) {
-        tg_tensor_host_rows(in, &r0, &r1);
-        rows = malloc((size_t)((r1 - r0) * 3 + 1) * sizeof *rows);
-        st = rows ? TG_OK : tg_err(TG_ERR_RUNTIME, "resnet50: out of host memory");
+    if (f) {
+        if (st == TG_OK) st = tg_io_load_tensor(f, o->input.dset, in);
+        tg_io_close(f);
+        return st;
     }
-    if (st == TG_OK && f)
-        st = tg_io_read_rows(f, o->input.dset, r0, r1, rows);
-    else if (st == TG_OK)
-        tg_resnet50_input_rows(o->seed, r0, r1, rows);
-    if (st == TG_OK) st = tg_noc_sync(tg_tensor_write_host_rows(in, r0, r1, rows));
+    if (st != TG_OK) return st;
+    /* generated: each rank writes its share of the rows into DRAM, as a load does */
+    tg_tensor_host_rows(in, &r0, &r1);
+    float *rows = malloc((size_t)((r1 - r0) * 3 + 1) * sizeof *rows);
+    st = rows ? TG_OK : tg_err(TG_ERR_RUNTIME, "resnet50: out of host memory");
+    if (st == TG_OK) tg_resnet50_input_rows(o->seed, r0, r1, rows);
+    st = tg_noc_sync(st == TG_OK ? tg_tensor_write_host_rows(in, r0, r1, rows) : st);
     free(rows);
-    tg_io_close(f);
     return st;
 }
 

@@ -1,9 +1,11 @@
 /* MPI tests of io/: HDF5 round trips of sharded tensors, bitwise, at any rank count.
  *
  * Each case writes a random tensor with plain HDF5 calls (NHWC, or NCHW with the
- * layout attribute), reads it into L1 shards with tg_io_read_tensor, writes it back
- * with tg_io_write_tensor, and compares what the file then holds with the values the
- * test made. */
+ * layout attribute), loads it through io's one road for tensors (tg_io_load_tensor:
+ * the host's rows into DRAM, then resharded into L1 shards of every layout), checks
+ * each core's shard, stores it back (tg_io_store_tensor) and compares what the file
+ * then holds with the values the test made. A failure on some ranks only must end
+ * as the same error on every rank, without a hang. */
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,26 +81,52 @@ static float *read_output(int64_t total) {
     return buf;
 }
 
-/* One round trip; returns the number of elements that differ from `expect`. */
-static int64_t round_trip(const int64_t s[4], bool nchw, tg_shard_layout layout, tg_grid cores,
-                          bool transpose, bool snap, tg_fmt fmt, const float *data,
+/* Every file, dataset, group, named datatype and attribute io opened is closed,
+ * on the error paths too. */
+static void assert_nothing_open(void) {
+    CU_ASSERT_EQUAL(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL), 0);
+}
+
+/* Checks this core's part of t against data [N, H, W, C] (bitwise after rounding to
+ * t's format, as `expect` holds it); returns the number of values that differ. */
+static int64_t check_shard(const tg_tensor *t, const float *expect) {
+    tg_shard_range r = tg_tensor_my_range(t);
+    if (tg_shard_range_empty(r)) return 0;
+    float *row = malloc((size_t)t->spec.shard_w * sizeof *row);
+    int64_t bad = 0;
+    for (int64_t i = 0; i < r.r1 - r.r0; i++) {
+        tg_fmt_unpack(t->fmt, tg_tensor_row(t, i), t->spec.shard_w, row);
+        for (int64_t c = r.c0; c < r.c1; c++)
+            bad += memcmp(&row[c - r.c0], &expect[(r.r0 + i) * t->c + c], sizeof *row) != 0;
+    }
+    free(row);
+    return bad;
+}
+
+/* One round trip through the road: the dataset is loaded into t (L1 shards of the
+ * given layout, or DRAM when dram), each core's shard is checked, and t is stored
+ * back. Returns the number of values that differ from `expect`. */
+static int64_t round_trip(const int64_t s[4], bool nchw, bool dram, tg_shard_layout layout,
+                          tg_grid cores, bool transpose, bool snap, tg_fmt fmt, const float *data,
                           const float *expect) {
     write_input(s, data, nchw);
     tg_io_file *in = NULL, *out = NULL;
     tg_tensor t;
-    int64_t shape[4];
+    int64_t shape[4], bad = 0;
     CU_ASSERT_EQUAL_FATAL(tg_io_open(path_in, &in), TG_OK);
     CU_ASSERT_EQUAL(tg_io_tensor_shape(in, "/x", shape), TG_OK);
     CU_ASSERT(memcmp(shape, s, sizeof shape) == 0);
-    CU_ASSERT_EQUAL_FATAL(tg_tensor_alloc(&t, "test:shard", s, fmt, layout, cores, transpose, snap),
-                          TG_OK);
-    CU_ASSERT_EQUAL(tg_io_read_tensor(in, "/x", &t), TG_OK);
+    tg_status st = dram ? tg_tensor_alloc_dram(&t, "test:dram", s, fmt)
+                        : tg_tensor_alloc(&t, "test:shard", s, fmt, layout, cores, transpose, snap);
+    CU_ASSERT_EQUAL_FATAL(st, TG_OK);
+    CU_ASSERT_EQUAL(tg_io_load_tensor(in, "/x", &t), TG_OK);
+    if (!dram) bad += check_shard(&t, expect);
     tg_io_close(in);
     CU_ASSERT_EQUAL_FATAL(tg_io_create(path_out, &out), TG_OK);
-    CU_ASSERT_EQUAL(tg_io_write_tensor(out, "/y", &t, "test"), TG_OK);
+    CU_ASSERT_EQUAL(tg_io_store_tensor(&t, out, "/y", "test"), TG_OK);
     CU_ASSERT_EQUAL(tg_io_commit(out), TG_OK);
     tg_tensor_free(&t);
-    int64_t total = s[0] * s[1] * s[2] * s[3], bad = 0;
+    int64_t total = s[0] * s[1] * s[2] * s[3];
     float *got = read_output(total);
     for (int64_t i = 0; i < total; i++) bad += memcmp(&got[i], &expect[i], sizeof *got) != 0;
     free(got);
@@ -123,14 +151,17 @@ static void io_round_trip_is_bitwise_for_all_layouts(void) {
     int nshapes = (int)(sizeof shapes / sizeof shapes[0]);
     for (int si = 0; si < nshapes; si++) {
         float *data = random_tensor(shapes[si], 100 + (unsigned long long)si);
-        for (int layout = 0; layout < 3; layout++)
+        /* layouts 0-2: L1 height, width, block; 3: interleaved DRAM */
+        for (int layout = 0; layout < 4; layout++)
             for (int variant = 0; variant < 4; variant++) {
-                bool nchw = variant & 1, alt = variant & 2;
+                bool nchw = variant & 1, alt = variant & 2, dram = layout == 3;
+                if (dram && alt) continue;
                 /* alt: transposed block shards, unsnapped rows, a sub-grid of cores */
                 tg_grid cores = c->grid;
                 if (alt && cores.w > 1) cores.w--;
-                int64_t bad = round_trip(shapes[si], nchw, (tg_shard_layout)layout, cores, alt,
-                                         !alt, TG_FLOAT32, data, data);
+                int64_t bad = round_trip(shapes[si], nchw, dram,
+                                         dram ? TG_SHARD_HEIGHT : (tg_shard_layout)layout, cores,
+                                         alt, !alt, TG_FLOAT32, data, data);
                 CU_ASSERT_EQUAL(bad, 0);
                 if (bad)
                     fprintf(stderr, "shape %d layout %d variant %d: %lld values differ\n", si,
@@ -138,20 +169,28 @@ static void io_round_trip_is_bitwise_for_all_layouts(void) {
             }
         free(data);
     }
+    assert_nothing_open();
 }
 
-static void io_bfloat16_shards_hold_rounded_values(void) {
-    make_paths();
+/* bfloat16 in L1 and in DRAM, through both NoC mechanisms. */
+static void bfloat16_round_trips(void) {
     const int64_t s[4] = {2, 6, 5, 48};
     float *data = random_tensor(s, 5);
     int64_t total = s[0] * s[1] * s[2] * s[3];
     float *expect = malloc((size_t)total * sizeof *expect);
     for (int64_t i = 0; i < total; i++) expect[i] = tg_bf16_round(data[i]);
-    CU_ASSERT_EQUAL(round_trip(s, false, TG_SHARD_BLOCK, tg_core_self()->grid, false, true,
-                               TG_BFLOAT16, data, expect),
-                    0);
+    for (int dram = 0; dram < 2; dram++)
+        CU_ASSERT_EQUAL(round_trip(s, false, dram, TG_SHARD_BLOCK, tg_core_self()->grid, false,
+                                   true, TG_BFLOAT16, data, expect),
+                        0);
     free(expect);
     free(data);
+}
+
+static void io_bfloat16_shards_hold_rounded_values(void) {
+    make_paths();
+    tg_test_each_noc_mode(bfloat16_round_trips);
+    assert_nothing_open();
 }
 
 static void io_errors_name_file_and_dataset(void) {
@@ -172,7 +211,7 @@ static void io_errors_name_file_and_dataset(void) {
     CU_ASSERT_EQUAL_FATAL(tg_tensor_alloc(&t, "t", wrong, TG_FLOAT32, TG_SHARD_HEIGHT,
                                           tg_core_self()->grid, false, true),
                           TG_OK);
-    CU_ASSERT_EQUAL(tg_io_read_tensor(f, "/x", &t), TG_ERR_USAGE);
+    CU_ASSERT_EQUAL(tg_io_load_tensor(f, "/x", &t), TG_ERR_USAGE);
     CU_ASSERT_PTR_NOT_NULL(strstr(tg_err_msg(), "[1, 2, 2, 4]"));
     tg_tensor_free(&t);
     tg_io_close(f);
@@ -188,13 +227,47 @@ static void io_errors_name_file_and_dataset(void) {
     probe = fopen(".io_aborted.h5.partial", "r");
     CU_ASSERT_PTR_NULL(probe);
     if (probe) fclose(probe);
+    assert_nothing_open();
+}
+
+/* Failures on some ranks only: every rank returns the same status with the message
+ * of the lowest failing rank, and none is left waiting in a collective call. */
+static void io_failure_on_some_ranks_is_everyones(void) {
+    make_paths();
+    tg_core *c = tg_core_self();
+    const int64_t s[4] = {1, 4, 4, 8};
+    float *data = random_tensor(s, 11);
+    write_input(s, data, false);
+    free(data);
+    /* a file that only rank 0 can see */
+    tg_io_file *f = NULL;
+    tg_status st = tg_io_open(c->rank == 0 ? path_in : "io_only_on_rank0.h5", &f);
+    CU_ASSERT_EQUAL(st, c->nranks == 1 ? TG_OK : TG_ERR_USAGE);
+    if (st == TG_OK) {
+        tg_io_close(f);
+    } else {
+        CU_ASSERT_PTR_NOT_NULL(strstr(tg_err_msg(), "io_only_on_rank0.h5"));
+    }
+    /* a dataset missing for the last rank only, found before the collective read */
+    CU_ASSERT_EQUAL_FATAL(tg_io_open(path_in, &f), TG_OK);
+    tg_tensor t;
+    CU_ASSERT_EQUAL_FATAL(tg_tensor_alloc_dram(&t, "test:dram", s, TG_FLOAT32), TG_OK);
+    CU_ASSERT_EQUAL(tg_io_load_tensor(f, c->rank == c->nranks - 1 ? "/missing" : "/x", &t),
+                    TG_ERR_USAGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(tg_err_msg(), "/missing"));
+    /* the file and the grid work afterwards */
+    CU_ASSERT_EQUAL(tg_io_load_tensor(f, "/x", &t), TG_OK);
+    tg_tensor_free(&t);
+    tg_io_close(f);
+    assert_nothing_open();
 }
 
 static void register_io(void) {
-    tg_test_suite("io", "io_round_trip_is_bitwise_for_all_layouts",
-                  io_round_trip_is_bitwise_for_all_layouts,
-                  "io_bfloat16_shards_hold_rounded_values", io_bfloat16_shards_hold_rounded_values,
-                  "io_errors_name_file_and_dataset", io_errors_name_file_and_dataset, NULL);
+    tg_test_suite(
+        "io", "io_round_trip_is_bitwise_for_all_layouts", io_round_trip_is_bitwise_for_all_layouts,
+        "io_bfloat16_shards_hold_rounded_values", io_bfloat16_shards_hold_rounded_values,
+        "io_errors_name_file_and_dataset", io_errors_name_file_and_dataset,
+        "io_failure_on_some_ranks_is_everyones", io_failure_on_some_ranks_is_everyones, NULL);
 }
 
 int main(int argc, char **argv) {
