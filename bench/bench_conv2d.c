@@ -183,7 +183,6 @@ static tg_status read_output(tg_tensor *out, float *y) {
  * bfloat16: HiFi4, the defaults). */
 static tg_status bench_ttgrid(const bench_opts *o, const bench_shape *b, tg_fmt f, const float *x,
                               const float *w, tt_result *r) {
-    tg_core *c = tg_core_self();
     memset(r, 0, sizeof *r);
     tg_conv2d_params p;
     tg_conv2d_params_default(&p);
@@ -193,11 +192,11 @@ static tg_status bench_ttgrid(const bench_opts *o, const bench_shape *b, tg_fmt 
     p.in_fmt = p.w_fmt = p.out_fmt = f;
     tg_conv2d_plan pl;
     tg_machine m = tg_machine_self();
-    if (tg_conv2d_plan_standalone(&p, &m, c->l1.size, &pl, NULL) != TG_OK) {
+    if (tg_conv2d_plan_standalone(&p, &m, &pl, NULL) != TG_OK) {
         tg_err_clear();
         tg_conv2d_plan_free(&pl);
         p.layout = TG_CONV_DRAM;
-        TG_CHECK(tg_conv2d_plan_standalone(&p, &m, c->l1.size, &pl, NULL));
+        TG_CHECK(tg_conv2d_plan_standalone(&p, &m, &pl, NULL));
     }
     r->layout = tg_conv_layout_name(pl.p.layout);
     snprintf(r->plan, sizeof r->plan, "%-6s %4lld x %4lld x %lld, %4lld x %2lld %s, L1 %7zu",

@@ -29,6 +29,7 @@ static void usage(FILE *out) {
                  "                    (default: the arch's grid if it matches, else the\n"
                  "                    most square factorisation)\n"
                  "  --l1-size BYTES   L1 per core (default: the arch's; K, M suffixes)\n"
+                 "  --l1-small-size BYTES  TTNN's L1_SMALL region at the top of L1 (default 0)\n"
                  "  --dram-size BYTES emulated bytes per DRAM bank (default 96M)\n"
                  "  --stats FILE.csv  per-op, per-core statistics as CSV\n"
                  "  --noc-mode MODE   one-sided (MPI RMA, default) or two-sided (messages)\n"
@@ -58,11 +59,17 @@ static void default_env(void) {
 static int parse_globals(int argc, char **argv, tg_cli *g, int *cmd_index, bool *help,
                          bool *version) {
     static const struct option opts[] = {
-        {"arch", required_argument, 0, 'a'},     {"grid", required_argument, 0, 'g'},
-        {"l1-size", required_argument, 0, 'l'},  {"dram-size", required_argument, 0, 'd'},
-        {"stats", required_argument, 0, 's'},    {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},           {"version", no_argument, 0, 'V'},
-        {"noc-mode", required_argument, 0, 'm'}, {0, 0, 0, 0},
+        {"arch", required_argument, 0, 'a'},
+        {"grid", required_argument, 0, 'g'},
+        {"l1-size", required_argument, 0, 'l'},
+        {"dram-size", required_argument, 0, 'd'},
+        {"stats", required_argument, 0, 's'},
+        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'},
+        {"noc-mode", required_argument, 0, 'm'},
+        {"l1-small-size", required_argument, 0, 'S'},
+        {0, 0, 0, 0},
     };
     opterr = 0;
     optind = 1;
@@ -85,6 +92,9 @@ static int parse_globals(int argc, char **argv, tg_cli *g, int *cmd_index, bool 
             break;
         case 'd':
             TG_CHECK(tg_cli_size("--dram-size", optarg, &g->dram_size));
+            break;
+        case 'S':
+            TG_CHECK(tg_cli_size("--l1-small-size", optarg, &g->l1_small_size));
             break;
         case 's':
             g->stats_csv = optarg;
@@ -151,8 +161,11 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (st == TG_OK) {
-        tg_core_opts co = {
-            .arch = g.arch, .grid = g.grid, .l1_size = g.l1_size, .dram_bank_size = g.dram_size};
+        tg_core_opts co = {.arch = g.arch,
+                           .grid = g.grid,
+                           .l1_size = g.l1_size,
+                           .l1_small_size = g.l1_small_size,
+                           .dram_bank_size = g.dram_size};
         st = tg_noc_init(&co, (tg_noc_mode)g.noc_mode);
         if (st == TG_OK) {
             /* the matrix kernel: the one TTGRID_KERNEL names, else the widest this

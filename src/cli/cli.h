@@ -16,6 +16,7 @@ typedef struct tg_cli {
     const char *arch;
     tg_grid grid;
     size_t l1_size;
+    size_t l1_small_size;
     size_t dram_size;
     const char *stats_csv; /* --stats FILE.csv, or NULL */
     int noc_mode;          /* tg_noc_mode */

@@ -59,7 +59,6 @@ static tg_status conv2d_run(int argc, char **argv, const tg_cli *g) {
     TG_CHECK(tg_opargs_parse(argc, argv, "conv2d", OPT_IO | OPT_CONV, &o));
     if (!o.have_input || !o.have_output || !o.have_weights)
         return tg_err(TG_ERR_USAGE, "conv2d: --input, --weights and --output are required");
-    tg_core *c = tg_core_self();
     tg_conv2d_params p = o.conv;
     tg_io_file *fin = NULL, *fw = NULL, *fout = NULL;
     float *w = NULL, *b = NULL;
@@ -83,7 +82,7 @@ static tg_status conv2d_run(int argc, char **argv, const tg_cli *g) {
     /* Plan first: a conv that does not fit fails before anything is written. The input
      * is loaded into interleaved DRAM below, as the plan assumes. */
     tg_machine m = tg_machine_self();
-    TG_TRY(st, tg_conv2d_plan_standalone(&p, &m, c->l1.size, &pl, NULL), done);
+    TG_TRY(st, tg_conv2d_plan_standalone(&p, &m, &pl, NULL), done);
     if (!fw) TG_TRY(st, tg_io_open(o.weights.file, &fw), done);
     TG_TRY(st, read_weights(fw, &o, &p, &w, &b), done);
     if (o.have_bias) TG_TRY(st, read_bias(&o, &p, &b), done);

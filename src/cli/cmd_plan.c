@@ -113,19 +113,37 @@ static void print_cores(const tg_cli *g, const plan_view *v, bool csv) {
     }
 }
 
-/* The L1 map: every allocation with its offset range, and the peak. */
+/* The L1 map: every buffer and circular buffer with its address range, and the peak. */
 static void print_l1(const tg_cli *g, const tg_l1_map *m) {
-    tg_cli_out(g, "L1 per core (%zu B, %zu B in use before the op), in the run's order:\n", m->size,
-               m->start_in_use);
+    tg_cli_out(g,
+               "L1 per core: %zu B; buffers top-down in [%zu, %zu), circular buffers from %zu "
+               "up; %zu B in use before the op. In the run's order:\n",
+               m->size, m->lo, m->hi, m->lo, m->start_in_use);
     for (int i = 0; i < m->n; i++) {
         const tg_l1_event *e = &m->ev[i];
-        if (e->kind == TG_L1_ALLOC && e->off != (size_t)-1)
-            tg_cli_out(g, "  alloc %-32s %9zu B at %7zu..%-7zu%s\n", e->name, e->bytes, e->off,
-                       e->off + e->bytes, e->cb ? " (circular buffer)" : "");
-        else if (e->kind == TG_L1_ALLOC)
-            tg_cli_out(g, "  alloc %-32s %9zu B  NO ROOM\n", e->name, e->bytes);
-        else
-            tg_cli_out(g, "  free  %s\n", e->name);
+        switch (e->kind) {
+        case TG_L1_ALLOC:
+            if (e->off != (size_t)-1)
+                tg_cli_out(g, "  buffer  %-34s %9zu B at %7zu..%-7zu\n", e->name, e->bytes, e->off,
+                           e->off + e->bytes);
+            else
+                tg_cli_out(g, "  buffer  %-34s %9zu B  NO ROOM\n", e->name, e->bytes);
+            break;
+        case TG_L1_FREE:
+        case TG_L1_FREE_OLD:
+            tg_cli_out(g, "  free    %s\n", e->name);
+            break;
+        case TG_L1_PROGRAM:
+            tg_cli_out(g, "  program %s on %s: circular buffers %zu..%zu\n", e->name, e->range,
+                       m->lo, m->lo + e->bytes);
+            for (int k = e->cb0; k < e->cb0 + e->ncbs; k++)
+                tg_cli_out(g, "    cb    %-34s %9zu B at %7zu..%-7zu\n", m->cbs[k].name,
+                           m->cbs[k].bytes, m->cbs[k].off, m->cbs[k].off + m->cbs[k].bytes);
+            break;
+        case TG_L1_PROGRAM_END:
+            tg_cli_out(g, "  end of program\n");
+            break;
+        }
     }
     if (tg_l1_map_fits(m))
         tg_cli_out(g, "L1 peak %zu B of %zu B: fits\n", m->high_water, m->size);
@@ -149,14 +167,13 @@ static void print_explain(const tg_cli *g, const tg_explain *why) {
 }
 
 static tg_status plan_conv(const tg_cli *g, tg_opargs *o) {
-    tg_core *c = tg_core_self();
     tg_machine m = tg_machine_self();
     tg_conv2d_params p = o->conv;
     p.n = o->shape[0], p.h = o->shape[1], p.w = o->shape[2], p.cin = o->shape[3];
     if (p.cout <= 0) p.cout = p.cin; /* --out-channels defaults to the input's */
     tg_conv2d_plan pl;
     tg_explain why = {0};
-    tg_status st = tg_conv2d_plan_standalone(&p, &m, c->l1.size, &pl, &why);
+    tg_status st = tg_conv2d_plan_standalone(&p, &m, &pl, &why);
     if (st == TG_ERR_USAGE || (st != TG_OK && pl.l1.n == 0)) {
         tg_conv2d_plan_free(&pl);
         return st;
@@ -222,11 +239,10 @@ static tg_status plan_conv(const tg_cli *g, tg_opargs *o) {
 }
 
 static tg_status plan_pool(const tg_cli *g, tg_opargs *o) {
-    tg_core *c = tg_core_self();
     tg_machine m = tg_machine_self();
     tg_maxpool2d_params p = tg_opargs_pool(o, o->shape);
     tg_maxpool2d_plan pl;
-    tg_status st = tg_maxpool2d_plan_standalone(&p, &m, c->l1.size, &pl);
+    tg_status st = tg_maxpool2d_plan_standalone(&p, &m, &pl);
     if (st == TG_ERR_USAGE || (st != TG_OK && pl.l1.n == 0)) {
         tg_maxpool2d_plan_free(&pl);
         return st;

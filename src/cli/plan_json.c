@@ -33,25 +33,39 @@ static cJSON *machine(const tg_machine *m, size_t l1_size) {
 static cJSON *l1_map(const tg_l1_map *m) {
     cJSON *o = cJSON_CreateObject(), *ev = cJSON_CreateArray();
     cJSON_AddNumberToObject(o, "size", (double)m->size);
+    cJSON_AddNumberToObject(o, "buffers_from", (double)m->lo);
+    cJSON_AddNumberToObject(o, "buffers_to", (double)m->hi);
     cJSON_AddNumberToObject(o, "start_in_use", (double)m->start_in_use);
     cJSON_AddNumberToObject(o, "high_water", (double)m->high_water);
     cJSON_AddNumberToObject(o, "end_in_use", (double)m->end_in_use);
     cJSON_AddBoolToObject(o, "fits", tg_l1_map_fits(m));
     if (!tg_l1_map_fits(m)) cJSON_AddStringToObject(o, "why", m->why);
+    static const char *ops[] = {"alloc", "free", "free", "program", "end"};
     for (int i = 0; i < m->n; i++) {
         const tg_l1_event *e = &m->ev[i];
         cJSON *j = cJSON_CreateObject();
-        cJSON_AddStringToObject(j, "op", e->kind == TG_L1_ALLOC ? "alloc" : "free");
-        cJSON_AddStringToObject(j, "name", e->name);
+        cJSON_AddStringToObject(j, "op", ops[e->kind]);
+        if (e->kind != TG_L1_PROGRAM_END) cJSON_AddStringToObject(j, "name", e->name);
         if (e->kind == TG_L1_ALLOC) {
             cJSON_AddNumberToObject(j, "bytes", (double)e->bytes);
             if (e->off != (size_t)-1)
                 cJSON_AddNumberToObject(j, "offset", (double)e->off);
             else
                 cJSON_AddNullToObject(j, "offset");
-            cJSON_AddBoolToObject(j, "circular_buffer", e->cb);
         } else if (e->kind == TG_L1_FREE_OLD) {
             cJSON_AddNumberToObject(j, "offset", (double)e->off);
+        } else if (e->kind == TG_L1_PROGRAM) {
+            cJSON *cbs = cJSON_CreateArray();
+            cJSON_AddStringToObject(j, "core_range", e->range);
+            cJSON_AddNumberToObject(j, "bytes", (double)e->bytes);
+            for (int k = e->cb0; k < e->cb0 + e->ncbs; k++) {
+                cJSON *c = cJSON_CreateObject();
+                cJSON_AddStringToObject(c, "name", m->cbs[k].name);
+                cJSON_AddNumberToObject(c, "bytes", (double)m->cbs[k].bytes);
+                cJSON_AddNumberToObject(c, "offset", (double)m->cbs[k].off);
+                cJSON_AddItemToArray(cbs, c);
+            }
+            cJSON_AddItemToObject(j, "circular_buffers", cbs);
         }
         cJSON_AddItemToArray(ev, j);
     }

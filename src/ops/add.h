@@ -18,7 +18,7 @@ typedef struct tg_add_plan {
     tg_tensor b_moved;
     int64_t chunk; /* DRAM: rows per step */
     tg_l1_map l1;
-    int ev_moved, ev_a, ev_b;
+    int ev_moved, ev_prog, cb_a, cb_b; /* DRAM: the program's two row buffers */
     tg_traffic traffic;
     bool materialised;
 } tg_add_plan;

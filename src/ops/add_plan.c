@@ -43,7 +43,7 @@ tg_status tg_add_plan_fit(const tg_tensor *a, const tg_tensor *b, bool relu, con
     pl->b = *b;
     int64_t shape[4] = {a->n, a->h, a->w, a->c};
     tg_l1_map_init(&pl->l1);
-    pl->ev_moved = pl->ev_a = pl->ev_b = -1;
+    pl->ev_moved = pl->ev_prog = pl->cb_a = pl->cb_b = -1;
     /* when b lives in DRAM and a's shard has no room for a copy of it, sum in DRAM */
     pl->evict_a = fallback && a->place == TG_PLACE_L1 && b->place == TG_PLACE_DRAM &&
                   tg_l1_largest_free(snapshot) < tg_tensor_shard_bytes(a);
@@ -61,18 +61,20 @@ tg_status tg_add_plan_fit(const tg_tensor *a, const tg_tensor *b, bool relu, con
             TG_CHECK(tg_tensor_describe(&pl->b_moved, "add:b (resharded)", shape, a->fmt,
                                         pl->a.spec.layout, pl->a.spec.grid, pl->a.spec.transpose,
                                         pl->a.spec.snap));
-            pl->ev_moved = tg_l1_map_alloc(&pl->l1, "add:b (resharded)",
-                                           tg_tensor_shard_bytes(&pl->b_moved), false);
+            pl->ev_moved =
+                tg_l1_map_alloc(&pl->l1, "add:b (resharded)", tg_tensor_shard_bytes(&pl->b_moved));
         }
     }
     if (pl->a.place == TG_PLACE_DRAM) {
         size_t rb = pl->a.row_bytes;
         pl->chunk = (int64_t)(128 * 1024 / rb);
         if (pl->chunk < 1) pl->chunk = 1;
-        pl->ev_a = tg_l1_map_alloc(&pl->l1, "add:a rows", (size_t)pl->chunk * rb, true);
-        pl->ev_b = tg_l1_map_alloc(&pl->l1, "add:b rows", (size_t)pl->chunk * rb, true);
-        tg_l1_map_free(&pl->l1, pl->ev_b);
-        tg_l1_map_free(&pl->l1, pl->ev_a);
+        char range[48];
+        tg_core_range_name(m->grid, range);
+        pl->ev_prog = tg_l1_map_program(&pl->l1, "add", range);
+        pl->cb_a = tg_l1_map_cb(&pl->l1, "add:a rows", (size_t)pl->chunk * rb);
+        pl->cb_b = tg_l1_map_cb(&pl->l1, "add:b rows", (size_t)pl->chunk * rb);
+        tg_l1_map_program_end(&pl->l1);
     }
     tg_l1_map_free(&pl->l1, pl->ev_moved);
     TG_CHECK(tg_l1_map_replay(&pl->l1, snapshot));
@@ -103,7 +105,7 @@ void tg_add_schedule(const tg_add_plan *pl, int core, tg_add_step_fn fn, void *c
     } else {
         int64_t r0, r1;
         tg_tensor_core_host_rows(&pl->a, tg_machine_cores(&pl->m), core, &r0, &r1);
-        size_t rb = pl->a.row_bytes, ba = pl->l1.ev[pl->ev_a].off, bb = pl->l1.ev[pl->ev_b].off;
+        size_t rb = pl->a.row_bytes, ba = pl->l1.cbs[pl->cb_a].off, bb = pl->l1.cbs[pl->cb_b].off;
         for (int64_t r = r0; r < r1; r += pl->chunk) {
             int64_t k = r1 - r < pl->chunk ? r1 - r : pl->chunk;
             tg_xfer rd = {.kind = TG_XF_DRAM_READ,

@@ -69,7 +69,7 @@ tg_status tg_add_run(const tg_add_plan *pl, tg_tensor *a, const tg_tensor *b) {
     const tg_tensor *src = b;
     tg_status st = TG_OK;
     add_exec e = {pl, {NULL, NULL}, NULL, NULL, 0, a->row_bytes, NULL, NULL, TG_OK};
-    size_t ba = (size_t)-1, bb = (size_t)-1;
+    bool cbs = false;
     if (pl->moved) {
         if (a->place == TG_PLACE_DRAM)
             TG_CHECK(tg_tensor_alloc_dram(&moved, "add:b (moved)", shape, a->fmt));
@@ -86,13 +86,11 @@ tg_status tg_add_run(const tg_add_plan *pl, tg_tensor *a, const tg_tensor *b) {
     e.y = malloc((size_t)e.cols * sizeof *e.y);
     if (!e.x || !e.y) e.st = tg_err(TG_ERR_RUNTIME, "add: out of host memory");
     if (a->place == TG_PLACE_DRAM) {
-        TG_TRY(st, tg_core_alloc("add:a rows", (size_t)pl->chunk * a->row_bytes, &ba), done);
-        TG_TRY(st, tg_l1_map_check(&pl->l1, pl->ev_a, ba), done);
-        TG_TRY(st, tg_core_alloc("add:b rows", (size_t)pl->chunk * a->row_bytes, &bb), done);
-        TG_TRY(st, tg_l1_map_check(&pl->l1, pl->ev_b, bb), done);
+        TG_TRY(st, tg_l1_map_open(&pl->l1, pl->ev_prog), done);
+        cbs = true;
         e.bufs[TG_ADD_BUF_A] = &a->dram;
         e.bufs[TG_ADD_BUF_B] = &src->dram;
-        e.a = tg_l1_ptr(ba), e.b = tg_l1_ptr(bb);
+        e.a = tg_l1_ptr(pl->l1.cbs[pl->cb_a].off), e.b = tg_l1_ptr(pl->l1.cbs[pl->cb_b].off);
     } else {
         e.a = tg_tensor_row(a, 0), e.b = tg_tensor_row(src, 0);
     }
@@ -100,8 +98,7 @@ tg_status tg_add_run(const tg_add_plan *pl, tg_tensor *a, const tg_tensor *b) {
     st = e.st;
 done:
     free(e.x), free(e.y);
-    if (bb != (size_t)-1) tg_core_free(bb);
-    if (ba != (size_t)-1) tg_core_free(ba);
+    if (cbs) tg_core_cb_close();
     tg_tensor_free(&moved);
     return st;
 }

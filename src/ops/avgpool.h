@@ -19,7 +19,7 @@ typedef struct tg_avgpool_plan {
     int64_t chunk;    /* rows per read */
     size_t buf_bytes; /* the rows buffer every core allocates */
     tg_l1_map l1;
-    int ev_buf;
+    int ev_prog, cb_rows; /* the program and its rows buffer */
     tg_traffic traffic;
     bool materialised;
 } tg_avgpool_plan;

@@ -49,8 +49,11 @@ tg_status tg_avgpool_plan_fit(const tg_tensor *in, const tg_machine *m, const tg
     if (pl->chunk > hw) pl->chunk = hw;
     pl->buf_bytes = (size_t)pl->chunk * slice;
     tg_l1_map_init(&pl->l1);
-    pl->ev_buf = tg_l1_map_alloc(&pl->l1, "avgpool:rows", pl->buf_bytes, true);
-    tg_l1_map_free(&pl->l1, pl->ev_buf);
+    char range[48];
+    tg_core_range_name(m->grid, range);
+    pl->ev_prog = tg_l1_map_program(&pl->l1, "avgpool", range);
+    pl->cb_rows = tg_l1_map_cb(&pl->l1, "avgpool:rows", pl->buf_bytes);
+    tg_l1_map_program_end(&pl->l1);
     TG_CHECK(tg_l1_map_replay(&pl->l1, snapshot));
     if (!tg_l1_map_fits(&pl->l1)) return tg_err(TG_ERR_RUNTIME, "avgpool: %s", pl->l1.why);
     TG_CHECK(tg_traffic_init(&pl->traffic, m));
@@ -77,7 +80,7 @@ void tg_avgpool_schedule(const tg_avgpool_plan *pl, int core, tg_avg_step_fn fn,
     tg_avgpool_core_channels(pl, core, &c0, &c1);
     tg_fmt f = pl->stage.fmt;
     int64_t hw = pl->stage.h * pl->stage.w, cs = c1 - c0;
-    size_t slice = tg_fmt_row_bytes(f, cs), buf = pl->l1.ev[pl->ev_buf].off;
+    size_t slice = tg_fmt_row_bytes(f, cs), buf = pl->l1.cbs[pl->cb_rows].off;
     for (int64_t n = 0; cs > 0 && n < pl->stage.n; n++) {
         for (int64_t r = 0; r < hw; r += pl->chunk) {
             int64_t k = hw - r < pl->chunk ? hw - r : pl->chunk;

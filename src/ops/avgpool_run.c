@@ -55,8 +55,8 @@ tg_status tg_avgpool_run(const tg_avgpool_plan *pl, tg_tensor *in, tg_tensor *ou
         src = &resh;
     }
     TG_TRY(st, tg_tensor_alloc_dram(out, "avgpool:output", oshape, in->fmt), done);
-    TG_TRY(st, tg_core_alloc("avgpool:rows", pl->buf_bytes, &e.buf), done);
-    TG_TRY(st, tg_l1_map_check(&pl->l1, pl->ev_buf, e.buf), done);
+    TG_TRY(st, tg_l1_map_open(&pl->l1, pl->ev_prog), done);
+    e.buf = pl->l1.cbs[pl->cb_rows].off;
     int64_t c0, c1;
     tg_avgpool_core_channels(pl, tg_core_self()->rank, &c0, &c1);
     e.cs = c1 - c0;
@@ -69,7 +69,7 @@ tg_status tg_avgpool_run(const tg_avgpool_plan *pl, tg_tensor *in, tg_tensor *ou
     st = e.st;
 done:
     free(e.sum), free(e.row);
-    if (e.buf != (size_t)-1) tg_core_free(e.buf);
+    if (e.buf != (size_t)-1) tg_core_cb_close();
     tg_tensor_free(&resh);
     if (st != TG_OK) tg_tensor_free(out);
     return st;

@@ -125,16 +125,17 @@ typedef struct tg_conv2d_plan {
     int largest; /* index of the largest item */
 
     /* ---- materialised by tg_conv2d_plan_fit (freed by tg_conv2d_plan_free) ---- */
-    tg_tensor in;                            /* the input as the run finds it (a description) */
-    bool evict_shortcut;                     /* the run first moves the shortcut tensor to DRAM */
-    bool evict_input;                        /* ... and the input itself (DRAM layout) */
-    bool staged;                             /* the input moves into the conv's layout first */
-    tg_tensor stage;                         /* ... as this tensor */
-    tg_halo_plan halo;                       /* sharded layouts but the matmul path */
-    tg_l1_map l1;                            /* every L1 allocation and free of the run, in order */
-    int ev_stage, ev_out, ev_halo, ev_cb[8]; /* their events (-1: none) */
-    tg_traffic traffic;                      /* what each core moves */
-    tg_conv2d_role *roles;                   /* [cores of the machine] */
+    tg_tensor in;                           /* the input as the run finds it (a description) */
+    bool evict_shortcut;                    /* the run first moves the shortcut tensor to DRAM */
+    bool evict_input;                       /* ... and the input itself (DRAM layout) */
+    bool staged;                            /* the input moves into the conv's layout first */
+    tg_tensor stage;                        /* ... as this tensor */
+    tg_halo_plan halo;                      /* sharded layouts but the matmul path */
+    tg_l1_map l1;                           /* every L1 allocation and free of the run, in order */
+    int ev_stage, ev_out, ev_halo, ev_prog; /* their events (-1: none) */
+    int cb[8];                              /* each circular buffer's index in l1.cbs, or -1 */
+    tg_traffic traffic;                     /* what each core moves */
+    tg_conv2d_role *roles;                  /* [cores of the machine] */
     bool materialised;
 } tg_conv2d_plan;
 
@@ -190,9 +191,9 @@ typedef struct tg_conv2d_site {
 tg_status tg_conv2d_plan_fit(const tg_conv2d_params *p, const tg_machine *m, const tg_l1 *snapshot,
                              const tg_conv2d_site *site, tg_conv2d_plan *out, tg_explain *why);
 void tg_conv2d_plan_free(tg_conv2d_plan *pl);
-/* The plan on an empty L1 of the arch's size with the input in interleaved DRAM, as
- * the conv2d command and `ttgrid plan conv2d` see it. */
-tg_status tg_conv2d_plan_standalone(const tg_conv2d_params *p, const tg_machine *m, size_t l1_size,
+/* The plan on the machine's empty L1 with the input in interleaved DRAM, as the conv2d
+ * command and `ttgrid plan conv2d` see it. */
+tg_status tg_conv2d_plan_standalone(const tg_conv2d_params *p, const tg_machine *m,
                                     tg_conv2d_plan *out, tg_explain *why);
 
 /* ---- the schedule: what one core does, step by step ---- */

@@ -134,8 +134,8 @@ static tg_status build_l1(tg_conv2d_plan *pl, const tg_conv2d_site *site, const 
     const tg_conv2d_params *p = &pl->p;
     tg_l1_map *m = &pl->l1;
     tg_l1_map_init(m);
-    pl->ev_stage = pl->ev_out = pl->ev_halo = -1;
-    for (int i = 0; i < TG_CONV_NCB; i++) pl->ev_cb[i] = -1;
+    pl->ev_stage = pl->ev_out = pl->ev_halo = pl->ev_prog = -1;
+    for (int i = 0; i < TG_CONV_NCB; i++) pl->cb[i] = -1;
     if (pl->evict_shortcut) tg_l1_map_free_old(m, "shortcut (to DRAM)", site->shortcut->l1_off);
     if (pl->evict_input) tg_l1_map_free_old(m, "input (to DRAM)", site->in->l1_off);
     size_t sz[TG_CONV_NCB];
@@ -148,11 +148,11 @@ static tg_status build_l1(tg_conv2d_plan *pl, const tg_conv2d_site *site, const 
                                     shard_layout_of(p->layout), pl->cores, p->transpose_shards,
                                     p->snap));
         if (pl->staged)
-            pl->ev_stage = tg_l1_map_alloc(m, "conv2d:input (resharded)",
-                                           tg_tensor_shard_bytes(&pl->stage), false);
-        pl->ev_out = tg_l1_map_alloc(m, "conv2d:output", tg_tensor_shard_bytes(&out), false);
+            pl->ev_stage =
+                tg_l1_map_alloc(m, "conv2d:input (resharded)", tg_tensor_shard_bytes(&pl->stage));
+        pl->ev_out = tg_l1_map_alloc(m, "conv2d:output", tg_tensor_shard_bytes(&out));
         if (!pl->matmul_path) {
-            pl->ev_halo = tg_l1_map_alloc(m, "halo:haloed_shard", tg_halo_bytes(&pl->halo), false);
+            pl->ev_halo = tg_l1_map_alloc(m, "halo:haloed_shard", tg_halo_bytes(&pl->halo));
             if (p->deallocate_activation) {
                 if (pl->staged)
                     tg_l1_map_free(m, pl->ev_stage);
@@ -161,17 +161,17 @@ static tg_status build_l1(tg_conv2d_plan *pl, const tg_conv2d_site *site, const 
             }
         }
     }
+    /* the conv program's circular buffers, from the unreserved base */
+    char range[48];
+    tg_core_range_name(pl->cores, range);
+    pl->ev_prog = tg_l1_map_program(m, "conv2d", range);
     for (int i = 0; i < TG_CONV_NCB; i++) {
         if (!sz[i]) continue;
         snprintf(name, sizeof name, "conv2d:%s", tg_conv_cb_names[i]);
-        pl->ev_cb[i] = tg_l1_map_alloc(m, name, sz[i], true);
+        pl->cb[i] = tg_l1_map_cb(m, name, sz[i]);
     }
+    tg_l1_map_program_end(m);
     /* the run frees its buffers in this order */
-    static const int free_order[] = {TG_CONV_CB_ACT,     TG_CONV_CB_MCAST,    TG_CONV_CB_WEIGHTS,
-                                     TG_CONV_CB_BIAS,    TG_CONV_CB_PARTIALS, TG_CONV_CB_WINDOW,
-                                     TG_CONV_CB_OUTBLOCK};
-    for (size_t i = 0; i < sizeof free_order / sizeof free_order[0]; i++)
-        tg_l1_map_free(m, pl->ev_cb[free_order[i]]);
     tg_l1_map_free(m, pl->ev_halo);
     if (!(p->deallocate_activation && !pl->matmul_path)) tg_l1_map_free(m, pl->ev_stage);
     return tg_l1_map_replay(m, snap);
@@ -359,10 +359,10 @@ tg_status tg_conv2d_plan_fit(const tg_conv2d_params *p, const tg_machine *m, con
     return materialise_rest(out, site);
 }
 
-tg_status tg_conv2d_plan_standalone(const tg_conv2d_params *p, const tg_machine *m, size_t l1_size,
+tg_status tg_conv2d_plan_standalone(const tg_conv2d_params *p, const tg_machine *m,
                                     tg_conv2d_plan *out, tg_explain *why) {
     tg_l1 empty;
-    tg_l1_init(&empty, NULL, l1_size, m->arch->l1_align, 0, 0);
+    tg_machine_empty_l1(m, &empty);
     tg_tensor in;
     int64_t shape[4] = {p->n, p->h, p->w, p->cin};
     tg_status st = tg_tensor_describe_dram(&in, "conv2d:input", shape, p->in_fmt);

@@ -32,6 +32,7 @@ typedef struct conv_run {
     tg_tensor *out;
     act_source src[2]; /* the haloed shard (or input shard), the DRAM window CB */
     size_t cb[TG_CONV_NCB];
+    bool cbs_open;
     /* host scratch: the unpacker's and DST's registers */
     float *A, *C, *tmp, *bias, *row;
     tg_mm_weights W;
@@ -244,27 +245,19 @@ static tg_status evict(tg_tensor *t) {
 }
 
 static void run_free(conv_run *r) {
-    static const int order[] = {TG_CONV_CB_ACT,     TG_CONV_CB_MCAST,    TG_CONV_CB_WEIGHTS,
-                                TG_CONV_CB_BIAS,    TG_CONV_CB_PARTIALS, TG_CONV_CB_WINDOW,
-                                TG_CONV_CB_OUTBLOCK};
-    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
-        if (r->cb[order[i]] != (size_t)-1) tg_core_free(r->cb[order[i]]);
+    if (r->cbs_open) tg_core_cb_close();
+    r->cbs_open = false;
     free(r->A), free(r->C), free(r->tmp), free(r->bias), free(r->row);
     tg_mm_weights_free(&r->W);
 }
 
-/* Allocates the circular buffers where the plan put them, and the host scratch. */
+/* Opens the program's circular buffers where the plan put them, and the host scratch. */
 static tg_status run_alloc(conv_run *r) {
     const tg_conv2d_plan *pl = r->pl;
-    size_t sz[TG_CONV_NCB];
-    tg_conv2d_cb_sizes(pl, sz);
-    char name[64];
-    for (int i = 0; i < TG_CONV_NCB; i++) {
-        if (!sz[i]) continue;
-        snprintf(name, sizeof name, "conv2d:%s", tg_conv_cb_names[i]);
-        TG_CHECK(tg_core_alloc(name, sz[i], &r->cb[i]));
-        TG_CHECK(tg_l1_map_check(&pl->l1, pl->ev_cb[i], r->cb[i]));
-    }
+    TG_CHECK(tg_l1_map_open(&pl->l1, pl->ev_prog));
+    r->cbs_open = true;
+    for (int i = 0; i < TG_CONV_NCB; i++)
+        if (pl->cb[i] >= 0) r->cb[i] = pl->l1.cbs[pl->cb[i]].off;
     int64_t abh = pl->act_block_h, abw = pl->act_block_w, bww = pl->weights_block_w;
     int64_t kw = abw > pl->cin_p ? abw : pl->cin_p;
     r->A = malloc((size_t)(abh * kw) * sizeof *r->A);

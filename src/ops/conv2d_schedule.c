@@ -27,7 +27,7 @@ typedef struct gen {
 } gen;
 
 static size_t cb_off(const tg_conv2d_plan *pl, int cb) {
-    return pl->ev_cb[cb] >= 0 ? pl->l1.ev[pl->ev_cb[cb]].off : 0;
+    return pl->cb[cb] >= 0 ? pl->l1.cbs[pl->cb[cb]].off : 0;
 }
 
 static void emit(gen *g, tg_conv2d_step s) {

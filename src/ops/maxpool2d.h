@@ -41,7 +41,7 @@ typedef struct tg_maxpool2d_plan {
     tg_tensor out;   /* the output (a description) */
     tg_halo_plan halo;
     tg_l1_map l1;
-    int ev_stage, ev_out, ev_halo, ev_window, ev_block;
+    int ev_stage, ev_out, ev_halo, ev_prog, cb_window, cb_block; /* DRAM: the program's CBs */
     tg_traffic traffic;
     bool materialised;
 } tg_maxpool2d_plan;
@@ -54,10 +54,10 @@ tg_status tg_maxpool2d_plan_fit(const tg_maxpool2d_params *p, const tg_machine *
                                 const tg_l1 *snapshot, const tg_tensor *in, bool fallback,
                                 tg_maxpool2d_plan *out);
 void tg_maxpool2d_plan_free(tg_maxpool2d_plan *pl);
-/* The plan on an empty L1 of `l1_size` bytes with the input in interleaved DRAM, as the
+/* The plan on the machine's empty L1 with the input in interleaved DRAM, as the
  * maxpool2d command and `ttgrid plan maxpool2d` see it. */
 tg_status tg_maxpool2d_plan_standalone(const tg_maxpool2d_params *p, const tg_machine *m,
-                                       size_t l1_size, tg_maxpool2d_plan *out);
+                                       tg_maxpool2d_plan *out);
 
 /* One step of a core's pool: a transfer, a padding run of the DRAM window (-inf), or
  * the maxima of output rows [o0, o0 + m) from the haloed shard or the window. */

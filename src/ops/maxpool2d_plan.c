@@ -104,16 +104,18 @@ static tg_status materialise_l1(tg_maxpool2d_plan *pl, const tg_tensor *in, cons
     tg_l1_map *m = &pl->l1;
     tg_l1_map_init(m);
     pl->in = *in;
-    pl->ev_stage = pl->ev_out = pl->ev_halo = pl->ev_window = pl->ev_block = -1;
+    pl->ev_stage = pl->ev_out = pl->ev_halo = pl->ev_prog = pl->cb_window = pl->cb_block = -1;
     if (p->dram) {
         pl->staged = in->place != TG_PLACE_DRAM;
         TG_CHECK(
             tg_tensor_describe_dram(&pl->stage, "maxpool2d:input (interleaved)", in_shape, p->fmt));
         TG_CHECK(tg_tensor_describe_dram(&pl->out, "maxpool2d:output", out_shape, p->fmt));
-        pl->ev_window = tg_l1_map_alloc(m, "maxpool2d:input window", pl->items[0].bytes, true);
-        pl->ev_block = tg_l1_map_alloc(m, "maxpool2d:output block", pl->items[1].bytes, true);
-        tg_l1_map_free(m, pl->ev_block);
-        tg_l1_map_free(m, pl->ev_window);
+        char range[48];
+        tg_core_range_name(pl->cores, range);
+        pl->ev_prog = tg_l1_map_program(m, "maxpool2d", range);
+        pl->cb_window = tg_l1_map_cb(m, "maxpool2d:input window", pl->items[0].bytes);
+        pl->cb_block = tg_l1_map_cb(m, "maxpool2d:output block", pl->items[1].bytes);
+        tg_l1_map_program_end(m);
         return tg_l1_map_replay(m, snap);
     }
     TG_CHECK(tg_tensor_describe(&pl->stage, "maxpool2d:input (resharded)", in_shape, p->fmt,
@@ -124,10 +126,10 @@ static tg_status materialise_l1(tg_maxpool2d_plan *pl, const tg_tensor *in, cons
     TG_CHECK(tg_halo_plan_make(&pl->win, &pl->stage.spec, p->fmt, pl->out_split, -INFINITY,
                                p->halo_mode, &pl->halo));
     if (pl->staged)
-        pl->ev_stage = tg_l1_map_alloc(m, "maxpool2d:input (resharded)",
-                                       tg_tensor_shard_bytes(&pl->stage), false);
-    pl->ev_out = tg_l1_map_alloc(m, "maxpool2d:output", tg_tensor_shard_bytes(&pl->out), false);
-    pl->ev_halo = tg_l1_map_alloc(m, "halo:haloed_shard", tg_halo_bytes(&pl->halo), false);
+        pl->ev_stage =
+            tg_l1_map_alloc(m, "maxpool2d:input (resharded)", tg_tensor_shard_bytes(&pl->stage));
+    pl->ev_out = tg_l1_map_alloc(m, "maxpool2d:output", tg_tensor_shard_bytes(&pl->out));
+    pl->ev_halo = tg_l1_map_alloc(m, "halo:haloed_shard", tg_halo_bytes(&pl->halo));
     tg_l1_map_free(m, pl->ev_halo);
     tg_l1_map_free(m, pl->ev_stage);
     return tg_l1_map_replay(m, snap);
@@ -200,7 +202,7 @@ static void emit_xfer(tg_pool_step_fn fn, void *ctx, tg_xfer x) {
 static void window_run(const tg_maxpool2d_plan *pl, const tg_stick_run *r, tg_pool_step_fn fn,
                        void *ctx) {
     size_t rb = tg_fmt_row_bytes(pl->p.fmt, pl->c_slice);
-    size_t at = pl->l1.ev[pl->ev_window].off + (size_t)r->dst * rb;
+    size_t at = pl->l1.cbs[pl->cb_window].off + (size_t)r->dst * rb;
     if (r->owner < 0) {
         tg_pool_step s = {.kind = TG_POOL_STEP_PAD, .off = at, .len = r->len};
         fn(ctx, &s);
@@ -269,7 +271,7 @@ void tg_maxpool2d_schedule(const tg_maxpool2d_plan *pl, int core, tg_pool_step_f
                                 .first = o0,
                                 .count = m,
                                 .blen = rb,
-                                .off = pl->l1.ev[pl->ev_block].off,
+                                .off = pl->l1.cbs[pl->cb_block].off,
                                 .stride = rb});
             emit_xfer(fn, ctx, (tg_xfer){.kind = TG_XF_WRITE_BARRIER});
         }
@@ -278,9 +280,9 @@ void tg_maxpool2d_schedule(const tg_maxpool2d_plan *pl, int core, tg_pool_step_f
 }
 
 tg_status tg_maxpool2d_plan_standalone(const tg_maxpool2d_params *p, const tg_machine *m,
-                                       size_t l1_size, tg_maxpool2d_plan *out) {
+                                       tg_maxpool2d_plan *out) {
     tg_l1 empty;
-    tg_l1_init(&empty, NULL, l1_size, m->arch->l1_align, 0, 0);
+    tg_machine_empty_l1(m, &empty);
     tg_tensor in;
     int64_t shape[4] = {p->n, p->h, p->w, p->c};
     tg_status st = tg_tensor_describe_dram(&in, "maxpool2d:input", shape, p->fmt);

@@ -110,10 +110,9 @@ tg_status tg_maxpool2d_run(const tg_maxpool2d_plan *pl, tg_tensor *in, tg_tensor
     }
     if (p->dram) {
         TG_TRY(st, tg_tensor_alloc_dram(out, "maxpool2d:output", out_shape, p->fmt), done);
-        TG_TRY(st, tg_core_alloc("maxpool2d:input window", pl->items[0].bytes, &window), done);
-        TG_TRY(st, tg_l1_map_check(&pl->l1, pl->ev_window, window), done);
-        TG_TRY(st, tg_core_alloc("maxpool2d:output block", pl->items[1].bytes, &oblock), done);
-        TG_TRY(st, tg_l1_map_check(&pl->l1, pl->ev_block, oblock), done);
+        TG_TRY(st, tg_l1_map_open(&pl->l1, pl->ev_prog), done);
+        window = pl->l1.cbs[pl->cb_window].off;
+        oblock = pl->l1.cbs[pl->cb_block].off;
         e.bufs[TG_POOL_BUF_INPUT] = &src->dram;
         e.bufs[TG_POOL_BUF_OUTPUT] = &out->dram;
         e.src = tg_l1_ptr(window);
@@ -140,8 +139,7 @@ tg_status tg_maxpool2d_run(const tg_maxpool2d_plan *pl, tg_tensor *in, tg_tensor
 done:
     free(e.padrow);
     free(e.buf);
-    if (oblock != (size_t)-1) tg_core_free(oblock);
-    if (window != (size_t)-1) tg_core_free(window);
+    if (window != (size_t)-1) tg_core_cb_close();
     tg_haloed_free(&h);
     tg_tensor_free(&resh);
     if (st != TG_OK) tg_tensor_free(out);

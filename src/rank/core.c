@@ -45,8 +45,15 @@ tg_status tg_core_init(const tg_core_opts *opts, int rank, int nranks, bool over
     self.y = tg_core_y(self.grid, rank);
     self.oversubscribed = oversubscribed;
     size_t l1_size = opts->l1_size ? opts->l1_size : self.arch->l1_size;
+    if (l1_size < self.arch->l1_unreserved ||
+        l1_size - self.arch->l1_unreserved <= opts->l1_small_size)
+        return tg_err(TG_ERR_USAGE,
+                      "L1 of %zu B leaves no room for buffers: %s reserves the %zu B below its "
+                      "unreserved base and L1_SMALL takes %zu B",
+                      l1_size, self.arch->name, self.arch->l1_unreserved, opts->l1_small_size);
     self.dram_bank_bytes = opts->dram_bank_size ? opts->dram_bank_size : TG_DRAM_BANK_DEFAULT;
-    tg_l1_init(&self.l1, NULL, l1_size, self.arch->l1_align, self.x, self.y);
+    tg_l1_init_device(&self.l1, NULL, l1_size, self.arch->l1_unreserved, opts->l1_small_size,
+                      self.arch->l1_align, self.arch->dram_align, self.x, self.y);
     self_ready = true;
     return TG_OK;
 }
@@ -63,6 +70,14 @@ void tg_core_finalize(void) {
 
 tg_status tg_core_alloc(const char *name, size_t bytes, size_t *off) {
     return tg_l1_alloc(&self.l1, name, bytes, off);
+}
+
+tg_status tg_core_cb_open(size_t bytes, const char *range) {
+    return tg_l1_cb_open(&self.l1, bytes, range);
+}
+
+void tg_core_cb_close(void) {
+    tg_l1_cb_close(&self.l1);
 }
 
 void tg_core_free(size_t off) {

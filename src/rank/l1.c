@@ -1,11 +1,16 @@
-/* The L1 allocator: first fit over one arena, with named live blocks.
+/* The L1 allocator: named live blocks over one arena, in the device's model or first fit.
  *
  * The device's L1 allocator places every buffer of an op at the same address on all
  * cores of its grid; ttgrid gets the same property for free because every rank runs
  * the same allocation sequence (SPMD) — except where a core has nothing to hold,
  * which is why callers allocate full shard sizes even for short or empty shards.
- * Blocks are kept sorted by offset so that first fit and the free-space report are
- * one pass. */
+ * Blocks are kept sorted by offset so that a fit and the free-space report are one
+ * pass. The device model (rank.h) follows TTNN's allocator: buffers top-down between
+ * the unreserved base and L1_SMALL, each in the highest free block that fits, at its
+ * top (tt_metal/impl/allocator/l1_banking_allocator.cpp and bank_manager.cpp: L1 banks
+ * allocate top-down; tests/ttnn/NOTES.md section 2), and circular buffers from the
+ * unreserved base upward (tt_metal/impl/program/program.cpp @ 5cd3a453,
+ * ProgramImpl::allocate_circular_buffers / validate_circular_buffer_region). */
 #include "rank.h"
 
 #include <stdio.h>
@@ -16,8 +21,20 @@ void tg_l1_init(tg_l1 *l1, uint8_t *base, size_t size, size_t align, int core_x,
     memset(l1, 0, sizeof *l1);
     l1->base = base;
     l1->size = size;
+    l1->lo = 0;
+    l1->hi = size;
     l1->align = align ? align : 1;
+    l1->cb_align = l1->align;
     snprintf(l1->what, sizeof l1->what, "L1 on core (%d,%d)", core_x, core_y);
+}
+
+void tg_l1_init_device(tg_l1 *l1, uint8_t *base, size_t size, size_t unreserved, size_t l1_small,
+                       size_t align, size_t cb_align, int core_x, int core_y) {
+    tg_l1_init(l1, base, size, align, core_x, core_y);
+    l1->lo = unreserved < size ? unreserved : size;
+    l1->hi = l1_small < size - l1->lo ? size - l1_small : l1->lo;
+    l1->cb_align = cb_align ? cb_align : l1->align;
+    l1->top_down = true;
 }
 
 void tg_l1_set_label(tg_l1 *l1, const char *what) {
@@ -43,36 +60,69 @@ static size_t round_up(size_t v, size_t a) {
     return (v + a - 1) / a * a;
 }
 
+/* Bytes held by buffers (the open circular-buffer region aside). */
+static size_t buffer_bytes(const tg_l1 *l1) {
+    return l1->in_use - l1->cb_bytes;
+}
+
 size_t tg_l1_free_bytes(const tg_l1 *l1) {
-    return l1->size - l1->in_use;
+    return (l1->hi - l1->lo) - buffer_bytes(l1);
+}
+
+/* The free gap before block i (i == n: the gap up to hi). */
+static void gap(const tg_l1 *l1, int i, size_t *from, size_t *to) {
+    *from = i > 0 ? l1->blocks[i - 1].off + l1->blocks[i - 1].size : l1->lo;
+    *to = i < l1->n ? l1->blocks[i].off : l1->hi;
+    if (*to < *from) *to = *from;
 }
 
 size_t tg_l1_largest_free(const tg_l1 *l1) {
-    size_t best = 0, at = 0;
-    for (int i = 0; i < l1->n; i++) {
-        if (l1->blocks[i].off - at > best) best = l1->blocks[i].off - at;
-        at = l1->blocks[i].off + l1->blocks[i].size;
+    size_t best = 0, from, to;
+    for (int i = 0; i <= l1->n; i++) {
+        gap(l1, i, &from, &to);
+        if (to - from > best) best = to - from;
     }
-    if (l1->size - at > best) best = l1->size - at;
     return best;
 }
 
+size_t tg_l1_lowest(const tg_l1 *l1) {
+    return l1->n ? l1->blocks[0].off : l1->hi;
+}
+
 tg_status tg_l1_alloc(tg_l1 *l1, const char *name, size_t bytes, size_t *off) {
+    return tg_l1_alloc_banks(l1, name, bytes, 1, off);
+}
+
+tg_status tg_l1_alloc_banks(tg_l1 *l1, const char *name, size_t bytes, int banks, size_t *off) {
     size_t need = round_up(bytes ? bytes : 1, l1->align);
     if (bytes > l1->size) need = bytes; /* no rounding overflow on absurd sizes */
-    size_t at = 0;
-    int pos = 0;
-    for (; pos <= l1->n; pos++) {
-        size_t end = pos < l1->n ? l1->blocks[pos].off : l1->size;
-        if (end >= at && end - at >= need) break;
-        if (pos < l1->n) at = l1->blocks[pos].off + l1->blocks[pos].size;
+    int pos = -1;
+    size_t at = 0, from, to;
+    if (l1->top_down) {
+        /* the highest gap that fits, at its top */
+        for (int i = l1->n; i >= 0 && pos < 0; i--) {
+            gap(l1, i, &from, &to);
+            if (to - from >= need) pos = i, at = to - need;
+        }
+    } else {
+        for (int i = 0; i <= l1->n && pos < 0; i++) {
+            gap(l1, i, &from, &to);
+            if (to - from >= need) pos = i, at = from;
+        }
     }
-    if (pos > l1->n) {
+    if (pos < 0) {
+        size_t bank = l1->hi - l1->lo, held = buffer_bytes(l1);
+        int k = banks > 0 ? banks : 1;
+        /* tt_metal/impl/allocator/bank_manager.cpp, BankManager::allocate_buffer's out of
+         * memory message (tests/ttnn/NOTES.md section 2) */
         return tg_err(TG_ERR_RUNTIME,
                       "out of memory in %s: '%s' asks %zu B, %zu B free of %zu B "
-                      "(largest free block %zu B)",
-                      l1->what, name, bytes, tg_l1_free_bytes(l1), l1->size,
-                      tg_l1_largest_free(l1));
+                      "(largest free block %zu B) [TTNN: Out of Memory: Not enough space to "
+                      "allocate %zu B L1 buffer across %d banks, where each bank needs to store "
+                      "%zu B, but bank size is %zu B (allocated: %zu B, free: %zu B, largest "
+                      "free block: %zu B)]",
+                      l1->what, name, bytes, tg_l1_free_bytes(l1), bank, tg_l1_largest_free(l1),
+                      need * (size_t)k, k, need, bank, held, bank - held, tg_l1_largest_free(l1));
     }
     if (l1->n == l1->cap) {
         int cap = l1->cap ? 2 * l1->cap : 16;
@@ -108,4 +158,33 @@ tg_status tg_l1_free(tg_l1 *l1, size_t off) {
 
 void tg_l1_reset_high_water(tg_l1 *l1) {
     l1->high_water = l1->in_use;
+}
+
+tg_status tg_l1_cb_open(tg_l1 *l1, size_t bytes, const char *range) {
+    if (l1->cb_bytes)
+        return tg_err(TG_ERR_RUNTIME, "%s: a circular-buffer region is already open", l1->what);
+    size_t end = l1->lo + bytes, lowest = tg_l1_lowest(l1);
+    if (bytes > l1->size || end > l1->size)
+        return tg_err(TG_ERR_RUNTIME,
+                      "%s: circular buffers need %zu B from %zu [TTNN: Statically allocated "
+                      "circular buffers on core range %s grow to %zu B which is beyond max L1 "
+                      "size of %zu B]",
+                      l1->what, bytes, l1->lo, range, end, l1->size);
+    if (end > lowest)
+        return tg_err(TG_ERR_RUNTIME,
+                      "%s: circular buffers need %zu B from %zu but the lowest buffer ('%s') "
+                      "starts at %zu [TTNN: Statically allocated circular buffers in program "
+                      "clash with L1 buffers on core range %s. L1 buffer allocated at %zu and "
+                      "static circular buffer region ends at %zu]",
+                      l1->what, bytes, l1->lo, l1->n ? l1->blocks[0].name : "", lowest, range,
+                      lowest, end);
+    l1->cb_bytes = bytes;
+    l1->in_use += bytes;
+    if (l1->in_use > l1->high_water) l1->high_water = l1->in_use;
+    return TG_OK;
+}
+
+void tg_l1_cb_close(tg_l1 *l1) {
+    l1->in_use -= l1->cb_bytes;
+    l1->cb_bytes = 0;
 }

@@ -21,7 +21,9 @@
 typedef struct tg_arch {
     const char *name;
     int grid_w, grid_h;        /* compute grid of Tensix cores */
-    size_t l1_size;            /* bytes of L1 per core */
+    size_t l1_size;            /* bytes of L1 per core (MEM_L1_SIZE) */
+    size_t l1_unreserved;      /* where circular buffers and the allocator start: below it,
+                                * firmware, mailboxes and the kernel configuration */
     size_t l1_align;           /* L1 buffer alignment, bytes */
     int dram_banks;            /* DRAM banks (channels) */
     size_t dram_bank_size;     /* bytes per bank on the device */
@@ -79,35 +81,61 @@ typedef struct tg_l1_block {
     char name[TG_L1_NAME_MAX];
 } tg_l1_block;
 
-/* First-fit allocator over [0, size) of an arena. Allocations are named so that an
- * out-of-memory error and the L1 report can say what holds the memory. */
+/* An allocator over one arena, with named live blocks so that an out-of-memory error
+ * and the L1 report can say what holds the memory. Two models:
+ *   first fit from the bottom of [0, size) (tg_l1_init: DRAM banks, tests);
+ *   the device's L1 (tg_l1_init_device; DESIGN.md section 1): firmware and kernel
+ *   configuration below the unreserved base `lo`, the L1_SMALL region above `hi`; L1
+ *   buffers (shards, haloed shards) top-down in [lo, hi), each in the highest free block
+ *   that fits, at its top; and, while a program runs, its circular buffers from `lo`
+ *   upward, which must end below the lowest buffer (tg_l1_cb_open). */
 typedef struct tg_l1 {
-    uint8_t *base; /* arena start (the MPI window's memory); may be NULL in tests */
-    size_t size;
-    size_t align;
+    uint8_t *base;   /* arena start (the MPI window's memory); may be NULL in tests */
+    size_t size;     /* bytes of the arena */
+    size_t lo, hi;   /* buffers live in [lo, hi) */
+    size_t align;    /* buffer sizes round up to this */
+    size_t cb_align; /* circular buffers start at multiples of this (the DRAM alignment) */
+    bool top_down;
     tg_l1_block *blocks; /* live allocations sorted by offset */
     int n, cap;
-    size_t in_use, high_water;
-    char what[48]; /* for messages: "L1 on core (x,y)" or "DRAM bank" */
+    size_t in_use, high_water; /* buffers, plus the open circular-buffer region */
+    size_t cb_bytes;           /* the open region [lo, lo + cb_bytes); 0 when none */
+    char what[48];             /* for messages: "L1 on core (x,y)" or "DRAM bank" */
 } tg_l1;
 
 void tg_l1_init(tg_l1 *l1, uint8_t *base, size_t size, size_t align, int core_x, int core_y);
+/* The device's L1 of `size` bytes: buffers in [unreserved, size - l1_small). */
+void tg_l1_init_device(tg_l1 *l1, uint8_t *base, size_t size, size_t unreserved, size_t l1_small,
+                       size_t align, size_t cb_align, int core_x, int core_y);
 /* Names the arena in messages instead of "L1 on core (x,y)" (DRAM banks use it). */
 void tg_l1_set_label(tg_l1 *l1, const char *what);
 void tg_l1_destroy(tg_l1 *l1);
 /* A copy of an allocator's state (to try an allocation sequence without doing it). */
 tg_status tg_l1_clone(tg_l1 *dst, const tg_l1 *src);
 /* Allocates `bytes` (rounded up to the alignment) and sets *off. Out of memory is
- * TG_ERR_RUNTIME naming the allocation, core, bytes asked and bytes free. A
- * zero-byte allocation takes one alignment unit so that offsets stay distinct. */
+ * TG_ERR_RUNTIME naming the allocation, core, bytes asked and bytes free, then TTNN's
+ * own words for a buffer spread over `banks` cores (its banks). A zero-byte allocation
+ * takes one alignment unit so that offsets stay distinct. */
 tg_status tg_l1_alloc(tg_l1 *l1, const char *name, size_t bytes, size_t *off);
+tg_status tg_l1_alloc_banks(tg_l1 *l1, const char *name, size_t bytes, int banks, size_t *off);
 /* Frees the allocation at `off`; freeing an offset that is not allocated is
  * TG_ERR_RUNTIME (a bug in the caller, reported instead of corrupting the arena). */
 tg_status tg_l1_free(tg_l1 *l1, size_t off);
 size_t tg_l1_free_bytes(const tg_l1 *l1);
 size_t tg_l1_largest_free(const tg_l1 *l1);
+/* The lowest address a buffer holds, or hi when none does. */
+size_t tg_l1_lowest(const tg_l1 *l1);
 /* Starts a new high-water measurement from what is in use now. */
 void tg_l1_reset_high_water(tg_l1 *l1);
+
+/* A program's circular buffers: the region [lo, lo + bytes). It must end within the
+ * arena and at or below the lowest buffer; otherwise TG_ERR_RUNTIME with TTNN's words
+ * ("Statically allocated circular buffers on core range R grow to N B which is beyond
+ * max L1 size of M B", "... clash with L1 buffers on core range R. L1 buffer allocated
+ * at A and static circular buffer region ends at B"); `range` is the program's core
+ * range as TTNN prints it. One region is open at a time. */
+tg_status tg_l1_cb_open(tg_l1 *l1, size_t bytes, const char *range);
+void tg_l1_cb_close(tg_l1 *l1);
 
 /* ---- this core ---- */
 
@@ -125,6 +153,7 @@ typedef struct tg_core_opts {
     const char *arch;      /* NULL: default */
     tg_grid grid;          /* 0x0: choose */
     size_t l1_size;        /* 0: the arch's */
+    size_t l1_small_size;  /* the L1_SMALL region (TTNN's l1_small_size; default 0) */
     size_t dram_bank_size; /* 0: default emulated size */
 } tg_core_opts;
 
@@ -145,5 +174,8 @@ static inline uint8_t *tg_l1_ptr(size_t off) {
 /* Allocates in this core's L1. */
 tg_status tg_core_alloc(const char *name, size_t bytes, size_t *off);
 void tg_core_free(size_t off);
+/* Opens and closes a program's circular-buffer region in this core's L1. */
+tg_status tg_core_cb_open(size_t bytes, const char *range);
+void tg_core_cb_close(void);
 
 #endif

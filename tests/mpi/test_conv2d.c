@@ -100,7 +100,6 @@ static conv_result run_conv(const conv_case *k, const conv_data *d, tg_conv_layo
                             tg_fmt in_fmt, tg_fmt w_fmt, tg_fidelity fid, bool fp32_acc,
                             tg_grid cores, float **keep) {
     conv_result res = {0, 0, false};
-    tg_core *c = tg_core_self();
     tg_conv2d_params p;
     tg_conv2d_params_default(&p);
     p.n = k->n, p.h = k->h, p.w = k->w, p.cin = k->cin, p.cout = k->cout;
@@ -112,12 +111,12 @@ static conv_result run_conv(const conv_case *k, const conv_data *d, tg_conv_layo
     p.in_fmt = p.out_fmt = in_fmt, p.w_fmt = w_fmt, p.fidelity = fid, p.fp32_acc = fp32_acc;
     tg_conv2d_plan pl;
     tg_machine m = tg_machine_self();
-    tg_status st = tg_conv2d_plan_standalone(&p, &m, c->l1.size, &pl, NULL);
+    tg_status st = tg_conv2d_plan_standalone(&p, &m, &pl, NULL);
     if (st == TG_ERR_RUNTIME && layout != TG_CONV_DRAM) {
         /* as a user would: smaller activation blocks when the default does not fit */
         tg_conv2d_plan_free(&pl);
         p.act_block_h = 32;
-        st = tg_conv2d_plan_standalone(&p, &m, c->l1.size, &pl, NULL);
+        st = tg_conv2d_plan_standalone(&p, &m, &pl, NULL);
     }
     CU_ASSERT_EQUAL(st, TG_OK);
     if (st != TG_OK) {

@@ -269,19 +269,27 @@ static void add_traffic_and_l1_equal_the_plan(void) {
                             {TG_PLACE_DRAM, 0, TG_PLACE_DRAM, 0},
                             {TG_PLACE_L1, TG_SHARD_HEIGHT, TG_PLACE_DRAM, 0}};
     for (int i = 0; i < 4; i++) {
-        /* case 3: 6336 rows, so that even on 9 cores a's shard (704 rows, 135168 B)
-         * outgrows the 133000 B left free, while a's hole and that room each take one
-         * of the two DRAM chunks of 682 rows (130944 B) */
+        /* case 3: a's shard S (6336 rows: even on 9 cores 704 rows, 135168 B) sits just below
+         * a filler at the top of L1, with 130960 B free below it, too little for a copy of
+         * b; once a moves to DRAM, the S + 130960 B from the base take the sum's two chunks
+         * of 682 rows (130944 B each) as circular buffers */
         int64_t shape[4] = {1, i == 3 ? 66 : 9, i == 3 ? 96 : 9, 96};
         tg_tensor a = {0}, b = {0};
+        size_t filler = (size_t)-1;
+        if (i == 3) {
+            tg_tensor like;
+            CU_ASSERT_EQUAL_FATAL(tg_tensor_describe(&like, "a", shape, TG_BFLOAT16,
+                                                     TG_SHARD_HEIGHT, tg_core_self()->grid, false,
+                                                     true),
+                                  TG_OK);
+            const tg_l1 *l1 = tg_core_l1();
+            size_t keep = tg_tensor_shard_bytes(&like) + 130960;
+            CU_ASSERT_EQUAL_FATAL(
+                tg_core_alloc("test:filler", l1->hi - l1->lo - l1->in_use - keep, &filler), TG_OK);
+        }
         alloc_like(&a, shape, TG_BFLOAT16, cases[i][0], (tg_shard_layout)cases[i][1]);
         alloc_like(&b, shape, TG_BFLOAT16, cases[i][2], (tg_shard_layout)cases[i][3]);
         fill(&a, 1), fill(&b, 2);
-        size_t filler = (size_t)-1;
-        if (i == 3) {
-            size_t room = tg_l1_largest_free(tg_core_l1());
-            CU_ASSERT_EQUAL_FATAL(tg_core_alloc("test:filler", room - 133000, &filler), TG_OK);
-        }
         tg_add_plan pl;
         CU_ASSERT_EQUAL_FATAL(tg_add_plan_fit(&a, &b, true, &m, tg_core_l1(), i == 3, &pl), TG_OK);
         CU_ASSERT_EQUAL(pl.evict_a, i == 3);
@@ -351,7 +359,7 @@ static void halo_body(void) {
             tg_halo_traffic(&hp, &m, &tr);
             tg_l1_map map;
             tg_l1_map_init(&map);
-            tg_l1_map_alloc(&map, "halo:haloed_shard", tg_halo_bytes(&hp), false);
+            tg_l1_map_alloc(&map, "halo:haloed_shard", tg_halo_bytes(&hp));
             CU_ASSERT_EQUAL_FATAL(tg_l1_map_replay(&map, tg_core_l1()), TG_OK);
             tg_haloed h;
             tg_stats_begin("test:halo");

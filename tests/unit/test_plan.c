@@ -15,7 +15,7 @@
 #include "unit.h"
 
 static tg_machine machine(int w, int h) {
-    return (tg_machine){tg_arch_default(), {w, h}};
+    return tg_machine_of(tg_arch_default(), (tg_grid){w, h});
 }
 
 static tg_conv2d_params conv(int64_t n, int64_t hw, int64_t cin, int64_t cout, int k, int s,
@@ -51,7 +51,7 @@ static void conv2d_plan_height_roles_tile_the_output(void) {
         tg_machine m = machine(grids[g][0], grids[g][1]);
         tg_conv2d_params p = conv(1, 20, 32, 64, 3, 1, TG_CONV_HEIGHT);
         tg_conv2d_plan pl;
-        CU_ASSERT_EQUAL_FATAL(tg_conv2d_plan_standalone(&p, &m, 1 << 20, &pl, NULL), TG_OK);
+        CU_ASSERT_EQUAL_FATAL(tg_conv2d_plan_standalone(&p, &m, &pl, NULL), TG_OK);
         int64_t next = 0, rows = 20 * 20;
         int readers = 0, busy = 0;
         for (int c = 0; c < tg_machine_cores(&m); c++) {
@@ -88,7 +88,7 @@ static void conv2d_plan_block_turns_send_each_slice_once(void) {
         tg_conv2d_params p = conv(1, 12, 96, 96, 3, 1, TG_CONV_BLOCK);
         p.transpose_shards = transpose;
         tg_conv2d_plan pl;
-        CU_ASSERT_EQUAL_FATAL(tg_conv2d_plan_standalone(&p, &m, 1 << 20, &pl, NULL), TG_OK);
+        CU_ASSERT_EQUAL_FATAL(tg_conv2d_plan_standalone(&p, &m, &pl, NULL), TG_OK);
         int rows = transpose ? 3 : 2, cols = transpose ? 2 : 3;
         CU_ASSERT_EQUAL(pl.row_parts, rows);
         CU_ASSERT_EQUAL(pl.col_parts, cols);
@@ -110,29 +110,48 @@ static void conv2d_plan_block_turns_send_each_slice_once(void) {
     }
 }
 
-/* The L1 map lists the run's allocations in order; on an empty L1 first fit packs them
- * from offset 0, each rounded to the 16-byte alignment; after the run only the output
+/* The L1 map lists the run's allocations in order, as the device places them: on an
+ * empty L1 the buffers pack downward from the top (below L1_SMALL), each rounded to the
+ * 16-byte alignment; the conv program's circular buffers pack upward from the
+ * unreserved base, each at the 32-byte DRAM alignment; after the run only the output
  * shard is left. */
 static void conv2d_plan_l1_map_packs_the_run_in_order(void) {
     tg_machine m = machine(2, 2);
     tg_conv2d_params p = conv(1, 16, 32, 32, 3, 1, TG_CONV_HEIGHT);
     tg_conv2d_plan pl;
-    CU_ASSERT_EQUAL_FATAL(tg_conv2d_plan_standalone(&p, &m, 1 << 20, &pl, NULL), TG_OK);
+    CU_ASSERT_EQUAL_FATAL(tg_conv2d_plan_standalone(&p, &m, &pl, NULL), TG_OK);
     const tg_l1_map *l1 = &pl.l1;
-    size_t at = 0, out_bytes = 0;
-    int allocs = 0;
+    CU_ASSERT_EQUAL(l1->hi, m.l1_size);
+    CU_ASSERT_EQUAL(l1->lo, 102784); /* Wormhole's unreserved base */
+    size_t top = l1->hi, buffers = 0, out_bytes = 0, region = 0;
+    int allocs = 0, programs = 0;
     for (int i = 0; i < l1->n; i++) {
         const tg_l1_event *e = &l1->ev[i];
-        if (e->kind != TG_L1_ALLOC) continue;
-        CU_ASSERT_EQUAL(e->off, at);
-        at += (e->bytes + 15) / 16 * 16;
-        if (!strcmp(e->name, "conv2d:output")) out_bytes = (e->bytes + 15) / 16 * 16;
-        allocs++;
+        if (e->kind == TG_L1_ALLOC) {
+            size_t sz = (e->bytes + 15) / 16 * 16;
+            CU_ASSERT_EQUAL(e->off, top - sz);
+            top -= sz;
+            buffers += sz;
+            if (!strcmp(e->name, "conv2d:output")) out_bytes = sz;
+            allocs++;
+        } else if (e->kind == TG_L1_PROGRAM) {
+            size_t at = l1->lo;
+            for (int k = e->cb0; k < e->cb0 + e->ncbs; k++) {
+                at = (at + 31) / 32 * 32;
+                CU_ASSERT_EQUAL(l1->cbs[k].off, at);
+                at += l1->cbs[k].bytes;
+            }
+            region = at - l1->lo;
+            CU_ASSERT_EQUAL(e->bytes, region);
+            CU_ASSERT(e->ncbs >= 3); /* act, weights, bias (and partials: K has 3 blocks) */
+            programs++;
+        }
     }
-    /* output, haloed shard, act CB, weights CB, bias CB (partials: K has 3 blocks) */
-    CU_ASSERT(allocs >= 5);
+    /* the staged input, the output and the haloed shard */
+    CU_ASSERT_EQUAL(allocs, 3);
+    CU_ASSERT_EQUAL(programs, 1);
     CU_ASSERT_STRING_EQUAL(l1->ev[0].name, "conv2d:input (resharded)");
-    CU_ASSERT_EQUAL(l1->high_water, at);
+    CU_ASSERT_EQUAL(l1->high_water, buffers + region);
     CU_ASSERT_EQUAL(l1->end_in_use, out_bytes);
     /* 256 output rows over 4 cores: 64 rows of 32 bfloat16 channels each */
     CU_ASSERT_EQUAL(out_bytes, 64 * 32 * 2);
@@ -145,7 +164,7 @@ static void conv2d_plan_fit_falls_back_when_l1_is_short(void) {
     tg_machine m = machine(1, 1);
     tg_conv2d_params p = conv(1, 56, 64, 64, 3, 1, TG_CONV_HEIGHT);
     tg_l1 snap;
-    tg_l1_init(&snap, NULL, 1499136, 16, 0, 0);
+    tg_machine_empty_l1(&m, &snap);
     tg_tensor in;
     int64_t shape[4] = {1, 56, 56, 64};
     CU_ASSERT_EQUAL_FATAL(tg_tensor_describe_dram(&in, "in", shape, TG_BFLOAT16), TG_OK);
@@ -161,14 +180,14 @@ static void conv2d_plan_fit_falls_back_when_l1_is_short(void) {
     CU_ASSERT_EQUAL(pl.p.layout, TG_CONV_HEIGHT);
     CU_ASSERT(pl.act_block_h < 3136 && pl.act_block_h % 32 == 0);
     CU_ASSERT(why.n >= 2 && why.c[why.n - 1].chosen && !why.c[0].chosen);
-    CU_ASSERT(tg_l1_map_fits(&pl.l1) && pl.l1.high_water <= 1499136);
+    CU_ASSERT(tg_l1_map_fits(&pl.l1) && pl.l1.high_water <= snap.hi - snap.lo);
     tg_conv2d_plan_free(&pl);
     /* most of L1 taken: only the DRAM layout's blocks fit beside it */
-    size_t off;
-    CU_ASSERT_EQUAL_FATAL(tg_l1_alloc(&snap, "other", 1400000, &off), TG_OK);
+    size_t off, taken = snap.hi - snap.lo - 100000;
+    CU_ASSERT_EQUAL_FATAL(tg_l1_alloc(&snap, "other", taken, &off), TG_OK);
     CU_ASSERT_EQUAL_FATAL(tg_conv2d_plan_fit(&p, &m, &snap, &loose, &pl, NULL), TG_OK);
     CU_ASSERT_EQUAL(pl.p.layout, TG_CONV_DRAM);
-    CU_ASSERT(pl.l1.high_water <= 1499136 && pl.l1.start_in_use == 1400000);
+    CU_ASSERT(pl.l1.high_water <= snap.hi - snap.lo && pl.l1.start_in_use == taken);
     tg_conv2d_plan_free(&pl);
     tg_l1_destroy(&snap);
 }
@@ -264,7 +283,7 @@ static void pool_plans_read_and_write_every_row(void) {
                              .fmt = TG_BFLOAT16,
                              .dram = true};
     tg_maxpool2d_plan pl;
-    CU_ASSERT_EQUAL_FATAL(tg_maxpool2d_plan_standalone(&p, &m, 1 << 20, &pl), TG_OK);
+    CU_ASSERT_EQUAL_FATAL(tg_maxpool2d_plan_standalone(&p, &m, &pl), TG_OK);
     uint64_t rb = 64 * 2;
     CU_ASSERT_EQUAL(SUM(&pl.traffic, dram_write_bytes), 5 * 5 * rb);
     CU_ASSERT(SUM(&pl.traffic, dram_read_bytes) >= 10 * 10 * rb);
@@ -274,7 +293,7 @@ static void pool_plans_read_and_write_every_row(void) {
     tg_tensor in;
     CU_ASSERT_EQUAL_FATAL(tg_tensor_describe_dram(&in, "in", shape, TG_BFLOAT16), TG_OK);
     tg_l1 snap;
-    tg_l1_init(&snap, NULL, 1 << 20, 16, 0, 0);
+    tg_machine_empty_l1(&m, &snap);
     tg_avgpool_plan ap;
     CU_ASSERT_EQUAL_FATAL(tg_avgpool_plan_fit(&in, &m, &snap, &ap), TG_OK);
     CU_ASSERT_EQUAL(SUM(&ap.traffic, dram_read_bytes), 2 * 5 * 6 * 224 * 2);
@@ -292,7 +311,7 @@ static void add_plan_moves_only_what_it_must(void) {
     CU_ASSERT_EQUAL_FATAL(tg_tensor_describe_dram(&a, "a", shape, TG_BFLOAT16), TG_OK);
     CU_ASSERT_EQUAL_FATAL(tg_tensor_describe_dram(&bd, "b", shape, TG_BFLOAT16), TG_OK);
     tg_l1 snap;
-    tg_l1_init(&snap, NULL, 1 << 20, 16, 0, 0);
+    tg_machine_empty_l1(&m, &snap);
     tg_add_plan pl;
     CU_ASSERT_EQUAL_FATAL(tg_add_plan_fit(&a, &bd, true, &m, &snap, false, &pl), TG_OK);
     uint64_t all = 64 * 64 * 2;

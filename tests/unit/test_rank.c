@@ -118,19 +118,65 @@ static void l1_out_of_memory_names_allocation_core_and_bytes(void) {
     tg_l1_destroy(&l1);
 }
 
+/* The device's L1 (rank.h): buffers top-down between the unreserved base and L1_SMALL,
+ * each in the highest gap that fits, at its top; a program's circular buffers from the
+ * base upward, refused in TTNN's words when they pass the lowest buffer or the arena. */
+static void l1_device_model_places_buffers_top_down_and_checks_circular_buffers(void) {
+    tg_l1 l1;
+    /* 64 KiB: reserved below 8 KiB, L1_SMALL the top 4 KiB */
+    tg_l1_init_device(&l1, NULL, 65536, 8192, 4096, 16, 32, 2, 3);
+    CU_ASSERT(l1.lo == 8192 && l1.hi == 61440 && l1.top_down);
+    size_t a, b, c, d;
+    CU_ASSERT_EQUAL(tg_l1_alloc(&l1, "a", 1000, &a), TG_OK);
+    CU_ASSERT_EQUAL(a, 61440 - 1008);
+    CU_ASSERT_EQUAL(tg_l1_alloc(&l1, "b", 20000, &b), TG_OK);
+    CU_ASSERT_EQUAL(b, a - 20000);
+    CU_ASSERT_EQUAL(tg_l1_alloc(&l1, "c", 100, &c), TG_OK);
+    CU_ASSERT_EQUAL(c, b - 112);
+    CU_ASSERT_EQUAL(tg_l1_lowest(&l1), c);
+    /* freeing b leaves a 20000 B gap high up: the next buffer that fits goes there, at its
+     * top, not into the lower free space */
+    CU_ASSERT_EQUAL(tg_l1_free(&l1, b), TG_OK);
+    CU_ASSERT_EQUAL(tg_l1_alloc(&l1, "d", 5000, &d), TG_OK);
+    CU_ASSERT_EQUAL(d, a - 5008);
+    /* circular buffers: up to the lowest buffer (c) they fit; past it they clash */
+    size_t room = c - l1.lo;
+    CU_ASSERT_EQUAL(tg_l1_cb_open(&l1, room, "[(x=0,y=0) - (x=1,y=1)]"), TG_OK);
+    CU_ASSERT_EQUAL(l1.in_use, 1008 + 5008 + 112 + room);
+    CU_ASSERT_EQUAL(l1.high_water, l1.in_use);
+    tg_l1_cb_close(&l1);
+    CU_ASSERT_EQUAL(tg_l1_cb_open(&l1, room + 32, "[(x=0,y=0) - (x=1,y=1)]"), TG_ERR_RUNTIME);
+    char want[160];
+    snprintf(want, sizeof want,
+             "L1 buffer allocated at %zu and static circular buffer region ends at %zu", c,
+             l1.lo + room + 32);
+    CU_ASSERT_PTR_NOT_NULL(strstr(tg_err_msg(), want));
+    CU_ASSERT_PTR_NOT_NULL(strstr(tg_err_msg(), "clash with L1 buffers on core range [(x=0,y=0)"));
+    CU_ASSERT_EQUAL(tg_l1_cb_open(&l1, 70000, "R"), TG_ERR_RUNTIME);
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(tg_err_msg(), "grow to 78192 B which is beyond max L1 size of 65536 B"));
+    /* out of memory: ttgrid's numbers, then TTNN's words */
+    CU_ASSERT_EQUAL(tg_l1_alloc_banks(&l1, "big", 60000, 4, &b), TG_ERR_RUNTIME);
+    CU_ASSERT_PTR_NOT_NULL(strstr(tg_err_msg(), "'big' asks 60000 B"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(tg_err_msg(), "Not enough space to allocate 240000 B L1 buffer "
+                                                "across 4 banks, where each bank needs to store "
+                                                "60000 B, but bank size is 53248 B"));
+    tg_l1_destroy(&l1);
+}
+
 /* The core is made in one process without MPI: identity and L1 size from the
  * options, no memory until it is attached; a grid that does not match is a usage
  * error and leaves no core. */
 static void core_init_is_pure(void) {
-    tg_core_opts o = {.arch = "grayskull", .grid = {2, 2}, .l1_size = 8192};
+    tg_core_opts o = {.arch = "grayskull", .grid = {2, 2}, .l1_size = 200000};
     CU_ASSERT_EQUAL_FATAL(tg_core_init(&o, 3, 4, true), TG_OK);
     tg_core *c = tg_core_self();
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     CU_ASSERT_STRING_EQUAL(c->arch->name, "grayskull");
     CU_ASSERT(c->x == 1 && c->y == 1 && c->rank == 3 && c->nranks == 4 && c->oversubscribed);
-    CU_ASSERT_EQUAL(c->l1.size, 8192);
+    CU_ASSERT_EQUAL(c->l1.size, 200000);
     CU_ASSERT_PTR_NULL(c->l1.base);
-    static uint8_t arena[8192];
+    static uint8_t arena[200000];
     tg_core_attach_l1(arena);
     size_t off;
     CU_ASSERT_EQUAL(tg_core_alloc("x", 100, &off), TG_OK);
@@ -148,6 +194,8 @@ void unit_register_rank(void) {
                   "grid_parse_and_core_map", grid_parse_and_core_map,
                   "l1_alloc_first_fit_align_and_free", l1_alloc_first_fit_align_and_free,
                   "l1_out_of_memory_names_allocation_core_and_bytes",
-                  l1_out_of_memory_names_allocation_core_and_bytes, "core_init_is_pure",
-                  core_init_is_pure, NULL);
+                  l1_out_of_memory_names_allocation_core_and_bytes,
+                  "l1_device_model_places_buffers_top_down_and_checks_circular_buffers",
+                  l1_device_model_places_buffers_top_down_and_checks_circular_buffers,
+                  "core_init_is_pure", core_init_is_pure, NULL);
 }

@@ -7,7 +7,20 @@
 
 tg_machine tg_machine_self(void) {
     tg_core *c = tg_core_self();
-    return (tg_machine){c->arch, c->grid};
+    return (tg_machine){c->arch, c->grid, c->l1.size, c->l1.size - c->l1.hi};
+}
+
+tg_machine tg_machine_of(const tg_arch *arch, tg_grid grid) {
+    return (tg_machine){arch, grid, arch->l1_size, 0};
+}
+
+void tg_machine_empty_l1(const tg_machine *m, tg_l1 *l1) {
+    tg_l1_init_device(l1, NULL, m->l1_size, m->arch->l1_unreserved, m->l1_small, m->arch->l1_align,
+                      m->arch->dram_align, 0, 0);
+}
+
+void tg_core_range_name(tg_grid cores, char out[48]) {
+    snprintf(out, 48, "[(x=0,y=0) - (x=%d,y=%d)]", cores.w - 1, cores.h - 1);
 }
 
 /* ---- the L1 map ---- */
@@ -19,6 +32,7 @@ void tg_l1_map_init(tg_l1_map *m) {
 
 void tg_l1_map_destroy(tg_l1_map *m) {
     free(m->ev);
+    free(m->cbs);
     tg_l1_map_init(m);
 }
 
@@ -38,13 +52,12 @@ static tg_l1_event *push(tg_l1_map *m) {
     return e;
 }
 
-int tg_l1_map_alloc(tg_l1_map *m, const char *name, size_t bytes, bool cb) {
+int tg_l1_map_alloc(tg_l1_map *m, const char *name, size_t bytes) {
     tg_l1_event *e = push(m);
     if (!e) return -1;
     e->kind = TG_L1_ALLOC;
     snprintf(e->name, sizeof e->name, "%s", name);
     e->bytes = bytes;
-    e->cb = cb;
     return m->n - 1;
 }
 
@@ -65,19 +78,84 @@ void tg_l1_map_free_old(tg_l1_map *m, const char *name, size_t off) {
     e->off = off;
 }
 
-/* Runs the events on `l1`; stops at the first allocation without room when `stop`. */
+int tg_l1_map_program(tg_l1_map *m, const char *name, const char *range) {
+    tg_l1_event *e = push(m);
+    if (!e) return -1;
+    e->kind = TG_L1_PROGRAM;
+    snprintf(e->name, sizeof e->name, "%s", name);
+    snprintf(e->range, sizeof e->range, "%s", range);
+    e->cb0 = m->ncbs;
+    return m->n - 1;
+}
+
+int tg_l1_map_cb(tg_l1_map *m, const char *name, size_t bytes) {
+    if (m->ncbs == m->capcbs) {
+        int cap = m->capcbs ? 2 * m->capcbs : 16;
+        tg_l1_cb *c = realloc(m->cbs, (size_t)cap * sizeof *c);
+        if (!c) {
+            m->oom = true;
+            return -1;
+        }
+        m->cbs = c, m->capcbs = cap;
+    }
+    tg_l1_cb *c = &m->cbs[m->ncbs];
+    memset(c, 0, sizeof *c);
+    snprintf(c->name, sizeof c->name, "%s", name);
+    c->bytes = bytes;
+    /* the program event that owns it is the last one opened */
+    for (int i = m->n - 1; i >= 0; i--)
+        if (m->ev[i].kind == TG_L1_PROGRAM) {
+            m->ev[i].ncbs = m->ncbs + 1 - m->ev[i].cb0;
+            break;
+        }
+    return m->ncbs++;
+}
+
+void tg_l1_map_program_end(tg_l1_map *m) {
+    tg_l1_event *e = push(m);
+    if (!e) return;
+    e->kind = TG_L1_PROGRAM_END;
+}
+
+/* Places a program's circular buffers from the allocator's base, each at the DRAM
+ * alignment as the device does (tt_metal/impl/program/program.cpp @ 5cd3a453,
+ * allocate_circular_buffers), and sets the region's size. */
+static void place_cbs(tg_l1_map *m, tg_l1_event *e, const tg_l1 *l1) {
+    size_t at = l1->lo;
+    for (int k = e->cb0; k < e->cb0 + e->ncbs; k++) {
+        tg_l1_cb *c = &m->cbs[k];
+        if (c->bytes) at = (at + l1->cb_align - 1) / l1->cb_align * l1->cb_align;
+        c->off = at;
+        at += c->bytes;
+    }
+    e->bytes = at - l1->lo;
+}
+
+/* Runs the events on `l1`; stops at the first one without room when `stop`. */
 static tg_status run_events(tg_l1_map *m, tg_l1 *l1, bool stop) {
     for (int i = 0; i < m->n; i++) {
         tg_l1_event *e = &m->ev[i];
         tg_status st = TG_OK;
-        if (e->kind == TG_L1_ALLOC) {
+        switch (e->kind) {
+        case TG_L1_ALLOC: {
             size_t off;
             st = tg_l1_alloc(l1, e->name, e->bytes, &off);
             if (st == TG_OK) e->off = off;
-        } else if (e->kind == TG_L1_FREE) {
+            break;
+        }
+        case TG_L1_FREE:
             if (m->ev[e->of].off != (size_t)-1) st = tg_l1_free(l1, m->ev[e->of].off);
-        } else {
+            break;
+        case TG_L1_FREE_OLD:
             st = tg_l1_free(l1, e->off);
+            break;
+        case TG_L1_PROGRAM:
+            place_cbs(m, e, l1);
+            st = tg_l1_cb_open(l1, e->bytes, e->range);
+            break;
+        case TG_L1_PROGRAM_END:
+            tg_l1_cb_close(l1);
+            break;
         }
         if (st != TG_OK && stop) {
             if (e->kind == TG_L1_ALLOC) e->off = (size_t)-1;
@@ -100,6 +178,7 @@ tg_status tg_l1_map_replay(tg_l1_map *m, const tg_l1 *snapshot) {
     m->failed = -1;
     m->why[0] = '\0';
     m->size = sim.size;
+    m->lo = sim.lo, m->hi = sim.hi;
     m->start_in_use = sim.in_use;
     tg_l1_reset_high_water(&sim);
     for (int i = 0; i < m->n; i++)
@@ -121,13 +200,26 @@ tg_status tg_l1_map_check(const tg_l1_map *m, int i, size_t off) {
     return TG_OK;
 }
 
+tg_status tg_l1_map_open(const tg_l1_map *m, int i) {
+    if (i < 0 || i >= m->n || m->ev[i].kind != TG_L1_PROGRAM)
+        return tg_err(TG_ERR_RUNTIME, "plan and run disagree: L1 event %d is not a program", i);
+    return tg_core_cb_open(m->ev[i].bytes, m->ev[i].range);
+}
+
 tg_status tg_l1_map_apply(const tg_l1_map *m, tg_l1 *l1) {
     tg_l1_map copy = *m;
     copy.ev = malloc((size_t)(m->n ? m->n : 1) * sizeof *copy.ev);
-    if (!copy.ev) return tg_err(TG_ERR_RUNTIME, "planning: out of host memory");
-    if (m->n) memcpy(copy.ev, m->ev, (size_t)m->n * sizeof *copy.ev);
-    tg_status st = run_events(&copy, l1, false);
+    copy.cbs = malloc((size_t)(m->ncbs ? m->ncbs : 1) * sizeof *copy.cbs);
+    tg_status st = TG_OK;
+    if (!copy.ev || !copy.cbs) {
+        st = tg_err(TG_ERR_RUNTIME, "planning: out of host memory");
+    } else {
+        if (m->n) memcpy(copy.ev, m->ev, (size_t)m->n * sizeof *copy.ev);
+        if (m->ncbs) memcpy(copy.cbs, m->cbs, (size_t)m->ncbs * sizeof *copy.cbs);
+        st = run_events(&copy, l1, false);
+    }
     free(copy.ev);
+    free(copy.cbs);
     return st;
 }
 

@@ -22,52 +22,82 @@
 typedef struct tg_machine {
     const tg_arch *arch;
     tg_grid grid;
+    size_t l1_size;  /* bytes of L1 per core (the arch's unless --l1-size) */
+    size_t l1_small; /* the L1_SMALL region at its top (--l1-small-size) */
 } tg_machine;
 
 static inline int tg_machine_cores(const tg_machine *m) {
     return m->grid.w * m->grid.h;
 }
-/* The machine this process runs on. */
+/* The machine this process runs on; and a machine of `arch` on `grid` with the arch's L1
+ * and no L1_SMALL. */
 tg_machine tg_machine_self(void);
+tg_machine tg_machine_of(const tg_arch *arch, tg_grid grid);
+/* An empty L1 of the machine's cores, in the device's model (rank.h). */
+void tg_machine_empty_l1(const tg_machine *m, tg_l1 *l1);
+/* A rectangle of cores [(0,0), (w-1,h-1)] as TTNN prints a core range in its errors. */
+void tg_core_range_name(tg_grid cores, char out[48]);
 
 /* ---- the L1 map ---- */
 
 #define TG_L1_EVENT_NAME 48
 
 typedef enum {
-    TG_L1_ALLOC = 0,    /* an allocation of `bytes` */
-    TG_L1_FREE = 1,     /* frees the map's allocation `of` */
-    TG_L1_FREE_OLD = 2, /* frees a block that existed before the op, at `off` */
+    TG_L1_ALLOC = 0,       /* an L1 buffer of `bytes` (top-down, as the device allocates) */
+    TG_L1_FREE = 1,        /* frees the map's allocation `of` */
+    TG_L1_FREE_OLD = 2,    /* frees a block that existed before the op, at `off` */
+    TG_L1_PROGRAM = 3,     /* a program starts: its circular buffers cbs[cb0, cb0 + ncbs) are
+                            * placed from the unreserved base upward (`bytes` in all) and must
+                            * end below the lowest buffer */
+    TG_L1_PROGRAM_END = 4, /* the program ends: its circular buffers are gone */
 } tg_l1_event_kind;
 
 typedef struct tg_l1_event {
     tg_l1_event_kind kind;
     char name[TG_L1_EVENT_NAME];
-    size_t bytes; /* allocation: bytes asked (the allocator rounds to its alignment) */
-    int of;       /* TG_L1_FREE: index of the event that allocated the block */
-    size_t off;   /* allocation: offset the replay gave; TG_L1_FREE_OLD: the block's */
-    bool cb;      /* a circular buffer of the op (as opposed to a tensor or shard) */
+    size_t bytes;   /* ALLOC: bytes asked (the allocator rounds to its alignment);
+                     * PROGRAM: the circular-buffer region */
+    int of;         /* FREE: index of the event that allocated the block */
+    size_t off;     /* ALLOC: offset the replay gave; FREE_OLD: the block's */
+    int cb0, ncbs;  /* PROGRAM */
+    char range[48]; /* PROGRAM: its core range, as TTNN prints it */
 } tg_l1_event;
+
+/* One circular buffer of a program. */
+typedef struct tg_l1_cb {
+    char name[40];
+    size_t bytes;
+    size_t off; /* where the replay put it (aligned to the DRAM alignment, as the device) */
+} tg_l1_cb;
 
 typedef struct tg_l1_map {
     tg_l1_event *ev;
     int n, cap;
+    tg_l1_cb *cbs;
+    int ncbs, capcbs;
     size_t size;         /* L1 bytes per core of the snapshot */
+    size_t lo, hi;       /* where buffers may live (the unreserved base, below L1_SMALL) */
     size_t start_in_use; /* bytes in use before the op */
-    size_t high_water;   /* bytes in use at the op's peak */
+    size_t high_water;   /* bytes in use at the op's peak (buffers and circular buffers) */
     size_t end_in_use;   /* after the op */
-    int failed;          /* index of the first allocation that found no room, or -1 */
+    int failed;          /* index of the first event that found no room, or -1 */
     char why[TG_ERR_MSG_MAX];
     bool oom; /* host memory ran out while planning */
 } tg_l1_map;
 
 void tg_l1_map_init(tg_l1_map *m);
 void tg_l1_map_destroy(tg_l1_map *m);
-/* Appends an allocation and returns its index (or -1 when the host is out of memory,
+/* Appends an L1 buffer and returns its index (or -1 when the host is out of memory,
  * which the replay then reports). */
-int tg_l1_map_alloc(tg_l1_map *m, const char *name, size_t bytes, bool cb);
+int tg_l1_map_alloc(tg_l1_map *m, const char *name, size_t bytes);
 void tg_l1_map_free(tg_l1_map *m, int of);
 void tg_l1_map_free_old(tg_l1_map *m, const char *name, size_t off);
+/* Starts a program (the event's index is returned); the circular buffers added until
+ * tg_l1_map_program_end belong to it: tg_l1_map_cb returns a circular buffer's index in
+ * m->cbs (0-byte ones take no space). */
+int tg_l1_map_program(tg_l1_map *m, const char *name, const char *range);
+int tg_l1_map_cb(tg_l1_map *m, const char *name, size_t bytes);
+void tg_l1_map_program_end(tg_l1_map *m);
 /* Replays the events on a copy of `snapshot`: fills every offset, the high-water mark
  * and `failed`. The snapshot is not changed. TG_ERR_RUNTIME only when the host runs
  * out of memory. */
@@ -78,6 +108,8 @@ static inline bool tg_l1_map_fits(const tg_l1_map *m) {
 /* The run's side: the allocation it just made for event i landed where the plan put
  * it (a difference is a bug in the op, reported with both offsets). */
 tg_status tg_l1_map_check(const tg_l1_map *m, int i, size_t off);
+/* The run's side: opens program event i's circular-buffer region in this core's L1. */
+tg_status tg_l1_map_open(const tg_l1_map *m, int i);
 /* Applies the events to a live or simulated allocator (every allocation must fit). */
 tg_status tg_l1_map_apply(const tg_l1_map *m, tg_l1 *l1);
 
