@@ -355,12 +355,15 @@ def is_split_reader_viable(layout, act_block_h, in_c_padded, kw, is_bh, input_dt
 
 
 def calculate_act_cb_size_with_reuse(abh, abw, out_w, padded_in_c, kh, kw, input_tile, input_dtype):
-    # CBI calculate_act_cb_size_with_reuse. datum_size(bfloat8_b) taken as 1 (see NOTES.md).
+    # CBI calculate_act_cb_size_with_reuse (input_dtype is the conv op's input: the halo output).
     iwt = div_up(out_w, TILE)
     loops = math.ceil(abh / iwt)
     mod = out_w % TILE
     leftover = 0 if mod == 0 else TILE - mod
-    ds = {"float32": 4, "bfloat16": 2, "bfloat8_b": 1}[input_dtype]
+    if input_dtype not in ("float32", "bfloat16"):
+        # tt::datum_size throws for block-float formats
+        raise ValueError("datum for bfp2, bfp4, bfp8 is invalid")
+    ds = DATUM[input_dtype]
     length = loops * padded_in_c * kw * (1 + leftover * kh) * ds
     return iwt * abw + div_up(length, input_tile)
 
@@ -972,7 +975,10 @@ def _plan(cfg):
         in_c_for_split = k["in_shard"][1] * (pin["num_cores_c"] if layout == "block" else 1)
         if layout == "width":
             in_c_for_split = k["in_shard"][1] * pin["num_cores"]
-        cbs, info = get_cb_info(c, layout, blk, k["per_core_h"], k["per_core_w"], wshape, c["input_dtype"],
+        # SD/WSD pass a.dtype() to get_cb_info: the conv op's input tensor is the halo output
+        # (bfloat16, or float32 for a float32 input), not the user's tensor.
+        op_in_dtype = ("float32" if c["input_dtype"] == "float32" else "bfloat16") if need_halo else c["input_dtype"]
+        cbs, info = get_cb_info(c, layout, blk, k["per_core_h"], k["per_core_w"], wshape, op_in_dtype,
                                 c["output_dtype"], c["weights_dtype"], c["fp32_dest_acc_en"], c["packer_l1_acc"],
                                 c["bias"], in_c_for_split, skip_act, arch["is_blackhole"], k["ow"])
         if layout == "width":       # WSD: no force_split_reader; split reader unsupported for width anyway
