@@ -4,10 +4,11 @@
  * sharded conv2d and sizes its circular buffers (CBs) and L1 buffers: the parallel
  * configuration, the block configuration, every CB of the conv program (or of the 1x1
  * matmul path's program), the halo program's CBs, the halo output, the conv's config
- * tensor in L1_SMALL, TTNN's automatic shard layout, and TTNN's error texts. The rules,
- * their sources (file, commit, function) and the order conv2d_L1 applies them are in
- * conv2d_ttnn.c; tests/ttnn/ holds an independent Python transcription of the same
- * sources and the conformance table (tests/ttnn/expected.json) this module must equal.
+ * tensor in L1_SMALL, TTNN's automatic shard layout, and TTNN's error texts. Each rule
+ * cites its source beside it ([SHORT function]); the table of sources (file, commit) and
+ * the order conv2d_L1 applies the rules are in impl/conv2d_ttnn_impl.h. tests/ttnn/
+ * holds an independent Python transcription of the same sources and the conformance
+ * table (tests/ttnn/expected.json) this module must equal.
  *
  * Pure: a config in, a plan out; no L1 is touched. Where the buffers land is the job
  * of an L1 model that replays the plan's events: L1 buffers top-down below L1_SMALL,
@@ -33,8 +34,8 @@
 typedef enum { TG_TTNN_ROW_MAJOR = 0, TG_TTNN_TILE = 1 } tg_ttnn_layout;
 
 /* One device's L1 as TTNN's allocator sees it, per arch (conv2d_ttnn.c cites each
- * figure). The L1 allocator's bank is [base, l1_size - l1_small_size); L1_SMALL is the
- * top l1_small_size bytes. */
+ * figure; the lead moves them into tg_arch). The L1 allocator's bank is [base, l1_size -
+ * l1_small_size); L1_SMALL is the top l1_small_size bytes. */
 typedef struct tg_ttnn_l1_figures {
     const char *arch;
     size_t l1_size;            /* MEM_L1_SIZE: the "max L1 size" of the CB error */
@@ -75,7 +76,7 @@ typedef struct tg_ttnn_conv2d_config {
     /* The input is already sharded in L1 (and TTNN keeps it): its parallel config and
      * shard shape. Otherwise TTNN shards it itself. */
     bool has_input_shard;
-    int input_num_cores_nhw, input_num_cores_c;
+    int input_num_cores_nhw, input_num_cores_c; /* c: block's grid columns (0 = 1) */
     int64_t input_shard_h, input_shard_w;
 } tg_ttnn_conv2d_config;
 

@@ -45,22 +45,24 @@ static void ref_alloc(ref_l1 *m, int i, size_t lo, size_t hi, const char *region
     size_t size = p->buffers[i].bytes, used = 0, largest = 0;
     size_t best_hi = 0;
     bool found = false;
-    /* walk the free blocks from the bottom: the gaps between live buffers */
+    /* walk the free blocks from the bottom, the gaps between live buffers; the last
+     * one that fits is the highest */
     size_t cur = lo;
     for (;;) {
-        size_t next = hi, next_end = hi;
-        int at = -1;
+        int at = -1; /* the next live buffer above cur */
         for (int j = 0; j < p->nbuffers; j++)
             if (m->live[j] && p->buffers[j].kind == kind && m->addr[j] >= cur &&
-                (at < 0 || m->addr[j] < next))
-                at = j, next = m->addr[j], next_end = m->addr[j] + p->buffers[j].bytes;
-        if (next > cur) {
-            if (next - cur > largest) largest = next - cur;
-            if (next - cur >= size) found = true, best_hi = next;
+                (at < 0 || m->addr[j] < m->addr[at]))
+                at = j;
+        size_t next = at < 0 ? hi : m->addr[at];
+        if (next - cur > largest) largest = next - cur;
+        if (next - cur >= size) {
+            found = true;
+            best_hi = next;
         }
         if (at < 0) break;
         used += p->buffers[at].bytes;
-        cur = next_end;
+        cur = next + p->buffers[at].bytes;
     }
     if (found) {
         m->addr[i] = (best_hi - size) / p->l1.l1_align * p->l1.l1_align;
@@ -372,8 +374,10 @@ static void check_map(row_check *r, const tg_ttnn_conv2d_plan *p, const ref_l1 *
     size_t total = 0;
     int live = 0;
     for (int k = 0; k < p->nbuffers; k++)
-        if (m->live[k] && p->buffers[k].kind == TG_TTNN_L1_BUFFER)
-            total += p->buffers[k].bytes, live++;
+        if (m->live[k] && p->buffers[k].kind == TG_TTNN_L1_BUFFER) {
+            total += p->buffers[k].bytes;
+            live++;
+        }
     expect_i64(r, "live L1 buffers", live,
                cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(map, "l1_buffers")));
     expect_i64(r, "L1 buffers total", (int64_t)total, num(row, "l1_buffers_total"));
