@@ -49,11 +49,19 @@ typedef struct tg_conv2d_params {
     bool transpose_shards;
     int act_block_h;     /* act_block_h_override, rows (0: TTNN's default) */
     int act_block_w_div; /* width sharding: divides act_block_w */
-    tg_fmt in_fmt, w_fmt, out_fmt;
+    tg_fmt in_fmt, w_fmt, out_fmt; /* w_fmt: the weights tensor's, unless --weights-dtype */
     tg_fidelity fidelity;
-    bool fp32_acc;
+    int fp32_acc; /* 1, 0, or -1: TTNN's default (on when input and weights are float32) */
     bool act_double_buffer, weights_double_buffer;
     bool deallocate_activation;
+    /* Conv2dConfig fields that change TTNN's buffers (conv2d_ttnn.h) */
+    bool full_inner_dim;         /* block: K blocks span every kernel row */
+    bool activation_reuse;       /* height: enable_activation_reuse */
+    bool config_tensors_in_dram; /* the reader indices in DRAM, not L1_SMALL */
+    bool reallocate_halo_output; /* move the halo output up after freeing the input */
+    int force_split_reader;      /* 1, 0, or -1: TTNN's heuristic */
+    bool packer_l1_acc;          /* compute config: accumulate partials in L1 */
+    bool out_row_major;          /* output_layout ROW_MAJOR (TTNN's default: TILE) */
     bool snap; /* shard heights in multiples of 32 (TTNN); off: even split */
     tg_halo_mode halo_mode;
 } tg_conv2d_params;

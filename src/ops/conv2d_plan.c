@@ -75,6 +75,10 @@ void tg_conv2d_params_default(tg_conv2d_params *p) {
     p->act_block_w_div = 1;
     p->in_fmt = p->w_fmt = p->out_fmt = TG_BFLOAT16;
     p->fidelity = TG_HIFI4;
+    /* TTNN's Conv2dConfig and compute config defaults (conv2d_ttnn.c cites them) */
+    p->fp32_acc = -1;
+    p->force_split_reader = -1;
+    p->reallocate_halo_output = true;
     p->snap = true;
     p->halo_mode = TG_HALO_PULL;
 }
@@ -265,6 +269,9 @@ static tg_status plan_shapes(const tg_conv2d_params *p, const tg_machine *m, tg_
     memset(pl, 0, sizeof *pl);
     pl->p = *p;
     pl->m = *m;
+    /* [CU get_conv_default_compute_kernel_config] fp32 accumulation when the input and
+     * the weights are both float32 (conv2d_ttnn.c) */
+    if (p->fp32_acc < 0) pl->p.fp32_acc = p->in_fmt == TG_FLOAT32 && p->w_fmt == TG_FLOAT32;
     if (p->n <= 0 || p->h <= 0 || p->w <= 0 || p->cin <= 0 || p->cout <= 0)
         return tg_err(TG_ERR_USAGE,
                       "conv2d: input [%lld, %lld, %lld, %lld] and %lld output channels must be "
