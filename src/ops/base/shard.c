@@ -77,6 +77,65 @@ tg_status tg_shard_spec_make(tg_shard_layout layout, int64_t rows, int64_t cols,
     return TG_OK;
 }
 
+tg_status tg_shard_spec_make_shape(tg_shard_layout layout, int64_t rows, int64_t cols,
+                                   const tg_shard_shape *sh, bool transpose, tg_shard_spec *out) {
+    tg_grid g = sh->grid;
+    if (g.w <= 0 || g.h <= 0 || sh->row_parts < 1 || sh->col_parts < 1)
+        return tg_err(TG_ERR_USAGE, "shard spec: %d x %d parts on a %dx%d core grid", sh->row_parts,
+                      sh->col_parts, g.w, g.h);
+    if (rows < 0 || cols <= 0 || sh->shard_h < 1 || sh->shard_w < 1)
+        return tg_err(TG_ERR_USAGE, "shard spec: bad matrix [%lld, %lld] or shard [%lld, %lld]",
+                      (long long)rows, (long long)cols, (long long)sh->shard_h,
+                      (long long)sh->shard_w);
+    if (sh->align != 8 && sh->align != 16 && sh->align != 32)
+        return tg_err(TG_ERR_USAGE, "shard spec: channel alignment %d (8, 16 or 32)", sh->align);
+    bool tr = layout == TG_SHARD_BLOCK && transpose;
+    int need_w = layout == TG_SHARD_BLOCK ? (tr ? sh->row_parts : sh->col_parts) : 1;
+    int need_h = layout == TG_SHARD_BLOCK ? (tr ? sh->col_parts : sh->row_parts) : 1;
+    int cores = layout == TG_SHARD_HEIGHT  ? sh->row_parts
+                : layout == TG_SHARD_WIDTH ? sh->col_parts
+                                           : need_w * need_h;
+    if ((layout == TG_SHARD_HEIGHT && sh->col_parts != 1) ||
+        (layout == TG_SHARD_WIDTH && sh->row_parts != 1) || need_w > g.w || need_h > g.h ||
+        cores > g.w * g.h)
+        return tg_err(TG_ERR_USAGE,
+                      "shard spec: %s sharding in %d x %d parts does not fit a %dx%d "
+                      "core grid",
+                      tg_shard_name(layout), sh->row_parts, sh->col_parts, g.w, g.h);
+    int64_t cols_padded = round_up(cols, sh->align);
+    if (sh->shard_w % sh->align || (int64_t)sh->row_parts * sh->shard_h < rows ||
+        (int64_t)sh->col_parts * sh->shard_w < cols_padded)
+        return tg_err(TG_ERR_USAGE,
+                      "shard spec: %d x %d shards of [%lld, %lld] (channels aligned to %d) do not "
+                      "cover [%lld, %lld]",
+                      sh->row_parts, sh->col_parts, (long long)sh->shard_h, (long long)sh->shard_w,
+                      sh->align, (long long)rows, (long long)cols);
+    memset(out, 0, sizeof *out);
+    out->layout = layout;
+    out->grid = g;
+    out->transpose = tr;
+    out->snap = sh->shard_h % TG_TILE == 0;
+    out->rows = rows;
+    out->cols = cols;
+    out->align = sh->align;
+    out->cols_padded = cols_padded;
+    out->row_parts = sh->row_parts;
+    out->col_parts = sh->col_parts;
+    out->shard_h = sh->shard_h;
+    out->shard_w = sh->shard_w;
+    return TG_OK;
+}
+
+tg_status tg_shard_spec_like(const tg_shard_spec *in, int64_t rows, int64_t cols,
+                             tg_shard_spec *out) {
+    tg_shard_shape sh = {in->grid, in->row_parts, in->col_parts, 0, 0, in->align};
+    int64_t h = ceil_div(rows, in->row_parts);
+    if (in->shard_h % TG_TILE == 0) h = round_up(h, TG_TILE);
+    sh.shard_h = h > 0 ? h : (in->shard_h % TG_TILE == 0 ? TG_TILE : 1);
+    sh.shard_w = round_up(ceil_div(round_up(cols, in->align), in->col_parts), in->align);
+    return tg_shard_spec_make_shape(in->layout, rows, cols, &sh, in->transpose, out);
+}
+
 void tg_shard_core_part(const tg_shard_spec *s, int i, int *row_part, int *col_part) {
     int x = i % s->grid.w, y = i / s->grid.w;
     switch (s->layout) {

@@ -54,6 +54,28 @@ const char *tg_shard_name(tg_shard_layout l);
 tg_status tg_shard_spec_make(tg_shard_layout layout, int64_t rows, int64_t cols, tg_grid cores,
                              bool transpose, bool snap, tg_shard_spec *out);
 
+/* A spec as TTNN's parallel config and ShardSpec give it: `grid` is the bounding box
+ * of the cores, used row-major; height uses the first row_parts cores of the box
+ * (TTNN's row-wise core range, which may end part-way along a row), width the first
+ * col_parts, block row_parts grid rows of col_parts columns (transpose: the other way
+ * round). Shards are shard_h x shard_w (shard_w a multiple of `align`: 8, 16 or 32
+ * channels); the columns pad to `align`. Cores of the box beyond the parts hold
+ * nothing (still an allocation, as the device's allocator reserves the range on every
+ * bank). TG_ERR_USAGE when the parts do not cover the matrix or do not fit the box. */
+typedef struct tg_shard_shape {
+    tg_grid grid;
+    int row_parts, col_parts;
+    int64_t shard_h, shard_w;
+    int align;
+} tg_shard_shape;
+tg_status tg_shard_spec_make_shape(tg_shard_layout layout, int64_t rows, int64_t cols,
+                                   const tg_shard_shape *shape, bool transpose, tg_shard_spec *out);
+/* The spec an op's output of [rows, cols] takes from its input's spec: the same layout,
+ * cores, parts and alignment; shard height ceil(rows / row_parts), rounded up to 32
+ * when the input's is a multiple of 32; shard width from cols as the input's. */
+tg_status tg_shard_spec_like(const tg_shard_spec *in, int64_t rows, int64_t cols,
+                             tg_shard_spec *out);
+
 static inline int tg_shard_ncores(const tg_shard_spec *s) {
     return s->grid.w * s->grid.h;
 }

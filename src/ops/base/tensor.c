@@ -43,6 +43,32 @@ tg_status tg_tensor_describe(tg_tensor *t, const char *name, const int64_t shape
     return TG_OK;
 }
 
+tg_status tg_tensor_describe_spec(tg_tensor *t, const char *name, const int64_t shape[4],
+                                  tg_fmt fmt, const tg_shard_spec *spec) {
+    TG_CHECK(tensor_init(t, name, shape, fmt));
+    if (spec->rows != tg_tensor_rows(t) || spec->cols != t->c)
+        return tg_err(TG_ERR_USAGE, "%s: shard spec of [%lld, %lld] for a tensor of [%lld, %lld]",
+                      name, (long long)spec->rows, (long long)spec->cols,
+                      (long long)tg_tensor_rows(t), (long long)t->c);
+    if (fmt == TG_BFLOAT8_B && spec->shard_w % 16)
+        return tg_err(TG_ERR_USAGE, "%s: bfloat8_b shards need a multiple of 16 channels, not %lld",
+                      name, (long long)spec->shard_w);
+    t->place = TG_PLACE_L1;
+    t->spec = *spec;
+    t->cols_padded = spec->cols_padded;
+    t->row_bytes = tg_fmt_row_bytes(fmt, spec->shard_w);
+    return TG_OK;
+}
+
+tg_status tg_tensor_alloc_spec(tg_tensor *t, const char *name, const int64_t shape[4], tg_fmt fmt,
+                               const tg_shard_spec *spec) {
+    TG_CHECK(tg_tensor_describe_spec(t, name, shape, fmt, spec));
+    TG_CHECK(tg_core_alloc(name, tg_tensor_shard_bytes(t), &t->l1_off));
+    t->allocated = true;
+    memset(tg_l1_ptr(t->l1_off), 0, tg_tensor_shard_bytes(t));
+    return TG_OK;
+}
+
 tg_status tg_tensor_describe_dram(tg_tensor *t, const char *name, const int64_t shape[4],
                                   tg_fmt fmt) {
     TG_CHECK(tensor_init(t, name, shape, fmt));

@@ -45,6 +45,12 @@ static inline int64_t tg_tensor_rows(const tg_tensor *t) {
  * need it. Pure. */
 tg_status tg_tensor_describe(tg_tensor *t, const char *name, const int64_t shape[4], tg_fmt fmt,
                              tg_shard_layout layout, tg_grid cores, bool transpose, bool snap);
+/* The same with an explicit spec (tg_shard_spec_make_shape: TTNN's parallel configs);
+ * the tensor's channels pad to the spec's alignment. */
+tg_status tg_tensor_describe_spec(tg_tensor *t, const char *name, const int64_t shape[4],
+                                  tg_fmt fmt, const tg_shard_spec *spec);
+tg_status tg_tensor_alloc_spec(tg_tensor *t, const char *name, const int64_t shape[4], tg_fmt fmt,
+                               const tg_shard_spec *spec);
 /* Describes an interleaved DRAM tensor (one page per row) without allocating it. */
 tg_status tg_tensor_describe_dram(tg_tensor *t, const char *name, const int64_t shape[4],
                                   tg_fmt fmt);
