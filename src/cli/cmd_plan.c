@@ -123,8 +123,10 @@ static void print_l1(const tg_cli *g, const tg_l1_map *m) {
         const tg_l1_event *e = &m->ev[i];
         switch (e->kind) {
         case TG_L1_ALLOC:
+        case TG_L1_ALLOC_SMALL:
             if (e->off != (size_t)-1)
-                tg_cli_out(g, "  buffer  %-34s %9zu B at %7zu..%-7zu\n", e->name, e->bytes, e->off,
+                tg_cli_out(g, "  %-7s %-34s %9zu B at %7zu..%-7zu\n",
+                           e->kind == TG_L1_ALLOC ? "buffer" : "small", e->name, e->bytes, e->off,
                            e->off + e->bytes);
             else
                 tg_cli_out(g, "  buffer  %-34s %9zu B  NO ROOM\n", e->name, e->bytes);

@@ -40,13 +40,13 @@ static cJSON *l1_map(const tg_l1_map *m) {
     cJSON_AddNumberToObject(o, "end_in_use", (double)m->end_in_use);
     cJSON_AddBoolToObject(o, "fits", tg_l1_map_fits(m));
     if (!tg_l1_map_fits(m)) cJSON_AddStringToObject(o, "why", m->why);
-    static const char *ops[] = {"alloc", "free", "free", "program", "end"};
+    static const char *ops[] = {"alloc", "free", "free", "program", "end", "alloc_small"};
     for (int i = 0; i < m->n; i++) {
         const tg_l1_event *e = &m->ev[i];
         cJSON *j = cJSON_CreateObject();
         cJSON_AddStringToObject(j, "op", ops[e->kind]);
         if (e->kind != TG_L1_PROGRAM_END) cJSON_AddStringToObject(j, "name", e->name);
-        if (e->kind == TG_L1_ALLOC) {
+        if (e->kind == TG_L1_ALLOC || e->kind == TG_L1_ALLOC_SMALL) {
             cJSON_AddNumberToObject(j, "bytes", (double)e->bytes);
             if (e->off != (size_t)-1)
                 cJSON_AddNumberToObject(j, "offset", (double)e->off);
@@ -63,6 +63,7 @@ static cJSON *l1_map(const tg_l1_map *m) {
                 cJSON_AddStringToObject(c, "name", m->cbs[k].name);
                 cJSON_AddNumberToObject(c, "bytes", (double)m->cbs[k].bytes);
                 cJSON_AddNumberToObject(c, "offset", (double)m->cbs[k].off);
+                cJSON_AddBoolToObject(c, "alias", m->cbs[k].alias != -1);
                 cJSON_AddItemToArray(cbs, c);
             }
             cJSON_AddItemToObject(j, "circular_buffers", cbs);

@@ -72,8 +72,12 @@ tg_status tg_core_alloc(const char *name, size_t bytes, size_t *off) {
     return tg_l1_alloc(&self.l1, name, bytes, off);
 }
 
-tg_status tg_core_cb_open(size_t bytes, const char *range) {
-    return tg_l1_cb_open(&self.l1, bytes, range);
+tg_status tg_core_cb_open(size_t bytes, const char *program, const char *range) {
+    return tg_l1_cb_open(&self.l1, bytes, program, range);
+}
+
+tg_status tg_core_alloc_small(const char *name, size_t bytes, size_t *off) {
+    return tg_l1_alloc_small(&self.l1, name, bytes, 1, off);
 }
 
 void tg_core_cb_close(void) {

@@ -13,6 +13,7 @@
  * ProgramImpl::allocate_circular_buffers / validate_circular_buffer_region). */
 #include "rank.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ void tg_l1_destroy(tg_l1 *l1) {
     free(l1->blocks);
     l1->blocks = NULL;
     l1->n = l1->cap = 0;
+    l1->nsmall = 0;
     l1->in_use = 0;
 }
 
@@ -112,17 +114,14 @@ tg_status tg_l1_alloc_banks(tg_l1 *l1, const char *name, size_t bytes, int banks
     }
     if (pos < 0) {
         size_t bank = l1->hi - l1->lo, held = buffer_bytes(l1);
-        int k = banks > 0 ? banks : 1;
-        /* tt_metal/impl/allocator/bank_manager.cpp, BankManager::allocate_buffer's out of
-         * memory message (tests/ttnn/NOTES.md section 2) */
+        char ttnn[400];
+        tg_l1_ttnn_oom_text(ttnn, sizeof ttnn, "L1", need, banks > 0 ? banks : 1, bank, held,
+                            bank - held, tg_l1_largest_free(l1));
         return tg_err(TG_ERR_RUNTIME,
                       "out of memory in %s: '%s' asks %zu B, %zu B free of %zu B "
-                      "(largest free block %zu B) [TTNN: Out of Memory: Not enough space to "
-                      "allocate %zu B L1 buffer across %d banks, where each bank needs to store "
-                      "%zu B, but bank size is %zu B (allocated: %zu B, free: %zu B, largest "
-                      "free block: %zu B)]",
+                      "(largest free block %zu B) [TTNN: %s]",
                       l1->what, name, bytes, tg_l1_free_bytes(l1), bank, tg_l1_largest_free(l1),
-                      need * (size_t)k, k, need, bank, held, bank - held, tg_l1_largest_free(l1));
+                      ttnn);
     }
     if (l1->n == l1->cap) {
         int cap = l1->cap ? 2 * l1->cap : 16;
@@ -143,7 +142,76 @@ tg_status tg_l1_alloc_banks(tg_l1 *l1, const char *name, size_t bytes, int banks
     return TG_OK;
 }
 
+void tg_l1_ttnn_oom_text(char *msg, size_t cap, const char *region, size_t bank_bytes, int banks,
+                         size_t bank_size, size_t allocated, size_t free, size_t largest) {
+    snprintf(msg, cap,
+             "Out of Memory: Not enough space to allocate %zu B %s buffer across %d banks, where "
+             "each bank needs to store %zu B, but bank size is %zu B (allocated: %zu B, free: %zu "
+             "B, largest free block: %zu B)",
+             bank_bytes * (size_t)banks, region, banks, bank_bytes, bank_size, allocated, free,
+             largest);
+}
+
+bool tg_l1_ttnn_cb_text(char *msg, size_t cap, const char *program, const char *range,
+                        size_t cb_end, size_t l1_size, size_t lowest) {
+    if (cb_end > l1_size) {
+        snprintf(msg, cap,
+                 "Statically allocated circular buffers on core range %s grow to %zu B which is "
+                 "beyond max L1 size of %zu B",
+                 range, cb_end, l1_size);
+        return true;
+    }
+    if (lowest != SIZE_MAX && lowest < cb_end) {
+        snprintf(msg, cap,
+                 "Statically allocated circular buffers in program %s clash with L1 buffers on "
+                 "core range %s. L1 buffer allocated at %zu and static circular buffer region "
+                 "ends at %zu",
+                 program, range, lowest, cb_end);
+        return true;
+    }
+    return false;
+}
+
+tg_status tg_l1_alloc_small(tg_l1 *l1, const char *name, size_t bytes, int banks, size_t *off) {
+    size_t need = round_up(bytes ? bytes : 1, l1->align);
+    if (bytes > l1->size) need = bytes;
+    size_t top = l1->size, held = 0, largest = 0;
+    int pos = -1;
+    /* the highest gap that fits, at its top (gaps between hi and size, from the top) */
+    for (int i = l1->nsmall; i >= 0; i--) {
+        size_t from = i > 0 ? l1->small[i - 1].off + l1->small[i - 1].size : l1->hi;
+        size_t to = i < l1->nsmall ? l1->small[i].off : top;
+        if (to - from > largest) largest = to - from;
+        if (pos < 0 && to - from >= need) pos = i, *off = to - need;
+    }
+    for (int i = 0; i < l1->nsmall; i++) held += l1->small[i].size;
+    if (pos < 0 || l1->nsmall == TG_L1_SMALL_MAX) {
+        size_t bank = l1->size - l1->hi;
+        char ttnn[400];
+        tg_l1_ttnn_oom_text(ttnn, sizeof ttnn, "L1_SMALL", need, banks > 0 ? banks : 1, bank, held,
+                            bank - held, largest);
+        return tg_err(TG_ERR_RUNTIME,
+                      "out of memory in the L1_SMALL region of %s: '%s' asks %zu B of %zu B "
+                      "(open the device with a larger --l1-small-size, e.g. 24576 as TTNN's "
+                      "ResNet-50 tests do) [TTNN: %s]",
+                      l1->what, name, bytes, bank - held, ttnn);
+    }
+    memmove(&l1->small[pos + 1], &l1->small[pos], (size_t)(l1->nsmall - pos) * sizeof *l1->small);
+    l1->small[pos].off = *off;
+    l1->small[pos].size = need;
+    snprintf(l1->small[pos].name, sizeof l1->small[pos].name, "%s", name);
+    l1->nsmall++;
+    return TG_OK;
+}
+
 tg_status tg_l1_free(tg_l1 *l1, size_t off) {
+    for (int i = 0; i < l1->nsmall; i++)
+        if (l1->small[i].off == off) {
+            memmove(&l1->small[i], &l1->small[i + 1],
+                    (size_t)(l1->nsmall - i - 1) * sizeof *l1->small);
+            l1->nsmall--;
+            return TG_OK;
+        }
     for (int i = 0; i < l1->n; i++) {
         if (l1->blocks[i].off == off) {
             l1->in_use -= l1->blocks[i].size;
@@ -160,24 +228,17 @@ void tg_l1_reset_high_water(tg_l1 *l1) {
     l1->high_water = l1->in_use;
 }
 
-tg_status tg_l1_cb_open(tg_l1 *l1, size_t bytes, const char *range) {
+tg_status tg_l1_cb_open(tg_l1 *l1, size_t bytes, const char *program, const char *range) {
     if (l1->cb_bytes)
         return tg_err(TG_ERR_RUNTIME, "%s: a circular-buffer region is already open", l1->what);
-    size_t end = l1->lo + bytes, lowest = tg_l1_lowest(l1);
-    if (bytes > l1->size || end > l1->size)
+    size_t lowest = l1->n ? l1->blocks[0].off : SIZE_MAX;
+    size_t end = bytes > SIZE_MAX - l1->lo ? SIZE_MAX : l1->lo + bytes;
+    char ttnn[400];
+    if (tg_l1_ttnn_cb_text(ttnn, sizeof ttnn, program, range, end, l1->size, lowest))
         return tg_err(TG_ERR_RUNTIME,
-                      "%s: circular buffers need %zu B from %zu [TTNN: Statically allocated "
-                      "circular buffers on core range %s grow to %zu B which is beyond max L1 "
-                      "size of %zu B]",
-                      l1->what, bytes, l1->lo, range, end, l1->size);
-    if (end > lowest)
-        return tg_err(TG_ERR_RUNTIME,
-                      "%s: circular buffers need %zu B from %zu but the lowest buffer ('%s') "
-                      "starts at %zu [TTNN: Statically allocated circular buffers in program "
-                      "clash with L1 buffers on core range %s. L1 buffer allocated at %zu and "
-                      "static circular buffer region ends at %zu]",
-                      l1->what, bytes, l1->lo, l1->n ? l1->blocks[0].name : "", lowest, range,
-                      lowest, end);
+                      "%s: %s's circular buffers need %zu B from %zu, %s [TTNN: %s]", l1->what,
+                      program, bytes, l1->lo,
+                      end > l1->size ? "past the end of L1" : "past the lowest L1 buffer", ttnn);
     l1->cb_bytes = bytes;
     l1->in_use += bytes;
     if (l1->in_use > l1->high_water) l1->high_water = l1->in_use;

@@ -75,6 +75,7 @@ typedef enum { TG_SET_ALL = 0, TG_SET_ROW = 1, TG_SET_COL = 2 } tg_core_set;
 /* ---- L1 allocator (pure: works on any arena) ---- */
 
 #define TG_L1_NAME_MAX 64
+#define TG_L1_SMALL_MAX 8 /* live L1_SMALL buffers at once */
 
 typedef struct tg_l1_block {
     size_t off, size;
@@ -101,6 +102,10 @@ typedef struct tg_l1 {
     size_t in_use, high_water; /* buffers, plus the open circular-buffer region */
     size_t cb_bytes;           /* the open region [lo, lo + cb_bytes); 0 when none */
     char what[48];             /* for messages: "L1 on core (x,y)" or "DRAM bank" */
+    /* the L1_SMALL region [hi, size): its own top-down allocator (TTNN's L1_SMALL bank
+     * manager), for ops' small config tensors */
+    tg_l1_block small[TG_L1_SMALL_MAX];
+    int nsmall; /* sorted by offset */
 } tg_l1;
 
 void tg_l1_init(tg_l1 *l1, uint8_t *base, size_t size, size_t align, int core_x, int core_y);
@@ -118,7 +123,20 @@ tg_status tg_l1_clone(tg_l1 *dst, const tg_l1 *src);
  * takes one alignment unit so that offsets stay distinct. */
 tg_status tg_l1_alloc(tg_l1 *l1, const char *name, size_t bytes, size_t *off);
 tg_status tg_l1_alloc_banks(tg_l1 *l1, const char *name, size_t bytes, int banks, size_t *off);
-/* Frees the allocation at `off`; freeing an offset that is not allocated is
+/* The same in the L1_SMALL region [hi, size) (top-down; TTNN's "L1_SMALL" out of
+ * memory, which with the default L1_SMALL of 0 B is every allocation there). */
+tg_status tg_l1_alloc_small(tg_l1 *l1, const char *name, size_t bytes, int banks, size_t *off);
+/* TTNN's own words (tt_metal/impl/allocator/bank_manager.cpp BankManager::allocate_buffer;
+ * tt_metal/impl/program/program.cpp ProgramImpl::validate_circular_buffer_region; both
+ * cited in src/ops/impl/conv2d_ttnn_impl.h) for an allocation of `bank_bytes` per bank
+ * over `banks` banks of `bank_size` B in `region` ("L1" or "L1_SMALL"), and for a
+ * circular-buffer region of `program` on `range` ending at `cb_end` (false: it fits
+ * below `lowest`, SIZE_MAX when no buffer, and within `l1_size`). */
+void tg_l1_ttnn_oom_text(char *msg, size_t cap, const char *region, size_t bank_bytes, int banks,
+                         size_t bank_size, size_t allocated, size_t free, size_t largest);
+bool tg_l1_ttnn_cb_text(char *msg, size_t cap, const char *program, const char *range,
+                        size_t cb_end, size_t l1_size, size_t lowest);
+/* Frees the allocation at `off` (in either region); freeing an offset that is not allocated is
  * TG_ERR_RUNTIME (a bug in the caller, reported instead of corrupting the arena). */
 tg_status tg_l1_free(tg_l1 *l1, size_t off);
 size_t tg_l1_free_bytes(const tg_l1 *l1);
@@ -134,7 +152,7 @@ void tg_l1_reset_high_water(tg_l1 *l1);
  * max L1 size of M B", "... clash with L1 buffers on core range R. L1 buffer allocated
  * at A and static circular buffer region ends at B"); `range` is the program's core
  * range as TTNN prints it. One region is open at a time. */
-tg_status tg_l1_cb_open(tg_l1 *l1, size_t bytes, const char *range);
+tg_status tg_l1_cb_open(tg_l1 *l1, size_t bytes, const char *program, const char *range);
 void tg_l1_cb_close(tg_l1 *l1);
 
 /* ---- this core ---- */
@@ -175,7 +193,9 @@ static inline uint8_t *tg_l1_ptr(size_t off) {
 tg_status tg_core_alloc(const char *name, size_t bytes, size_t *off);
 void tg_core_free(size_t off);
 /* Opens and closes a program's circular-buffer region in this core's L1. */
-tg_status tg_core_cb_open(size_t bytes, const char *range);
+tg_status tg_core_cb_open(size_t bytes, const char *program, const char *range);
+/* A buffer in this core's L1_SMALL region (freed by tg_core_free). */
+tg_status tg_core_alloc_small(const char *name, size_t bytes, size_t *off);
 void tg_core_cb_close(void);
 
 #endif

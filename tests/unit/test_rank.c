@@ -141,18 +141,18 @@ static void l1_device_model_places_buffers_top_down_and_checks_circular_buffers(
     CU_ASSERT_EQUAL(d, a - 5008);
     /* circular buffers: up to the lowest buffer (c) they fit; past it they clash */
     size_t room = c - l1.lo;
-    CU_ASSERT_EQUAL(tg_l1_cb_open(&l1, room, "[(x=0,y=0) - (x=1,y=1)]"), TG_OK);
+    CU_ASSERT_EQUAL(tg_l1_cb_open(&l1, room, "p", "[(x=0,y=0) - (x=1,y=1)]"), TG_OK);
     CU_ASSERT_EQUAL(l1.in_use, 1008 + 5008 + 112 + room);
     CU_ASSERT_EQUAL(l1.high_water, l1.in_use);
     tg_l1_cb_close(&l1);
-    CU_ASSERT_EQUAL(tg_l1_cb_open(&l1, room + 32, "[(x=0,y=0) - (x=1,y=1)]"), TG_ERR_RUNTIME);
+    CU_ASSERT_EQUAL(tg_l1_cb_open(&l1, room + 32, "p", "[(x=0,y=0) - (x=1,y=1)]"), TG_ERR_RUNTIME);
     char want[160];
     snprintf(want, sizeof want,
              "L1 buffer allocated at %zu and static circular buffer region ends at %zu", c,
              l1.lo + room + 32);
     CU_ASSERT_PTR_NOT_NULL(strstr(tg_err_msg(), want));
     CU_ASSERT_PTR_NOT_NULL(strstr(tg_err_msg(), "clash with L1 buffers on core range [(x=0,y=0)"));
-    CU_ASSERT_EQUAL(tg_l1_cb_open(&l1, 70000, "R"), TG_ERR_RUNTIME);
+    CU_ASSERT_EQUAL(tg_l1_cb_open(&l1, 70000, "p", "R"), TG_ERR_RUNTIME);
     CU_ASSERT_PTR_NOT_NULL(
         strstr(tg_err_msg(), "grow to 78192 B which is beyond max L1 size of 65536 B"));
     /* out of memory: ttgrid's numbers, then TTNN's words */
@@ -161,6 +161,21 @@ static void l1_device_model_places_buffers_top_down_and_checks_circular_buffers(
     CU_ASSERT_PTR_NOT_NULL(strstr(tg_err_msg(), "Not enough space to allocate 240000 B L1 buffer "
                                                 "across 4 banks, where each bank needs to store "
                                                 "60000 B, but bank size is 53248 B"));
+    /* L1_SMALL: its own region [hi, size), top-down; too big is TTNN's L1_SMALL words */
+    size_t s1, s2;
+    CU_ASSERT_EQUAL(tg_l1_alloc_small(&l1, "idx", 20, 4, &s1), TG_OK);
+    CU_ASSERT_EQUAL(s1, 65536 - 32);
+    CU_ASSERT_EQUAL(tg_l1_alloc_small(&l1, "idx2", 100, 4, &s2), TG_OK);
+    CU_ASSERT_EQUAL(s2, s1 - 112);
+    CU_ASSERT_EQUAL(tg_l1_lowest(&l1), c); /* L1_SMALL is not where buffers are */
+    CU_ASSERT_EQUAL(tg_l1_alloc_small(&l1, "big", 4000, 4, &b), TG_ERR_RUNTIME);
+    CU_ASSERT_PTR_NOT_NULL(strstr(tg_err_msg(), "Not enough space to allocate 16000 B L1_SMALL "
+                                                "buffer across 4 banks, where each bank needs to "
+                                                "store 4000 B, but bank size is 4096 B "
+                                                "(allocated: 144 B, free: 3952 B"));
+    CU_ASSERT_EQUAL(tg_l1_free(&l1, s1), TG_OK);
+    CU_ASSERT_EQUAL(tg_l1_alloc_small(&l1, "idx3", 16, 4, &s1), TG_OK);
+    CU_ASSERT_EQUAL(s1, 65536 - 16);
     tg_l1_destroy(&l1);
 }
 

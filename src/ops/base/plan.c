@@ -52,13 +52,27 @@ static tg_l1_event *push(tg_l1_map *m) {
     return e;
 }
 
-int tg_l1_map_alloc(tg_l1_map *m, const char *name, size_t bytes) {
+static int alloc_event(tg_l1_map *m, tg_l1_event_kind kind, const char *name, size_t bytes,
+                       int banks) {
     tg_l1_event *e = push(m);
     if (!e) return -1;
-    e->kind = TG_L1_ALLOC;
+    e->kind = kind;
     snprintf(e->name, sizeof e->name, "%s", name);
     e->bytes = bytes;
+    e->banks = banks;
     return m->n - 1;
+}
+
+int tg_l1_map_alloc(tg_l1_map *m, const char *name, size_t bytes) {
+    return alloc_event(m, TG_L1_ALLOC, name, bytes, 0);
+}
+
+int tg_l1_map_alloc_banks(tg_l1_map *m, const char *name, size_t bytes, int banks) {
+    return alloc_event(m, TG_L1_ALLOC, name, bytes, banks);
+}
+
+int tg_l1_map_alloc_small(tg_l1_map *m, const char *name, size_t bytes, int banks) {
+    return alloc_event(m, TG_L1_ALLOC_SMALL, name, bytes, banks);
 }
 
 void tg_l1_map_free(tg_l1_map *m, int of) {
@@ -88,7 +102,17 @@ int tg_l1_map_program(tg_l1_map *m, const char *name, const char *range) {
     return m->n - 1;
 }
 
+static int add_cb(tg_l1_map *m, const char *name, size_t bytes, int alias);
+
 int tg_l1_map_cb(tg_l1_map *m, const char *name, size_t bytes) {
+    return add_cb(m, name, bytes, -1);
+}
+
+int tg_l1_map_cb_alias(tg_l1_map *m, const char *name, size_t bytes, int of) {
+    return add_cb(m, name, bytes, of < 0 ? -2 : of);
+}
+
+static int add_cb(tg_l1_map *m, const char *name, size_t bytes, int alias) {
     if (m->ncbs == m->capcbs) {
         int cap = m->capcbs ? 2 * m->capcbs : 16;
         tg_l1_cb *c = realloc(m->cbs, (size_t)cap * sizeof *c);
@@ -102,6 +126,7 @@ int tg_l1_map_cb(tg_l1_map *m, const char *name, size_t bytes) {
     memset(c, 0, sizeof *c);
     snprintf(c->name, sizeof c->name, "%s", name);
     c->bytes = bytes;
+    c->alias = alias;
     /* the program event that owns it is the last one opened */
     for (int i = m->n - 1; i >= 0; i--)
         if (m->ev[i].kind == TG_L1_PROGRAM) {
@@ -124,6 +149,10 @@ static void place_cbs(tg_l1_map *m, tg_l1_event *e, const tg_l1 *l1) {
     size_t at = l1->lo;
     for (int k = e->cb0; k < e->cb0 + e->ncbs; k++) {
         tg_l1_cb *c = &m->cbs[k];
+        if (c->alias != -1) { /* on a buffer (-2: one that existed before the op) */
+            c->off = c->alias >= 0 ? m->ev[c->alias].off : (size_t)-1;
+            continue;
+        }
         if (c->bytes) at = (at + l1->cb_align - 1) / l1->cb_align * l1->cb_align;
         c->off = at;
         at += c->bytes;
@@ -137,9 +166,12 @@ static tg_status run_events(tg_l1_map *m, tg_l1 *l1, bool stop) {
         tg_l1_event *e = &m->ev[i];
         tg_status st = TG_OK;
         switch (e->kind) {
-        case TG_L1_ALLOC: {
+        case TG_L1_ALLOC:
+        case TG_L1_ALLOC_SMALL: {
             size_t off;
-            st = tg_l1_alloc(l1, e->name, e->bytes, &off);
+            int banks = e->banks > 0 ? e->banks : m->banks;
+            st = e->kind == TG_L1_ALLOC ? tg_l1_alloc_banks(l1, e->name, e->bytes, banks, &off)
+                                        : tg_l1_alloc_small(l1, e->name, e->bytes, banks, &off);
             if (st == TG_OK) e->off = off;
             break;
         }
@@ -151,14 +183,14 @@ static tg_status run_events(tg_l1_map *m, tg_l1 *l1, bool stop) {
             break;
         case TG_L1_PROGRAM:
             place_cbs(m, e, l1);
-            st = tg_l1_cb_open(l1, e->bytes, e->range);
+            st = tg_l1_cb_open(l1, e->bytes, e->name, e->range);
             break;
         case TG_L1_PROGRAM_END:
             tg_l1_cb_close(l1);
             break;
         }
         if (st != TG_OK && stop) {
-            if (e->kind == TG_L1_ALLOC) e->off = (size_t)-1;
+            if (e->kind == TG_L1_ALLOC || e->kind == TG_L1_ALLOC_SMALL) e->off = (size_t)-1;
             if (m->failed < 0) {
                 m->failed = i;
                 snprintf(m->why, sizeof m->why, "%s", tg_err_msg());
@@ -182,7 +214,8 @@ tg_status tg_l1_map_replay(tg_l1_map *m, const tg_l1 *snapshot) {
     m->start_in_use = sim.in_use;
     tg_l1_reset_high_water(&sim);
     for (int i = 0; i < m->n; i++)
-        if (m->ev[i].kind == TG_L1_ALLOC) m->ev[i].off = (size_t)-1;
+        if (m->ev[i].kind == TG_L1_ALLOC || m->ev[i].kind == TG_L1_ALLOC_SMALL)
+            m->ev[i].off = (size_t)-1;
     run_events(m, &sim, true);
     m->high_water = sim.high_water;
     m->end_in_use = sim.in_use;
@@ -191,7 +224,7 @@ tg_status tg_l1_map_replay(tg_l1_map *m, const tg_l1 *snapshot) {
 }
 
 tg_status tg_l1_map_check(const tg_l1_map *m, int i, size_t off) {
-    if (i < 0 || i >= m->n || m->ev[i].kind != TG_L1_ALLOC)
+    if (i < 0 || i >= m->n || (m->ev[i].kind != TG_L1_ALLOC && m->ev[i].kind != TG_L1_ALLOC_SMALL))
         return tg_err(TG_ERR_RUNTIME, "plan and run disagree: L1 event %d is not an allocation", i);
     if (m->ev[i].off != off)
         return tg_err(TG_ERR_RUNTIME,
@@ -203,7 +236,7 @@ tg_status tg_l1_map_check(const tg_l1_map *m, int i, size_t off) {
 tg_status tg_l1_map_open(const tg_l1_map *m, int i) {
     if (i < 0 || i >= m->n || m->ev[i].kind != TG_L1_PROGRAM)
         return tg_err(TG_ERR_RUNTIME, "plan and run disagree: L1 event %d is not a program", i);
-    return tg_core_cb_open(m->ev[i].bytes, m->ev[i].range);
+    return tg_core_cb_open(m->ev[i].bytes, m->ev[i].name, m->ev[i].range);
 }
 
 tg_status tg_l1_map_apply(const tg_l1_map *m, tg_l1 *l1) {

@@ -50,24 +50,29 @@ typedef enum {
                             * placed from the unreserved base upward (`bytes` in all) and must
                             * end below the lowest buffer */
     TG_L1_PROGRAM_END = 4, /* the program ends: its circular buffers are gone */
+    TG_L1_ALLOC_SMALL = 5, /* a buffer in the L1_SMALL region (top-down there) */
 } tg_l1_event_kind;
 
 typedef struct tg_l1_event {
     tg_l1_event_kind kind;
     char name[TG_L1_EVENT_NAME];
-    size_t bytes;   /* ALLOC: bytes asked (the allocator rounds to its alignment);
-                     * PROGRAM: the circular-buffer region */
+    size_t bytes;   /* ALLOC: bytes asked per core (the allocator rounds to its
+                     * alignment); PROGRAM: the circular-buffer region */
+    int banks;      /* ALLOC: the cores the buffer spreads over (TTNN's banks, for its
+                     * out-of-memory words; 0: the machine's) */
     int of;         /* FREE: index of the event that allocated the block */
     size_t off;     /* ALLOC: offset the replay gave; FREE_OLD: the block's */
     int cb0, ncbs;  /* PROGRAM */
     char range[48]; /* PROGRAM: its core range, as TTNN prints it */
 } tg_l1_event;
 
-/* One circular buffer of a program. */
+/* One circular buffer of a program: in the program's region, or globally allocated on
+ * an L1 buffer (an alias: TTNN's CBs on a sharded tensor take no region space). */
 typedef struct tg_l1_cb {
     char name[40];
     size_t bytes;
     size_t off; /* where the replay put it (aligned to the DRAM alignment, as the device) */
+    int alias;  /* -1: in the region; else the ALLOC event of the buffer it sits on */
 } tg_l1_cb;
 
 typedef struct tg_l1_map {
@@ -80,6 +85,7 @@ typedef struct tg_l1_map {
     size_t start_in_use; /* bytes in use before the op */
     size_t high_water;   /* bytes in use at the op's peak (buffers and circular buffers) */
     size_t end_in_use;   /* after the op */
+    int banks;           /* the cores its buffers spread over, by default (0: 1) */
     int failed;          /* index of the first event that found no room, or -1 */
     char why[TG_ERR_MSG_MAX];
     bool oom; /* host memory ran out while planning */
@@ -90,6 +96,9 @@ void tg_l1_map_destroy(tg_l1_map *m);
 /* Appends an L1 buffer and returns its index (or -1 when the host is out of memory,
  * which the replay then reports). */
 int tg_l1_map_alloc(tg_l1_map *m, const char *name, size_t bytes);
+/* The same, naming the banks (cores) the buffer spreads over; and in L1_SMALL. */
+int tg_l1_map_alloc_banks(tg_l1_map *m, const char *name, size_t bytes, int banks);
+int tg_l1_map_alloc_small(tg_l1_map *m, const char *name, size_t bytes, int banks);
 void tg_l1_map_free(tg_l1_map *m, int of);
 void tg_l1_map_free_old(tg_l1_map *m, const char *name, size_t off);
 /* Starts a program (the event's index is returned); the circular buffers added until
@@ -97,6 +106,8 @@ void tg_l1_map_free_old(tg_l1_map *m, const char *name, size_t off);
  * m->cbs (0-byte ones take no space). */
 int tg_l1_map_program(tg_l1_map *m, const char *name, const char *range);
 int tg_l1_map_cb(tg_l1_map *m, const char *name, size_t bytes);
+/* A circular buffer on the buffer of ALLOC event `of` (takes no region space). */
+int tg_l1_map_cb_alias(tg_l1_map *m, const char *name, size_t bytes, int of);
 void tg_l1_map_program_end(tg_l1_map *m);
 /* Replays the events on a copy of `snapshot`: fills every offset, the high-water mark
  * and `failed`. The snapshot is not changed. TG_ERR_RUNTIME only when the host runs
