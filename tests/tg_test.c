@@ -81,7 +81,9 @@ int tg_test_main(int argc, char **argv, tg_test_register reg, bool mpi) {
         tg_noc_start(&argc, &argv);
         rank = tg_noc_world_rank();
         size = tg_noc_world_size();
-        tg_core_opts co = {0};
+        /* the device opened as TTNN's conv tests open it: an L1_SMALL region for the
+         * convs' config tensors (TTNN's default is none) */
+        tg_core_opts co = {.l1_small_size = 32768};
         tg_noc_mode mode = TG_NOC_ONE_SIDED;
         const char *m = getenv("TTGRID_NOC_MODE");
         tg_status st = m ? tg_noc_mode_parse(m, &mode) : TG_OK;

@@ -14,6 +14,7 @@
 #ifndef TG_CONV2D_H
 #define TG_CONV2D_H
 
+#include "conv2d_ttnn.h"
 #include "halo.h"
 #include "tensor.h"
 #include "window.h"
@@ -47,8 +48,8 @@ typedef struct tg_conv2d_params {
     tg_conv_layout layout;
     tg_grid cores; /* core grid (0x0: the whole machine grid) */
     bool transpose_shards;
-    int act_block_h;     /* act_block_h_override, rows (0: TTNN's default) */
-    int act_block_w_div; /* width sharding: divides act_block_w */
+    int act_block_h;               /* act_block_h_override, rows (0: TTNN's default) */
+    int act_block_w_div;           /* width sharding: divides act_block_w */
     tg_fmt in_fmt, w_fmt, out_fmt; /* w_fmt: the weights tensor's, unless --weights-dtype */
     tg_fidelity fidelity;
     int fp32_acc; /* 1, 0, or -1: TTNN's default (on when input and weights are float32) */
@@ -62,7 +63,8 @@ typedef struct tg_conv2d_params {
     int force_split_reader;      /* 1, 0, or -1: TTNN's heuristic */
     bool packer_l1_acc;          /* compute config: accumulate partials in L1 */
     bool out_row_major;          /* output_layout ROW_MAJOR (TTNN's default: TILE) */
-    bool snap; /* shard heights in multiples of 32 (TTNN); off: even split */
+    bool in_tile;                /* the input is in TILE layout (a conv's output; bfloat8_b) */
+    bool snap;                   /* shard heights in multiples of 32 (TTNN); off: even split */
     tg_halo_mode halo_mode;
 } tg_conv2d_params;
 
@@ -82,7 +84,9 @@ typedef struct tg_l1_item {
  * weights from, and with whom it exchanges activation blocks. */
 typedef struct tg_conv2d_role {
     bool in_grid;           /* inside the conv's core rectangle */
-    bool busy;              /* holds output rows (trailing cores may hold none) */
+    bool row_busy;          /* its row part holds output rows (trailing ones may not) */
+    bool busy;              /* ... and it computes some: an output channel part */
+    bool sends;             /* block, width: ... and it holds an input channel part */
     int rp, cp;             /* row part and channel part */
     int64_t o_begin, o_end; /* output rows [o_begin, o_end) */
     int64_t c_base;         /* DRAM layout split by channels: first output channel */
@@ -103,29 +107,41 @@ typedef struct tg_conv2d_plan {
     tg_conv2d_params p; /* layout resolved */
     tg_machine m;
     tg_window win;
-    bool matmul_path;              /* 1x1, stride 1, no padding: no halo, no im2col */
-    tg_grid cores;                 /* the conv's core rectangle */
-    int row_parts;                 /* pieces of the N*H*W rows */
-    int col_parts;                 /* pieces of the channels (block: grid columns; width: cores) */
+    /* sharded layouts: TTNN's configuration and buffers (conv2d_ttnn.h), from which
+     * everything below is taken; the DRAM layout is ttgrid's own */
+    bool ttnn;
+    tg_ttnn_conv2d_plan tt;
+    bool in_place;                 /* the input is already sharded as TTNN keeps it */
+    bool matmul_path;              /* TTNN's 1x1 matmul path: no halo, no im2col */
+    tg_grid cores;                 /* the conv's cores: the bounding box of TTNN's range */
+    int row_parts;                 /* pieces of the N*H*W rows (TTNN's num_cores_nhw) */
+    int col_parts;                 /* pieces of the input channels: the turns (block: grid
+                                    * columns; width: cores) */
+    int out_parts;                 /* pieces of the output channels */
     int64_t cin_g, cout_g;         /* channels per group */
-    int64_t cin_p, cout_p;         /* channels padded to 16 (below 32) or 32 */
-    int64_t cin_slice, cout_slice; /* per column part */
+    int64_t cin_p, cout_p;         /* channels padded (TTNN's in/out_channels_padded) */
+    int64_t cin_slice, cout_slice; /* per channel part: the shard widths */
     int64_t k_rows;                /* rows of the weight matrix (padded) */
-    int64_t k_turn;                /* rows per column part (block/width) */
+    int64_t k_turn;                /* K of one turn: taps x cin_slice (height: all K) */
     tg_split in_split, out_split;  /* rows per part */
     int64_t out_rows;
     int busy_parts; /* row parts that hold output rows */
     /* blocks */
     int64_t act_block_h;      /* output rows per block */
-    int64_t act_block_w;      /* K rows per block */
-    int64_t kblocks_per_turn; /* K blocks per column part */
+    int64_t act_block_w;      /* K columns per K block (TTNN's act_block_w holds it, padded) */
+    int64_t kblocks_per_turn; /* K blocks per turn */
     int64_t weights_block_w;  /* output channels per weight block */
     int64_t nblocks_w;        /* weight blocks across this core's output channels */
-    bool weights_resident;    /* the whole K of a weight block stays in L1 */
-    bool dram_cols;           /* DRAM layout: cores split the output channels, not rows */
-    int64_t cout_part;        /* DRAM layout: output channels per core */
-    int sub_h, sub_w;         /* output sub-block, tiles */
-    int64_t halo_cap;         /* haloed sticks (or DRAM window sticks) */
+    bool weights_resident;    /* the whole K of a weight block stays in L1; else the weights
+                               * CB takes one K block at a time, in w_slots slots */
+    int w_slots;
+    tg_fmt act_fmt;    /* block/width: the multicast activation block's format
+                        * (TTNN's tilized act CB: the output's) */
+    int64_t act_cols;  /* ... and its width: TTNN's act_block_w in values */
+    bool dram_cols;    /* DRAM layout: cores split the output channels, not rows */
+    int64_t cout_part; /* DRAM layout: output channels per core */
+    int sub_h, sub_w;  /* output sub-block, tiles */
+    int64_t halo_cap;  /* haloed sticks (or DRAM window sticks) */
     /* per-core L1 budget by the paper's rule */
     tg_l1_item items[TG_CONV_MAX_ITEMS];
     int nitems;
@@ -141,28 +157,36 @@ typedef struct tg_conv2d_plan {
     tg_halo_plan halo;                      /* sharded layouts but the matmul path */
     tg_l1_map l1;                           /* every L1 allocation and free of the run, in order */
     int ev_stage, ev_out, ev_halo, ev_prog; /* their events (-1: none) */
+    int ev_halo_prog, ev_halo_move;         /* the halo program; the halo moved up */
+    int ev_tilized, ev_small;               /* the tilized input; the reader indices */
+    bool free_input_early;                  /* deallocate_activation: the input goes
+                                             * after the halo (or the tilize) */
     int cb[8];                              /* each circular buffer's index in l1.cbs, or -1 */
     tg_traffic traffic;                     /* what each core moves */
     tg_conv2d_role *roles;                  /* [cores of the machine] */
     bool materialised;
 } tg_conv2d_plan;
 
-/* The conv's circular buffers, in the order tg_conv2d_run allocates them (after the
- * output and haloed shards); a size of 0 means the run has no such buffer. */
+/* What the run keeps in which circular buffer (the DRAM layout's own CBs, or TTNN's):
+ * the index of each in l1.cbs is cb[role], -1 when the plan has none. */
 enum {
-    TG_CONV_CB_WINDOW, /* DRAM layout: the input window of one block */
-    TG_CONV_CB_ACT,
-    TG_CONV_CB_MCAST,
-    TG_CONV_CB_WEIGHTS,
-    TG_CONV_CB_BIAS,
-    TG_CONV_CB_PARTIALS,
+    TG_CONV_CB_WINDOW,   /* DRAM layout: the input window of one block */
+    TG_CONV_CB_ACT,      /* the gathered block: height's ACT (float32 input), block and
+                          * width's ACT_TILIZED (the sender's), matmul's MM_IN0 */
+    TG_CONV_CB_MCAST,    /* the received block: ACT, or MM_IN0 */
+    TG_CONV_CB_WEIGHTS,  /* WEIGHTS, MM_IN1 */
+    TG_CONV_CB_BIAS,     /* BIAS, MM_BIAS */
+    TG_CONV_CB_PARTIALS, /* DRAM layout: partial sums (TTNN's stay in DST here) */
     TG_CONV_CB_OUTBLOCK, /* DRAM layout: one output block */
     TG_CONV_NCB
 };
 extern const char *const tg_conv_cb_names[TG_CONV_NCB];
 void tg_conv2d_cb_sizes(const tg_conv2d_plan *pl, size_t sizes[TG_CONV_NCB]);
-/* Bytes per core of the input shard (in the plan's spec), the output shard and the
- * haloed shard (0 on the matmul path and for the DRAM layout). */
+/* A sharded plan's input and output specs, as TTNN shards them (tg_shard_spec_make_shape). */
+tg_status tg_conv2d_input_spec(const tg_conv2d_plan *pl, tg_shard_spec *s);
+tg_status tg_conv2d_output_spec(const tg_conv2d_plan *pl, tg_shard_spec *s);
+/* The DRAM layout's budget: bytes per core of the input shard, the output shard and the
+ * haloed shard (0 there). */
 size_t tg_conv2d_input_bytes(const tg_conv2d_plan *pl);
 size_t tg_conv2d_output_bytes(const tg_conv2d_plan *pl);
 size_t tg_conv2d_haloed_bytes(const tg_conv2d_plan *pl);

@@ -18,28 +18,19 @@
 #include "gemm.h"
 #include "reshard.h"
 
-static tg_shard_layout shard_layout_of(tg_conv_layout l) {
-    return l == TG_CONV_WIDTH   ? TG_SHARD_WIDTH
-           : l == TG_CONV_BLOCK ? TG_SHARD_BLOCK
-                                : TG_SHARD_HEIGHT;
-}
-
 static bool in_l1(const tg_tensor *t) {
     return t && t->allocated && t->place == TG_PLACE_L1;
 }
 
-/* The input as a sharded plan reads it. */
+/* The input as a sharded plan reads it: TTNN's input shards. */
 static tg_status want_input(const tg_conv2d_plan *pl, tg_tensor *t) {
     const tg_conv2d_params *p = &pl->p;
     int64_t shape[4] = {p->n, p->h, p->w, p->cin};
-    return tg_tensor_describe(t, "conv2d:input (resharded)", shape, p->in_fmt,
-                              shard_layout_of(p->layout), pl->cores, p->transpose_shards, p->snap);
-}
-
-static bool same_spec(const tg_conv2d_plan *pl, const tg_tensor *in) {
-    tg_tensor want;
-    return in->place == TG_PLACE_L1 && want_input(pl, &want) == TG_OK &&
-           tg_tensor_same_spec(in, &want.spec);
+    tg_shard_spec spec;
+    TG_CHECK(tg_conv2d_input_spec(pl, &spec));
+    TG_CHECK(tg_tensor_describe_spec(t, "conv2d:input (resharded)", shape, p->in_fmt, &spec));
+    t->tile = p->in_tile;
+    return TG_OK;
 }
 
 void tg_conv2d_plan_free(tg_conv2d_plan *pl) {
@@ -82,8 +73,12 @@ static void role_of(const tg_conv2d_plan *pl, int core, tg_conv2d_role *r) {
             r->o_end = r->c_base < pl->cout_p ? pl->out_rows : 0; /* no channels: idle */
         }
     }
-    r->busy =
+    r->row_busy =
         r->in_grid && (p->layout == TG_CONV_DRAM ? r->o_begin < r->o_end : r->rp < pl->busy_parts);
+    /* a core computes when it has output channels too, and sends activations when it
+     * holds input channels (block and width may have more of one than the other) */
+    r->busy = r->row_busy && (p->layout == TG_CONV_DRAM || r->cp < pl->out_parts);
+    r->sends = r->row_busy && r->cp < pl->col_parts;
     if (p->layout == TG_CONV_DRAM) return;
     /* weights: the group's first core reads them and multicasts them to the busy cores
      * of its group (height: the whole grid; block: its channel column); width: every
@@ -93,7 +88,7 @@ static void role_of(const tg_conv2d_plan *pl, int core, tg_conv2d_role *r) {
     r->w_root = core;
     r->w_rect = (tg_rect){x, y, 1, 1};
     r->w_set = TG_SET_ALL;
-    if (p->layout != TG_CONV_WIDTH && r->in_grid && busy > 0) {
+    if (p->layout != TG_CONV_WIDTH && r->in_grid && busy > 0 && r->cp < pl->out_parts) {
         if (p->layout == TG_CONV_HEIGHT)
             r->w_rect = busy <= pl->cores.w
                             ? (tg_rect){0, 0, busy, 1}
@@ -103,6 +98,7 @@ static void role_of(const tg_conv2d_plan *pl, int core, tg_conv2d_role *r) {
         else
             r->w_rect = (tg_rect){x, 0, 1, busy};
         r->w_root = tg_core_rank(g, r->w_rect.x0, r->w_rect.y0);
+        /* resident: all the rows at once (streamed: a K block at a time, conv2d_schedule.c) */
         r->w_bytes = (uint64_t)pl->k_rows *
                      (uint64_t)((pl->cout_slice + TG_GEMM_PANEL - 1) / TG_GEMM_PANEL) *
                      tg_fmt_row_bytes(p->w_fmt, TG_GEMM_PANEL);
@@ -130,38 +126,130 @@ static void role_of(const tg_conv2d_plan *pl, int core, tg_conv2d_role *r) {
 
 /* ---- the L1 map: the run's allocations and frees in its order ---- */
 
+/* The buffer a TTNN CB that takes no space sits on [SD/WSD, MM1D/MM2D: globally
+ * allocated CBs]: the output shard (OUT, partials sharing it, the matmul's output), the
+ * halo output (the conv's sharded act), the input or its tilized copy (the matmul's in0),
+ * the reader indices (their config tensor). Returns the event, or -2 for the input that
+ * was in L1 before the op, or -1. */
+typedef struct ttnn_events {
+    int input, halo, output, tilized, small;
+} ttnn_events;
+
+static int alias_target(const char *cb, const ttnn_events *e) {
+    if (!strcmp(cb, "OUT") || !strcmp(cb, "MATMUL_PARTIALS") || !strncmp(cb, "MM_OUT", 6) ||
+        !strncmp(cb, "MM_INTERM0", 10))
+        return e->output;
+    if (!strcmp(cb, "ACT_SHARDED")) return e->halo != -1 ? e->halo : e->input;
+    if (!strncmp(cb, "MM_IN0", 6)) return e->tilized != -1 ? e->tilized : e->input;
+    if (!strcmp(cb, "READER_INDICES")) return e->small;
+    return -1;
+}
+
+/* Which of TTNN's CBs the run keeps its blocks in (conv2d.h, TG_CONV_CB_*). */
+static void cb_role(tg_conv2d_plan *pl, const char *name, int idx) {
+    bool mcast = pl->p.layout != TG_CONV_HEIGHT;
+    if (!strcmp(name, "WEIGHTS") || !strncmp(name, "MM_IN1", 6)) pl->cb[TG_CONV_CB_WEIGHTS] = idx;
+    if (!strcmp(name, "BIAS") || !strncmp(name, "MM_BIAS", 7)) pl->cb[TG_CONV_CB_BIAS] = idx;
+    if (!strcmp(name, "ACT")) pl->cb[mcast ? TG_CONV_CB_MCAST : TG_CONV_CB_ACT] = idx;
+    if (!strcmp(name, "ACT_TILIZED") && mcast) pl->cb[TG_CONV_CB_ACT] = idx;
+    if (!strcmp(name, "MM_IN0 (c_0)") && mcast && pl->l1.cbs[idx].alias == -1)
+        pl->cb[TG_CONV_CB_ACT] = pl->cb[TG_CONV_CB_MCAST] = idx;
+}
+
+/* A sharded conv: TTNN's events in TTNN's order [C2D conv2d_L1], on this site: the
+ * input shard is allocated only when the input is resharded (else it is the input
+ * itself), the halo output is moved with reallocate_halo_output, and after the program
+ * the run frees the reader indices, the halo output, the tilized input and the resharded
+ * input (unless deallocate_activation freed it already). */
+static tg_status build_l1_ttnn(tg_conv2d_plan *pl, const tg_conv2d_site *site, const tg_l1 *snap) {
+    const tg_ttnn_conv2d_plan *t = &pl->tt;
+    tg_l1_map *m = &pl->l1;
+    ttnn_events e = {-1, -1, -1, -1, -1};
+    m->banks = t->num_banks;
+    for (int i = 0; i < t->nevents; i++) {
+        const tg_ttnn_event *ev = &t->events[i];
+        const tg_ttnn_buffer *b = ev->buffer >= 0 ? &t->buffers[ev->buffer] : NULL;
+        if (ev->kind == TG_TTNN_EV_ALLOC) {
+            if (!strcmp(b->name, "input shard")) {
+                if (pl->staged)
+                    e.input = pl->ev_stage =
+                        tg_l1_map_alloc_banks(m, b->name, b->bytes, t->num_cores_in);
+                else
+                    e.input = -2;
+            } else if (b->kind == TG_TTNN_L1_SMALL) {
+                e.small = pl->ev_small = tg_l1_map_alloc_small(m, b->name, b->bytes, t->num_banks);
+            } else {
+                int banks =
+                    !strcmp(b->name, "conv output shard") ? t->num_cores_out : t->num_cores_in;
+                int at = tg_l1_map_alloc_banks(m, b->name, b->bytes, banks);
+                if (!strcmp(b->name, "halo output")) {
+                    if (e.halo == -1)
+                        pl->ev_halo = at;
+                    else
+                        pl->ev_halo_move = at;
+                    e.halo = at;
+                } else if (!strcmp(b->name, "conv output shard")) {
+                    e.output = pl->ev_out = at;
+                } else if (!strcmp(b->name, "tilized input")) {
+                    e.tilized = pl->ev_tilized = at;
+                } else {
+                    return tg_err(TG_ERR_RUNTIME, "conv2d: TTNN's buffer '%s' is not run here",
+                                  b->name);
+                }
+            }
+        } else if (ev->kind == TG_TTNN_EV_FREE) {
+            if (!strcmp(b->name, "input shard")) {
+                pl->free_input_early = true;
+                if (e.input == -2)
+                    tg_l1_map_free_old(m, "input shard", site->in->l1_off);
+                else
+                    tg_l1_map_free(m, e.input);
+            } else if (!strcmp(b->name, "halo output")) {
+                tg_l1_map_free(m, e.halo);
+            }
+        } else {
+            const char *prog = t->buffers[ev->cb0].program;
+            int pe = tg_l1_map_program(m, prog, t->core_range);
+            if (!strcmp(prog, "halo"))
+                pl->ev_halo_prog = pe;
+            else
+                pl->ev_prog = pe;
+            for (int k = ev->cb0; k < ev->cb0 + ev->ncbs; k++) {
+                const tg_ttnn_buffer *c = &t->buffers[k];
+                int idx;
+                if (c->kind == TG_TTNN_CB) {
+                    idx = tg_l1_map_cb(m, c->name, c->bytes);
+                } else {
+                    int on = alias_target(c->name, &e);
+                    idx = on == -2 ? tg_l1_map_cb_alias_at(m, c->name, c->bytes, site->in->l1_off)
+                                   : tg_l1_map_cb_alias(m, c->name, c->bytes, on);
+                }
+                if (idx >= 0) cb_role(pl, c->name, idx);
+            }
+            tg_l1_map_program_end(m);
+        }
+    }
+    tg_l1_map_free(m, pl->ev_small);
+    tg_l1_map_free(m, e.halo >= 0 ? e.halo : -1);
+    tg_l1_map_free(m, pl->ev_tilized);
+    if (!pl->free_input_early) tg_l1_map_free(m, pl->ev_stage);
+    return tg_l1_map_replay(m, snap);
+}
+
 static tg_status build_l1(tg_conv2d_plan *pl, const tg_conv2d_site *site, const tg_l1 *snap) {
-    const tg_conv2d_params *p = &pl->p;
     tg_l1_map *m = &pl->l1;
     tg_l1_map_init(m);
     pl->ev_stage = pl->ev_out = pl->ev_halo = pl->ev_prog = -1;
+    pl->ev_halo_prog = pl->ev_halo_move = pl->ev_tilized = pl->ev_small = -1;
+    pl->free_input_early = false;
     for (int i = 0; i < TG_CONV_NCB; i++) pl->cb[i] = -1;
     if (pl->evict_shortcut) tg_l1_map_free_old(m, "shortcut (to DRAM)", site->shortcut->l1_off);
     if (pl->evict_input) tg_l1_map_free_old(m, "input (to DRAM)", site->in->l1_off);
+    if (pl->ttnn) return build_l1_ttnn(pl, site, snap);
+    /* the DRAM layout: its own circular buffers, from the unreserved base */
     size_t sz[TG_CONV_NCB];
     tg_conv2d_cb_sizes(pl, sz);
     char name[64];
-    if (p->layout != TG_CONV_DRAM) {
-        int64_t oshape[4] = {p->n, pl->win.out_h, pl->win.out_w, p->cout};
-        tg_tensor out;
-        TG_CHECK(tg_tensor_describe(&out, "conv2d:output", oshape, p->out_fmt,
-                                    shard_layout_of(p->layout), pl->cores, p->transpose_shards,
-                                    p->snap));
-        if (pl->staged)
-            pl->ev_stage =
-                tg_l1_map_alloc(m, "conv2d:input (resharded)", tg_tensor_shard_bytes(&pl->stage));
-        pl->ev_out = tg_l1_map_alloc(m, "conv2d:output", tg_tensor_shard_bytes(&out));
-        if (!pl->matmul_path) {
-            pl->ev_halo = tg_l1_map_alloc(m, "halo:haloed_shard", tg_halo_bytes(&pl->halo));
-            if (p->deallocate_activation) {
-                if (pl->staged)
-                    tg_l1_map_free(m, pl->ev_stage);
-                else
-                    tg_l1_map_free_old(m, "conv2d:input", pl->in.l1_off);
-            }
-        }
-    }
-    /* the conv program's circular buffers, from the unreserved base */
     char range[48];
     tg_core_range_name(pl->cores, range);
     pl->ev_prog = tg_l1_map_program(m, "conv2d", range);
@@ -171,9 +259,6 @@ static tg_status build_l1(tg_conv2d_plan *pl, const tg_conv2d_site *site, const 
         pl->cb[i] = tg_l1_map_cb(m, name, sz[i]);
     }
     tg_l1_map_program_end(m);
-    /* the run frees its buffers in this order */
-    tg_l1_map_free(m, pl->ev_halo);
-    if (!(p->deallocate_activation && !pl->matmul_path)) tg_l1_map_free(m, pl->ev_stage);
     return tg_l1_map_replay(m, snap);
 }
 
@@ -199,9 +284,19 @@ static tg_status materialise_l1(tg_conv2d_plan *pl, const tg_conv2d_site *site, 
         TG_CHECK(want_input(pl, &pl->stage));
         pl->staged =
             !(pl->in.place == TG_PLACE_L1 && tg_tensor_same_spec(&pl->in, &pl->stage.spec));
-        if (!pl->matmul_path)
+        if (pl->tt.halo_sticks > 0) {
             TG_CHECK(tg_halo_plan_make(&pl->win, &pl->stage.spec, p->in_fmt, pl->out_split, 0.0f,
                                        p->halo_mode, &pl->halo));
+            /* the haloed shard lives in TTNN's halo output, which must hold it */
+            const tg_ttnn_buffer *hb = tg_ttnn_plan_buffer(&pl->tt, "halo output");
+            size_t need = (size_t)pl->halo.cap * pl->halo.row_bytes;
+            if (!hb || hb->bytes < need)
+                return tg_err(TG_ERR_RUNTIME,
+                              "conv2d: the halo needs %zu B but TTNN's halo output holds %zu B "
+                              "(a bug)",
+                              need, hb ? hb->bytes : 0);
+            pl->halo.alloc_bytes = hb->bytes;
+        }
     }
     return build_l1(pl, site, snap);
 }
@@ -258,14 +353,11 @@ static tg_status try_one(fit_state *fs, const tg_conv2d_params *q, bool evict_sc
     tg_l1_destroy(&sim);
     tg_conv2d_plan cand;
     bool budget_ok;
-    tg_status st = conv2d_decide(q, fs->m, size, 0, &cand, &budget_ok, NULL);
-    if (st != TG_OK) return st;
-    /* a sharded plan may also use the input's shard when it reads the input in place */
-    if (q->layout != TG_CONV_DRAM && !evict_in && in_l1(site->in) && same_spec(&cand, site->in))
-        avail += tg_tensor_shard_bytes(site->in);
+    /* the input as the conv finds it: moved to DRAM, it is no sharded input to keep */
+    const tg_tensor *in = evict_in ? NULL : site->in;
     size_t other = size > avail ? size - avail : 0;
-    st = conv2d_decide(q, fs->m, size, other, &cand, &budget_ok,
-                       q->layout == TG_CONV_AUTO ? fs->why : NULL);
+    tg_status st = conv2d_decide(q, fs->m, in, size, other, &cand, &budget_ok,
+                                 q->layout == TG_CONV_AUTO ? fs->why : NULL);
     if (st != TG_OK) return st;
     if (fs->have) tg_conv2d_plan_free(fs->out);
     *fs->out = cand;
@@ -308,7 +400,6 @@ static tg_status try_sharded(fit_state *fs, const tg_conv2d_params *p, bool evic
             }
             TG_CHECK(st);
             if (*ok) return TG_OK;
-            if (q.layout == TG_CONV_WIDTH) break;
             int64_t h = q.act_block_h ? q.act_block_h : fs->out->act_block_h;
             int64_t osh = fs->out->out_split.shard;
             do h -= 32;
@@ -351,10 +442,18 @@ tg_status tg_conv2d_plan_fit(const tg_conv2d_params *p, const tg_machine *m, con
         }
     }
     if (!ok) {
-        if (out->l1_total > out->l1_limit)
+        if (!out->ttnn && out->l1_total > out->l1_limit)
             return conv2d_no_fit_error(out, out->l1.size, fs.last_other);
-        return tg_err(TG_ERR_RUNTIME, "conv2d (%s, %dx%d cores): %s",
-                      tg_conv_layout_name(out->p.layout), out->cores.w, out->cores.h, out->l1.why);
+        const char *hint =
+            !out->ttnn ? ""
+            : out->p.layout == TG_CONV_HEIGHT
+                ? "; try a smaller --act-block-h, more cores, --shard block, --shard none, or a "
+                  "larger --l1-small-size where L1_SMALL is short"
+                : "; try a smaller --act-block-h, more cores, --shard none, or a larger "
+                  "--l1-small-size where L1_SMALL is short";
+        return tg_err(TG_ERR_RUNTIME, "conv2d (%s, %dx%d cores): %s%s",
+                      tg_conv_layout_name(out->p.layout), out->cores.w, out->cores.h, out->l1.why,
+                      hint);
     }
     return materialise_rest(out, site);
 }

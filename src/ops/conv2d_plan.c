@@ -339,130 +339,239 @@ static int count_busy_parts(const tg_conv2d_plan *pl) {
     return n < pl->row_parts ? (int)n : pl->row_parts;
 }
 
-/* Blocks of a sharded layout by TTNN's defaults and the overrides. */
-static tg_status sharded_blocks(tg_conv2d_plan *pl) {
-    const tg_conv2d_params *p = &pl->p;
-    int64_t osh =
-        p->layout == TG_CONV_WIDTH ? round_up(pl->out_rows, TG_TILE) : pl->out_split.shard;
-    if (p->layout == TG_CONV_WIDTH) {
-        pl->act_block_h = TG_TILE; /* act_block_h_override is ignored for width sharding */
-    } else if (p->act_block_h) {
-        if (p->act_block_h % TG_TILE || osh % p->act_block_h)
-            return tg_err(TG_ERR_USAGE,
-                          "conv2d: act_block_h %d must be a multiple of 32 that divides the "
-                          "core's output shard height %lld",
-                          p->act_block_h, (long long)osh);
-        pl->act_block_h = p->act_block_h;
-    } else {
-        pl->act_block_h = osh;
+static tg_shard_layout conv_shard_layout(tg_conv_layout l) {
+    return l == TG_CONV_WIDTH   ? TG_SHARD_WIDTH
+           : l == TG_CONV_BLOCK ? TG_SHARD_BLOCK
+                                : TG_SHARD_HEIGHT;
+}
+
+static tg_conv_layout conv_layout_of(int shard_layout) {
+    return shard_layout == TG_SHARD_WIDTH   ? TG_CONV_WIDTH
+           : shard_layout == TG_SHARD_BLOCK ? TG_CONV_BLOCK
+                                            : TG_CONV_HEIGHT;
+}
+
+/* The input TTNN keeps as it is: sharded in L1 in the layout the conv runs in (or, for
+ * an automatic layout, in any), row-major orientation [CU
+ * get_conv_padded_input_shape_and_mem_config; conv2d_ttnn.h]. */
+static bool keeps_input(const tg_conv2d_params *p, const tg_tensor *in) {
+    if (!in || in->place != TG_PLACE_L1 || in->spec.transpose) return false;
+    return p->layout == TG_CONV_AUTO || conv_layout_of((int)in->spec.layout) == p->layout;
+}
+
+/* ttnn.conv2d's arguments for these parameters on machine m, the input being `in`. */
+static void ttnn_config_of(const tg_conv2d_params *p, const tg_machine *m, const tg_tensor *in,
+                           tg_ttnn_conv2d_config *c) {
+    tg_ttnn_conv2d_defaults(c);
+    c->arch = m->arch;
+    c->grid = (p->cores.w > 0 && p->cores.h > 0) ? p->cores : m->grid;
+    /* transposed (COL_MAJOR) block shards: TTNN's rules on the transposed grid */
+    if (p->transpose_shards) c->grid = (tg_grid){c->grid.h, c->grid.w};
+    c->batch = p->n, c->in_h = p->h, c->in_w = p->w, c->in_c = p->cin, c->out_c = p->cout;
+    c->kh = p->kh, c->kw = p->kw, c->sh = p->sh, c->sw = p->sw, c->dh = p->dh, c->dw = p->dw;
+    c->pad_t = p->pad_t, c->pad_b = p->pad_b, c->pad_l = p->pad_l, c->pad_r = p->pad_r;
+    c->bias = p->has_bias;
+    c->layout = p->layout == TG_CONV_AUTO ? -1 : (int)conv_shard_layout(p->layout);
+    c->input_dtype = p->in_fmt;
+    c->weights_tensor_dtype = p->w_fmt;
+    c->output_dtype = (int)p->out_fmt;
+    c->input_layout = p->in_tile || p->in_fmt == TG_BFLOAT8_B ? TG_TTNN_TILE : TG_TTNN_ROW_MAJOR;
+    c->output_layout = p->out_row_major ? TG_TTNN_ROW_MAJOR : TG_TTNN_TILE;
+    c->act_block_h_override = p->act_block_h;
+    c->act_block_w_div = p->act_block_w_div;
+    c->act_double_buffer = p->act_double_buffer;
+    c->weights_double_buffer = p->weights_double_buffer;
+    c->full_inner_dim = p->full_inner_dim;
+    c->activation_reuse = p->activation_reuse;
+    c->force_split_reader = p->force_split_reader;
+    c->config_tensors_in_dram = p->config_tensors_in_dram;
+    c->deallocate_activation = p->deallocate_activation;
+    c->reallocate_halo_output = p->reallocate_halo_output;
+    c->fp32_dest_acc = p->fp32_acc;
+    c->packer_l1_acc = p->packer_l1_acc;
+    c->l1_small_size = m->l1_small;
+    if (keeps_input(p, in)) {
+        const tg_shard_spec *s = &in->spec;
+        c->layout = (int)s->layout;
+        c->has_input_shard = true;
+        c->input_num_cores_nhw = s->row_parts;
+        c->input_num_cores_c = s->col_parts;
+        c->input_shard_h = s->shard_h;
+        c->input_shard_w = s->shard_w;
     }
-    if (pl->matmul_path) {
-        pl->act_block_w = pl->k_turn;
-    } else if (p->layout == TG_CONV_HEIGHT) {
-        pl->act_block_w = (int64_t)p->kw * pl->cin_p; /* one kernel row */
-    } else if (p->layout == TG_CONV_WIDTH) {
-        if (pl->k_turn % p->act_block_w_div)
-            return tg_err(TG_ERR_USAGE,
-                          "conv2d: act_block_w_div %d does not divide the %lld K rows of a turn",
-                          p->act_block_w_div, (long long)pl->k_turn);
-        pl->act_block_w = pl->k_turn / p->act_block_w_div;
-    } else {
-        pl->act_block_w = pl->k_turn;
-    }
-    if (p->layout == TG_CONV_HEIGHT && !pl->matmul_path)
-        pl->kblocks_per_turn = p->kh;
+}
+
+/* A sharded conv as TTNN configures it: layout, cores, shards and blocks from
+ * tg_ttnn_conv2d_plan_make; what the run walks (K blocks, weights resident or streamed)
+ * derived from them. */
+static tg_status plan_ttnn(const tg_conv2d_params *p, const tg_machine *m, const tg_tensor *in,
+                           tg_conv2d_plan *pl) {
+    tg_conv2d_params q0 = *p;
+    if (q0.layout == TG_CONV_AUTO) q0.layout = TG_CONV_HEIGHT;
+    TG_CHECK(plan_shapes(&q0, m, pl));
+    pl->p.layout = p->layout;
+    tg_ttnn_conv2d_config c;
+    ttnn_config_of(&pl->p, m, in, &c);
+    pl->in_place = c.has_input_shard;
+    tg_status st = tg_ttnn_conv2d_plan_make(&c, &pl->tt);
+    if (st != TG_OK) return st;
+    const tg_ttnn_conv2d_plan *t = &pl->tt;
+    pl->ttnn = true;
+    pl->p.layout = conv_layout_of(t->layout);
+    pl->p.w_fmt = t->weights_dtype;
+    pl->p.out_fmt = t->output_dtype;
+    pl->p.fp32_acc = t->fp32_dest_acc;
+    const tg_conv2d_params *q = &pl->p;
+    pl->matmul_path = t->mm_conv;
+    pl->cores = t->grid;
+    if (q->transpose_shards) pl->cores = (tg_grid){t->grid.h, t->grid.w};
+    pl->row_parts = q->layout == TG_CONV_WIDTH ? 1 : t->num_cores_nhw;
+    pl->col_parts = q->layout == TG_CONV_HEIGHT ? 1 : t->num_cores_c_in;
+    pl->out_parts = q->layout == TG_CONV_HEIGHT ? 1 : t->num_cores_c_out;
+    pl->cin_p = t->in_c_padded;
+    pl->cout_p = t->out_c_padded;
+    pl->cin_slice = t->input_shard_w;
+    pl->cout_slice = t->output_shard_w;
+    int64_t taps = (int64_t)q->kh * q->kw;
+    pl->k_turn = pl->col_parts == 1 ? taps * pl->cin_p : taps * pl->cin_slice;
+    pl->k_rows = pl->col_parts == 1 ? round_up(pl->k_turn, TG_TILE) : pl->col_parts * pl->k_turn;
+    int64_t in_rows = q->n * q->h * q->w;
+    pl->in_split = (tg_split){pl->row_parts, t->input_shard_h, in_rows};
+    pl->out_split = (tg_split){pl->row_parts, t->output_shard_h, pl->out_rows};
+    pl->act_block_h = t->act_block_h_ntiles * TG_TILE;
+    pl->act_cols = t->act_block_w_ntiles * TG_TILE;
+    pl->sub_h = t->out_subblock_h_ntiles, pl->sub_w = t->out_subblock_w_ntiles;
+    /* K blocks: height one kernel row (activation reuse: the whole window), block one
+     * kernel row of the turn's channels (full_inner_dim: all rows), width the turn over
+     * act_block_w_div; the matmul path TTNN's in0 blocks [CU
+     * determine_per_core_conv_block_config; MMU] */
+    if (pl->matmul_path)
+        pl->kblocks_per_turn = t->in0_num_blocks_w / pl->col_parts;
+    else if (q->layout == TG_CONV_HEIGHT)
+        pl->kblocks_per_turn = q->activation_reuse ? 1 : q->kh;
+    else if (q->layout == TG_CONV_BLOCK)
+        pl->kblocks_per_turn = q->full_inner_dim ? 1 : q->kh;
     else
-        pl->kblocks_per_turn = ceil_div(pl->k_turn, pl->act_block_w);
+        pl->kblocks_per_turn = q->act_block_w_div;
+    if (pl->kblocks_per_turn < 1 || pl->k_turn % pl->kblocks_per_turn)
+        return tg_err(TG_ERR_RUNTIME, "conv2d: %lld K blocks do not divide a turn of %lld",
+                      (long long)pl->kblocks_per_turn, (long long)pl->k_turn);
+    pl->act_block_w = pl->k_turn / pl->kblocks_per_turn;
+    /* the multicast block: TTNN's tilized act CB, in the output's format; the matmul
+     * path multicasts its input shard's block as it is */
+    pl->act_fmt = pl->matmul_path ? q->in_fmt : q->out_fmt;
+    if (pl->matmul_path) pl->act_cols = pl->act_block_w;
     pl->weights_block_w = pl->cout_slice;
     pl->nblocks_w = 1;
-    pl->weights_resident = true;
-    if (!pl->matmul_path) pl->halo_cap = tg_window_max_halo(&pl->win, pl->out_split);
-    budget(pl);
+    pl->halo_cap =
+        pl->matmul_path || t->halo_sticks == 0 ? 0 : tg_window_max_halo(&pl->win, pl->out_split);
+    pl->busy_parts = count_busy_parts(pl);
+    /* the weights CB: the whole K of the core's channels when it holds it (height with
+     * several act blocks: "fully buffered"), else one K block per slot */
+    const tg_ttnn_buffer *wb =
+        tg_ttnn_plan_buffer(t, pl->matmul_path ? "MM_IN1 weights (c_1)" : "WEIGHTS");
+    size_t prow = tg_fmt_row_bytes(q->w_fmt, TG_GEMM_PANEL);
+    size_t panels = (size_t)((pl->cout_slice + TG_GEMM_PANEL - 1) / TG_GEMM_PANEL);
+    size_t all = (size_t)pl->k_rows * panels * prow, one = (size_t)pl->act_block_w * panels * prow;
+    pl->weights_resident = wb && wb->bytes >= all;
+    pl->w_slots = pl->weights_resident ? 1 : (int)(wb ? wb->bytes / one : 0);
+    if (pl->w_slots < 1)
+        return tg_err(TG_ERR_RUNTIME,
+                      "conv2d: TTNN's weights CB (%zu B) holds no K block of %zu B (a bug)",
+                      wb ? wb->bytes : 0, one);
     return TG_OK;
 }
 
-static tg_status plan_layout(const tg_conv2d_params *p, const tg_machine *m, size_t l1_size,
-                             size_t l1_other, tg_conv2d_plan *pl) {
+tg_status tg_conv2d_input_spec(const tg_conv2d_plan *pl, tg_shard_spec *s) {
+    const tg_ttnn_conv2d_plan *t = &pl->tt;
+    tg_shard_layout l = conv_shard_layout(pl->p.layout);
+    tg_grid box = t->grid_in;
+    if (pl->p.transpose_shards) box = (tg_grid){box.h, box.w};
+    tg_shard_shape sh = {
+        box, pl->row_parts, pl->col_parts, t->input_shard_h, t->input_shard_w, t->in_c_alignment};
+    return tg_shard_spec_make_shape(l, pl->p.n * pl->p.h * pl->p.w, pl->p.cin, &sh,
+                                    pl->p.transpose_shards, s);
+}
+
+tg_status tg_conv2d_output_spec(const tg_conv2d_plan *pl, tg_shard_spec *s) {
+    const tg_ttnn_conv2d_plan *t = &pl->tt;
+    tg_shard_layout l = conv_shard_layout(pl->p.layout);
+    tg_grid box = t->grid_out;
+    if (pl->p.transpose_shards) box = (tg_grid){box.h, box.w};
+    /* a TILE output holds whole tiles of rows */
+    int64_t h = pl->p.out_row_major ? t->output_shard_h : round_up(t->output_shard_h, TG_TILE);
+    tg_shard_shape sh = {box, pl->row_parts, pl->out_parts, h, t->output_shard_w, TG_TILE};
+    return tg_shard_spec_make_shape(l, pl->out_rows, pl->p.cout, &sh, pl->p.transpose_shards, s);
+}
+
+/* The DRAM layout: ttgrid's own blocks by the paper's L1 rule. */
+static tg_status plan_dram(const tg_conv2d_params *p, const tg_machine *m, size_t l1_size,
+                           size_t l1_other, tg_conv2d_plan *pl) {
     TG_CHECK(plan_shapes(p, m, pl));
     pl->l1_limit = l1_size > l1_other ? l1_size - l1_other : 0;
-    if (p->layout == TG_CONV_DRAM) {
-        if (p->act_block_h && p->act_block_h % TG_TILE)
-            return tg_err(TG_ERR_USAGE, "conv2d: act_block_h %d must be a multiple of 32",
-                          p->act_block_h);
-        pl->act_block_w = (int64_t)p->kw * pl->cin_p;
-        pl->kblocks_per_turn = p->kh;
-        dram_split(pl);
-        dram_blocks(pl);
-    } else {
-        TG_CHECK(sharded_blocks(pl));
-    }
+    if (p->act_block_h && p->act_block_h % TG_TILE)
+        return tg_err(TG_ERR_USAGE, "conv2d: act_block_h %d must be a multiple of 32",
+                      p->act_block_h);
+    pl->act_block_w = (int64_t)p->kw * pl->cin_p;
+    pl->kblocks_per_turn = p->kh;
+    pl->out_parts = 1;
+    pl->w_slots = 1;
+    dram_split(pl);
+    dram_blocks(pl);
     pick_subblock(pl);
     pl->busy_parts = count_busy_parts(pl);
     return TG_OK;
 }
 
-/* Block and width sharding are candidates only when every channel part holds input
- * and output channels (block "uses a full grid row"; a width split whose trailing
- * cores hold only padding is a smaller grid with idle cores). */
-static bool parts_all_busy(const tg_conv2d_plan *pl) {
-    return (pl->col_parts - 1) * pl->cin_slice < pl->cin_p &&
-           (pl->col_parts - 1) * pl->cout_slice < pl->cout_p;
+/* A sharded plan's budget items: TTNN's buffers that take L1 (not the CBs that sit on
+ * a buffer), and their total per core. */
+static void ttnn_items(tg_conv2d_plan *pl, size_t l1_size, size_t l1_other) {
+    const tg_ttnn_conv2d_plan *t = &pl->tt;
+    pl->nitems = 0;
+    pl->l1_total = 0;
+    for (int i = 0; i < t->nbuffers; i++) {
+        const tg_ttnn_buffer *b = &t->buffers[i];
+        if (b->kind == TG_TTNN_CB_ALIAS) continue;
+        add_item(pl, b->name, b->bytes);
+        pl->l1_total += b->bytes;
+    }
+    pl->l1_limit = l1_size > l1_other ? l1_size - l1_other : 0;
+    pl->largest = 0;
+    for (int i = 1; i < pl->nitems; i++)
+        if (pl->items[i].bytes > pl->items[pl->largest].bytes) pl->largest = i;
 }
 
-tg_status conv2d_decide(const tg_conv2d_params *p, const tg_machine *m, size_t l1_size,
-                        size_t l1_other, tg_conv2d_plan *out, bool *ok, tg_explain *why) {
-    if (p->layout != TG_CONV_AUTO) {
-        TG_CHECK(plan_layout(p, m, l1_size, l1_other, out));
+tg_status conv2d_decide(const tg_conv2d_params *p, const tg_machine *m, const tg_tensor *in,
+                        size_t l1_size, size_t l1_other, tg_conv2d_plan *out, bool *ok,
+                        tg_explain *why) {
+    if (p->layout == TG_CONV_DRAM) {
+        TG_CHECK(plan_dram(p, m, l1_size, l1_other, out));
         *ok = fits(out);
         return TG_OK;
     }
-    /* TTNN's rule: estimate each layout's per-core L1 and take the smallest; block
-     * only when it uses a full grid row; never width for 1x1 convs; a layout that fits
-     * before one that does not. */
-    tg_conv_layout order[] = {TG_CONV_HEIGHT, TG_CONV_BLOCK, TG_CONV_WIDTH};
-    bool have = false;
-    int chosen = -1;
-    for (int i = 0; i < 3; i++) {
-        int at = why ? why->n : -1;
-        if (order[i] == TG_CONV_WIDTH && p->kh == 1 && p->kw == 1) {
-            conv2d_explain(why, false, "auto: width", "never width sharding for a 1x1 conv");
-            continue;
+    TG_CHECK(plan_ttnn(p, m, in, out));
+    ttnn_items(out, l1_size, l1_other);
+    /* TTNN's automatic layout [CU determine_conv_config_for_auto_shard]: height unless
+     * block is smaller and uses a grid row of cores, width if smaller still (not for a
+     * matmul conv); the estimate counts the CBs, the output shard and the halo output */
+    if (out->tt.auto_layout) {
+        static const tg_conv_layout order[3] = {TG_CONV_HEIGHT, TG_CONV_BLOCK, TG_CONV_WIDTH};
+        for (int i = 0; i < 3; i++) {
+            const tg_ttnn_estimate *e = &out->tt.est[conv_shard_layout(order[i])];
+            char msg[400];
+            if (e->valid)
+                snprintf(msg, sizeof msg,
+                         "TTNN's L1 estimate %zu B per core (CBs %zu, output %zu, halo %zu) on "
+                         "%d cores",
+                         e->total, e->cb_bytes, e->output_bytes, e->halo_bytes, e->core_count);
+            else
+                snprintf(msg, sizeof msg, "TTNN cannot configure it: %s", e->why);
+            char what[32];
+            snprintf(what, sizeof what, "auto: %s", tg_conv_layout_name(order[i]));
+            conv2d_explain(why, order[i] == out->p.layout, what, msg);
         }
-        tg_conv2d_params q = *p;
-        q.layout = order[i];
-        tg_conv2d_plan cand;
-        if (plan_layout(&q, m, l1_size, l1_other, &cand) != TG_OK) {
-            conv2d_explain(why, false, tg_conv_layout_name(order[i]), tg_err_msg());
-            tg_err_clear();
-            continue;
-        }
-        if (order[i] != TG_CONV_HEIGHT && !parts_all_busy(&cand)) {
-            conv2d_explain(why, false, tg_conv_layout_name(order[i]),
-                           "some channel parts would hold only padding");
-            continue;
-        }
-        /* one channel part makes block or width a height split with extra multicasts */
-        if (order[i] != TG_CONV_HEIGHT && cand.col_parts == 1) {
-            conv2d_explain(why, false, tg_conv_layout_name(order[i]), "a single channel part");
-            continue;
-        }
-        char msg[160];
-        snprintf(msg, sizeof msg, "L1 estimate %zu B per core of %zu B (%s)", cand.l1_total,
-                 cand.l1_limit, fits(&cand) ? "fits" : "does not fit");
-        conv2d_explain(why, false, tg_conv_layout_name(order[i]), msg);
-        /* a layout that fits beats one that does not, then the smaller footprint */
-        if (!have || (fits(&cand) && !fits(out)) ||
-            (fits(&cand) == fits(out) && cand.l1_total < out->l1_total))
-            *out = cand, chosen = at;
-        have = true;
     }
-    if (why && chosen >= 0) why->c[chosen].chosen = true;
-    if (!have) {
-        tg_conv2d_params q = *p;
-        q.layout = TG_CONV_HEIGHT;
-        TG_CHECK(plan_layout(&q, m, l1_size, l1_other, out));
-    }
-    *ok = fits(out);
+    *ok = true; /* the L1 map decides, as on the device */
     return TG_OK;
 }
 

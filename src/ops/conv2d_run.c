@@ -34,7 +34,7 @@ typedef struct conv_run {
     size_t cb[TG_CONV_NCB];
     bool cbs_open;
     /* host scratch: the unpacker's and DST's registers */
-    float *A, *C, *tmp, *bias, *row;
+    float *A, *C, *tmp, *bias, *row, *arow;
     tg_mm_weights W;
     tg_status st;
 } conv_run;
@@ -45,6 +45,7 @@ typedef struct conv_run {
  * device does them). Block and width slices keep their padding. */
 static bool compacting(const conv_run *r) {
     return r->keep < r->pl->cin_slice && r->pl->col_parts == 1 &&
+           r->pl->act_block_w % r->pl->cin_p == 0 &&
            (r->pl->p.layout == TG_CONV_HEIGHT || r->pl->p.layout == TG_CONV_DRAM);
 }
 
@@ -129,50 +130,65 @@ static void count_macs(const conv_run *r, int64_t m, int64_t k, int64_t n) {
 }
 
 /* Makes the matmul's weights from the weights CB ([cols / 32 panels][rows][32]). */
-static tg_status weights_to_host(conv_run *r, int64_t rows, int64_t cols) {
+static tg_status weights_to_host(conv_run *r, size_t at, int64_t rows, int64_t cols) {
     const tg_conv2d_plan *pl = r->pl;
-    TG_CHECK(tg_mm_weights_from_panels(&r->W, tg_l1_ptr(r->cb[TG_CONV_CB_WEIGHTS]), pl->p.w_fmt,
-                                       rows, cols, pl->p.fidelity, r->exact, pl->p.in_fmt));
+    TG_CHECK(tg_mm_weights_from_panels(&r->W, tg_l1_ptr(at), pl->p.w_fmt, rows, cols,
+                                       pl->p.fidelity, r->exact, pl->p.in_fmt));
     if (!compacting(r)) return TG_OK;
     int64_t limit = (int64_t)pl->p.kh * pl->p.kw * pl->cin_p;
     return tg_mm_weights_compact(&r->W, pl->cin_p, r->keep, rows < limit ? rows : limit);
 }
 
-/* The sender's share of a turn: its block gathered and packed into the act CB. */
+/* The sender's share of a turn: its block gathered and packed at s->off (the tilized
+ * act CB, or the matmul's input CB), rows of act_cols values in the block's format. */
 static void gather(conv_run *r, const tg_conv2d_step *s) {
     const tg_conv2d_plan *pl = r->pl;
-    size_t arow = tg_fmt_row_bytes(pl->p.in_fmt, pl->act_block_w);
+    size_t arow = tg_fmt_row_bytes(pl->act_fmt, pl->act_cols);
     int64_t k = s->k1 - s->k0;
-    float *A = r->exact ? (float *)tg_l1_ptr(r->cb[TG_CONV_CB_ACT]) : r->A;
-    im2col(r, &r->src[0], s->origin, s->o0, s->m, s->k0, s->k1, A, k);
-    if (!r->exact)
-        for (int64_t i = 0; i < pl->act_block_h; i++)
-            tg_fmt_pack(pl->p.in_fmt, A + i * k, k,
-                        tg_l1_ptr(r->cb[TG_CONV_CB_ACT] + (size_t)i * arow));
+    im2col(r, &r->src[0], s->origin, s->o0, s->m, s->k0, s->k1, r->A, k);
+    memset(r->arow, 0, (size_t)pl->act_cols * sizeof *r->arow);
+    for (int64_t i = 0; i < pl->act_block_h; i++) {
+        memcpy(r->arow, r->A + i * k, (size_t)k * sizeof *r->arow);
+        tg_fmt_pack(pl->act_fmt, r->arow, pl->act_cols, tg_l1_ptr(s->off + (size_t)i * arow));
+    }
+}
+
+/* Whether float32 activations are gathered into the act CB itself (it holds a whole
+ * block: no split reader) rather than the unpacker's registers. */
+static bool gather_in_cb(const conv_run *r, int64_t lda) {
+    const tg_conv2d_plan *pl = r->pl;
+    int cb = pl->cb[TG_CONV_CB_ACT];
+    return r->exact && cb >= 0 && pl->l1.cbs[cb].alias == -1 &&
+           (size_t)(pl->act_block_h * lda) * sizeof(float) <= pl->l1.cbs[cb].bytes;
 }
 
 static void matmul(conv_run *r, const tg_conv2d_step *s) {
     const tg_conv2d_plan *pl = r->pl;
     int64_t k = s->k1 - s->k0, n = s->cols;
     if (s->from_cb) {
-        /* a received block, in the input format */
-        size_t arow = tg_fmt_row_bytes(pl->p.in_fmt, pl->act_block_w);
-        float *A = r->exact ? (float *)tg_l1_ptr(s->off) : r->A;
-        if (!r->exact)
+        /* a received block, rows of act_cols values in the block's format */
+        size_t arow = tg_fmt_row_bytes(pl->act_fmt, pl->act_cols);
+        float *A = r->A;
+        int64_t lda = k;
+        if (pl->act_fmt == TG_FLOAT32) {
+            A = (float *)tg_l1_ptr(s->off);
+            lda = pl->act_cols;
+        } else {
             for (int64_t i = 0; i < s->m; i++)
-                tg_fmt_unpack(pl->p.in_fmt, tg_l1_ptr(s->off + (size_t)i * arow), k, A + i * k);
-        tg_mm_acc(r->C, n, A, k, s->m, k, &r->W, s->kw, 0, n, r->tmp);
+                tg_fmt_unpack(pl->act_fmt, tg_l1_ptr(s->off + (size_t)i * arow), k, A + i * k);
+        }
+        tg_mm_acc(r->C, n, A, lda, s->m, k, &r->W, s->kw, 0, n, r->tmp);
         return;
     }
     const act_source *src = &r->src[s->src];
     float *A = r->A;
     int64_t lda = kc(r, k);
     if (r->exact && pl->matmul_path) {
-        /* the input shard itself */
-        A = (float *)(src->base + (size_t)(s->o0 - s->origin) * src->row_bytes);
-        lda = pl->cin_p;
+        /* the input shard itself, K columns [k0, k1) */
+        A = (float *)(src->base + (size_t)(s->o0 - s->origin) * src->row_bytes) + s->k0;
+        lda = src->cs;
     } else {
-        if (r->exact) A = (float *)tg_l1_ptr(r->cb[TG_CONV_CB_ACT]); /* gather into the act CB */
+        if (gather_in_cb(r, lda)) A = (float *)tg_l1_ptr(r->cb[TG_CONV_CB_ACT]);
         im2col(r, src, s->origin, s->o0, s->m, s->k0, s->k1, A, lda);
     }
     tg_mm_acc(r->C, n, A, lda, s->m, kc(r, k), &r->W, kc(r, s->kw), 0, n, r->tmp);
@@ -192,7 +208,7 @@ static void exec_step(void *ctx, const tg_conv2d_step *s) {
         memset(tg_l1_ptr(s->off), 0, s->bytes);
         break;
     case TG_CONV_STEP_W_UNPACK:
-        r->st = weights_to_host(r, s->rows, s->cols);
+        r->st = weights_to_host(r, s->off, s->rows, s->cols);
         break;
     case TG_CONV_STEP_BIAS_UNPACK:
         memset(r->bias, 0, (size_t)s->cols * sizeof *r->bias);
@@ -247,7 +263,7 @@ static tg_status evict(tg_tensor *t) {
 static void run_free(conv_run *r) {
     if (r->cbs_open) tg_core_cb_close();
     r->cbs_open = false;
-    free(r->A), free(r->C), free(r->tmp), free(r->bias), free(r->row);
+    free(r->A), free(r->C), free(r->tmp), free(r->bias), free(r->row), free(r->arow);
     tg_mm_weights_free(&r->W);
 }
 
@@ -260,12 +276,14 @@ static tg_status run_alloc(conv_run *r) {
         if (pl->cb[i] >= 0) r->cb[i] = pl->l1.cbs[pl->cb[i]].off;
     int64_t abh = pl->act_block_h, abw = pl->act_block_w, bww = pl->weights_block_w;
     int64_t kw = abw > pl->cin_p ? abw : pl->cin_p;
+    if (pl->act_cols > kw) kw = pl->act_cols;
     r->A = malloc((size_t)(abh * kw) * sizeof *r->A);
     r->tmp = malloc((size_t)(abh * kw) * sizeof *r->tmp);
     r->C = malloc((size_t)(abh * bww) * sizeof *r->C);
     r->bias = calloc((size_t)bww, sizeof *r->bias);
     r->row = calloc((size_t)(bww > pl->cout_p ? bww : pl->cout_p) + 16, sizeof *r->row);
-    if (!r->A || !r->tmp || !r->C || !r->bias || !r->row)
+    r->arow = calloc((size_t)kw + 16, sizeof *r->arow);
+    if (!r->A || !r->tmp || !r->C || !r->bias || !r->row || !r->arow)
         r->st = tg_err(TG_ERR_RUNTIME, "conv2d: out of host memory for blocks");
     return TG_OK;
 }
@@ -281,56 +299,122 @@ static void run_init(conv_run *r, const tg_conv2d_plan *pl, tg_tensor *out) {
     r->keep = one_slice ? pl->p.cin : pl->cin_slice;
 }
 
-/* Allocates a tensor where the plan's event `ev` put it. */
+/* Allocates a tensor on `spec` where the plan's event `ev` put it. */
 static tg_status alloc_at(const tg_conv2d_plan *pl, int ev, tg_tensor *t, const char *name,
-                          const tg_tensor *like) {
-    int64_t shape[4] = {like->n, like->h, like->w, like->c};
-    TG_CHECK(tg_tensor_alloc(t, name, shape, like->fmt, like->spec.layout, like->spec.grid,
-                             like->spec.transpose, like->spec.snap));
+                          const int64_t shape[4], tg_fmt fmt, const tg_shard_spec *spec) {
+    TG_CHECK(tg_tensor_alloc_spec(t, name, shape, fmt, spec));
     tg_status st = tg_l1_map_check(&pl->l1, ev, t->l1_off);
     if (st != TG_OK) tg_tensor_free(t);
     return st;
 }
 
-static tg_status run_sharded(conv_run *r, tg_tensor *in) {
+/* The sharded layouts' buffers, live between the events of the run. */
+typedef struct sharded_state {
+    tg_tensor *in;  /* the input as given */
+    tg_tensor resh; /* the input resharded into TTNN's input shards */
+    tg_tensor *src; /* the input the conv reads: in, or resh */
+    tg_tensor tilized;
+    tg_haloed h;
+    size_t small;
+    bool small_allocated, program_open;
+} sharded_state;
+
+/* Frees what event `of` allocated. */
+static void free_event(conv_run *r, sharded_state *x, int of) {
+    const tg_conv2d_plan *pl = r->pl;
+    if (of == pl->ev_stage) {
+        tg_tensor_free(&x->resh);
+    } else if (of == pl->ev_halo || of == pl->ev_halo_move) {
+        tg_haloed_free(&x->h);
+    } else if (of == pl->ev_tilized) {
+        tg_tensor_free(&x->tilized);
+    } else if (of == pl->ev_small && x->small_allocated) {
+        tg_core_free(x->small);
+        x->small_allocated = false;
+    }
+}
+
+/* One event of the plan's L1 map, in order: TTNN's sequence (conv2d_fit.c). */
+static tg_status run_event(conv_run *r, sharded_state *x, int i) {
     const tg_conv2d_plan *pl = r->pl;
     const tg_conv2d_params *p = &pl->p;
-    tg_tensor resh = {0}, out_like;
-    tg_tensor *src = in;
-    tg_haloed h = {0};
+    const tg_l1_event *e = &pl->l1.ev[i];
+    int64_t in_shape[4] = {p->n, p->h, p->w, p->cin};
+    if (i == pl->ev_stage) {
+        TG_CHECK(alloc_at(pl, i, &x->resh, e->name, in_shape, p->in_fmt, &pl->stage.spec));
+        x->resh.tile = p->in_tile;
+        TG_CHECK(tg_tensor_reshard(x->in, &x->resh));
+        x->src = &x->resh;
+    } else if (i == pl->ev_halo) {
+        TG_CHECK(tg_halo_alloc(&pl->halo, e->name, &x->h));
+        TG_CHECK(tg_l1_map_check(&pl->l1, i, x->h.l1_off));
+    } else if (i == pl->ev_halo_prog) {
+        /* the halo program: its circular buffers, while the halo is built */
+        TG_CHECK(tg_l1_map_open(&pl->l1, i));
+        x->program_open = true;
+        TG_CHECK(tg_halo_build(&pl->halo, x->src, &x->h));
+    } else if (i == pl->ev_halo_move) {
+        /* ttnn::move: the halo output, freed, allocated again (higher up) and copied */
+        size_t old = x->h.l1_off, bytes = tg_halo_bytes(&pl->halo);
+        TG_CHECK(tg_core_alloc(e->name, bytes, &x->h.l1_off));
+        x->h.allocated = true;
+        memmove(tg_l1_ptr(x->h.l1_off), tg_l1_ptr(old), bytes);
+        TG_CHECK(tg_l1_map_check(&pl->l1, i, x->h.l1_off));
+    } else if (i == pl->ev_out) {
+        int64_t oshape[4] = {p->n, pl->win.out_h, pl->win.out_w, p->cout};
+        tg_shard_spec os;
+        TG_CHECK(tg_conv2d_output_spec(pl, &os));
+        TG_CHECK(alloc_at(pl, i, r->out, "conv2d:output", oshape, p->out_fmt, &os));
+        r->out->tile = !p->out_row_major;
+    } else if (i == pl->ev_tilized) {
+        /* tilized: the same rows here (ttgrid keeps rows in any layout) */
+        TG_CHECK(alloc_at(pl, i, &x->tilized, e->name, in_shape, p->in_fmt, &x->src->spec));
+        memcpy(tg_l1_ptr(x->tilized.l1_off), tg_l1_ptr(x->src->l1_off),
+               tg_tensor_shard_bytes(x->src));
+        x->tilized.tile = true;
+    } else if (i == pl->ev_small) {
+        TG_CHECK(tg_core_alloc_small(e->name, e->bytes, &x->small));
+        x->small_allocated = true;
+        TG_CHECK(tg_l1_map_check(&pl->l1, i, x->small));
+    } else if (i == pl->ev_prog) {
+        /* the conv: its circular buffers, and every core's steps */
+        TG_CHECK(run_alloc(r));
+        x->program_open = true;
+        const tg_tensor *act = pl->ev_tilized >= 0 ? &x->tilized : x->src;
+        r->src[0] = (act_source){tg_l1_ptr(act->l1_off), act->row_bytes, pl->cin_slice};
+        if (pl->ev_halo >= 0)
+            r->src[0] = (act_source){tg_l1_ptr(x->h.l1_off), x->h.row_bytes, pl->cin_slice};
+        tg_conv2d_schedule(pl, tg_core_self()->rank, exec_step, r);
+        return r->st;
+    } else if (e->kind == TG_L1_PROGRAM_END) {
+        if (x->program_open) tg_core_cb_close();
+        x->program_open = r->cbs_open = false;
+    } else if (e->kind == TG_L1_FREE) {
+        free_event(r, x, e->of);
+    } else if (e->kind == TG_L1_FREE_OLD && pl->in.place == TG_PLACE_L1 &&
+               e->off == pl->in.l1_off && !pl->evict_input) {
+        /* deallocate_activation of an input read in place */
+        tg_tensor_free(x->in);
+        memset(x->in, 0, sizeof *x->in);
+        x->src = NULL;
+    }
+    return TG_OK;
+}
+
+static tg_status run_sharded(conv_run *r, tg_tensor *in) {
+    const tg_conv2d_plan *pl = r->pl;
+    sharded_state x = {.in = in, .src = in};
     tg_status st = TG_OK;
-    if (pl->staged) {
-        TG_CHECK(alloc_at(pl, pl->ev_stage, &resh, "conv2d:input (resharded)", &pl->stage));
-        st = tg_tensor_reshard(in, &resh);
-        if (st != TG_OK) {
-            tg_tensor_free(&resh);
-            return st;
-        }
-        src = &resh;
-    }
-    int64_t oshape[4] = {p->n, pl->win.out_h, pl->win.out_w, p->cout};
-    TG_TRY(st,
-           tg_tensor_describe(&out_like, "conv2d:output", oshape, p->out_fmt, pl->stage.spec.layout,
-                              pl->cores, p->transpose_shards, p->snap),
-           done);
-    TG_TRY(st, alloc_at(pl, pl->ev_out, r->out, "conv2d:output", &out_like), done);
-    r->src[0] = (act_source){tg_l1_ptr(src->l1_off), src->row_bytes, pl->cin_slice};
-    if (!pl->matmul_path) {
-        TG_TRY(st, tg_halo_run(&pl->halo, src, &h), done);
-        TG_TRY(st, tg_l1_map_check(&pl->l1, pl->ev_halo, h.l1_off), done);
-        r->src[0] = (act_source){tg_l1_ptr(h.l1_off), h.row_bytes, pl->cin_slice};
-        if (p->deallocate_activation) {
-            tg_tensor_free(src);
-            if (src == in) memset(in, 0, sizeof *in);
-        }
-    }
-    TG_TRY(st, run_alloc(r), done);
-    tg_conv2d_schedule(pl, tg_core_self()->rank, exec_step, r);
-    st = r->st;
-done:
+    /* the first events move tensors to DRAM: done before (tg_conv2d_run) */
+    int first = (pl->evict_shortcut ? 1 : 0) + (pl->evict_input ? 1 : 0);
+    for (int i = first; i < pl->l1.n && st == TG_OK; i++) st = run_event(r, &x, i);
+    if (x.program_open) tg_core_cb_close();
+    r->cbs_open = false;
     run_free(r);
-    tg_haloed_free(&h);
-    tg_tensor_free(&resh);
+    tg_haloed_free(&x.h);
+    tg_tensor_free(&x.tilized);
+    tg_tensor_free(&x.resh);
+    if (x.small_allocated) tg_core_free(x.small);
     if (st != TG_OK) tg_tensor_free(r->out);
     return st;
 }

@@ -41,11 +41,10 @@ static void xfer(gen *g, tg_xfer x) {
 /* Weight rows [k0, k0 + rows) x output channels [c0, c0 + cols) from DRAM into the
  * weights CB as panels of 32 channels (a column of weight tiles): one strided read per
  * panel; channels past the matrix stay 0. */
-static void read_weights(gen *g, int64_t k0, int64_t rows, int64_t c0, int64_t cols) {
+static void read_weights(gen *g, size_t wcb, int64_t k0, int64_t rows, int64_t c0, int64_t cols) {
     const tg_conv2d_plan *pl = g->pl;
     tg_fmt f = pl->p.w_fmt;
     size_t prow = tg_fmt_row_bytes(f, TG_GEMM_PANEL), pbytes = (size_t)rows * prow;
-    size_t wcb = cb_off(pl, TG_CONV_CB_WEIGHTS);
     for (int64_t p = 0; p * TG_GEMM_PANEL < cols; p++) {
         int64_t c = c0 + p * TG_GEMM_PANEL, have = pl->cout_p - c;
         if (have > TG_GEMM_PANEL) have = TG_GEMM_PANEL;
@@ -66,8 +65,14 @@ static void read_weights(gen *g, int64_t k0, int64_t rows, int64_t c0, int64_t c
     xfer(g, (tg_xfer){.kind = TG_XF_READ_BARRIER});
 }
 
-static void unpack_weights(gen *g, int64_t rows, int64_t cols) {
-    emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_W_UNPACK, .rows = rows, .cols = cols});
+static void unpack_weights(gen *g, size_t at, int64_t rows, int64_t cols) {
+    emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_W_UNPACK, .off = at, .rows = rows, .cols = cols});
+}
+
+/* Bytes of `rows` weight rows of the core's output channels in the weights CB. */
+static size_t weight_bytes(const tg_conv2d_plan *pl, int64_t rows) {
+    int64_t panels = (pl->weights_block_w + TG_GEMM_PANEL - 1) / TG_GEMM_PANEL;
+    return (size_t)rows * (size_t)panels * tg_fmt_row_bytes(pl->p.w_fmt, TG_GEMM_PANEL);
 }
 
 /* The bias of channels [c0, c0 + cols) into the bias CB (the [32, Cout] tile's first
@@ -94,18 +99,19 @@ static void read_bias(gen *g, int64_t c0, int64_t cols) {
     emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_BIAS_UNPACK, .cols = cols});
 }
 
-/* Sharded layouts: the weights into the weights CB of every busy core. */
+/* Sharded layouts, weights resident: all of them into the weights CB of every busy core
+ * once. */
 static void sharded_weights(gen *g) {
     const tg_conv2d_plan *pl = g->pl;
     const tg_conv2d_role *r = g->r;
     int64_t c0 = (int64_t)r->cp * pl->cout_slice;
-    if (r->reads_weights) read_weights(g, 0, pl->k_rows, c0, pl->cout_slice);
+    size_t wcb = cb_off(pl, TG_CONV_CB_WEIGHTS);
+    if (r->reads_weights) read_weights(g, wcb, 0, pl->k_rows, c0, pl->cout_slice);
     xfer(g, (tg_xfer){.kind = TG_XF_SYNC, .set = TG_SET_ALL});
     if (pl->p.layout != TG_CONV_WIDTH) {
         /* the group's first core multicasts what it read; every core of the set takes
          * part. No barrier after: the weights CB is not written again before the conv's
          * final sync, so the root's copy stays valid while the others fetch it. */
-        size_t wcb = cb_off(pl, TG_CONV_CB_WEIGHTS);
         xfer(g, (tg_xfer){.kind = TG_XF_MCAST,
                           .peer = r->w_root,
                           .set = r->w_set,
@@ -115,10 +121,36 @@ static void sharded_weights(gen *g) {
                           .off = wcb,
                           .blen = r->w_bytes});
     }
-    if (r->busy) {
-        unpack_weights(g, pl->k_rows, pl->cout_slice);
-        read_bias(g, c0, pl->cout_slice);
+    if (r->busy) unpack_weights(g, wcb, pl->k_rows, pl->cout_slice);
+}
+
+/* Sharded layouts, weights streamed (TTNN's weights CB holds one K block per slot):
+ * step `step` brings weight rows [k0, k0 + rows) into slot step % w_slots. The group's
+ * first core reads them from DRAM and multicasts them to its group (width: every core
+ * reads its own); a barrier first makes sure the group is done with the slot, a second
+ * that the block is there before it is fetched. */
+static void streamed_weights(gen *g, int64_t step, int64_t k0, int64_t rows) {
+    const tg_conv2d_plan *pl = g->pl;
+    const tg_conv2d_role *r = g->r;
+    int64_t c0 = (int64_t)r->cp * pl->cout_slice;
+    size_t at = cb_off(pl, TG_CONV_CB_WEIGHTS) +
+                (size_t)(step % pl->w_slots) * weight_bytes(pl, pl->act_block_w);
+    bool group = pl->p.layout != TG_CONV_WIDTH;
+    tg_xfer barrier = {.kind = TG_XF_BARRIER, .set = r->w_set};
+    if (group) xfer(g, barrier);
+    if (r->reads_weights) read_weights(g, at, k0, rows, c0, pl->cout_slice);
+    if (group) {
+        xfer(g, barrier);
+        xfer(g, (tg_xfer){.kind = TG_XF_MCAST,
+                          .peer = r->w_root,
+                          .set = r->w_set,
+                          .rect = r->w_rect,
+                          .count = 1,
+                          .peer_off = at,
+                          .off = at,
+                          .blen = r->w_bytes ? weight_bytes(pl, rows) : 0});
     }
+    if (r->busy) unpack_weights(g, at, rows, pl->cout_slice);
 }
 
 /* The padded-input index of the haloed shard's first stick (or, on the matmul path,
@@ -126,65 +158,85 @@ static void sharded_weights(gen *g) {
 static int64_t origin(const gen *g) {
     const tg_conv2d_plan *pl = g->pl;
     if (pl->matmul_path) return g->r->o_begin;
+    /* no halo (width sharding of an unpadded row-major input): the input shard is the
+     * padded input, all of it on every core */
+    if (!pl->halo.parts) return tg_split_start(pl->in_split, g->r->rp);
     return pl->halo.parts[g->r->rp].bounds.a;
 }
 
-/* Height: every core multiplies its own activation blocks by all the weights. */
+/* Height: every core multiplies its own activation blocks by all the weights, one K
+ * block (kernel row) at a time. Streamed weights are collective steps, so every core
+ * walks the same blocks (those without outputs multiply nothing). */
 static void compute_height(gen *g) {
     const tg_conv2d_plan *pl = g->pl;
     const tg_conv2d_role *r = g->r;
     int64_t n = pl->cout_slice, abh = pl->act_block_h, abw = pl->act_block_w;
-    int64_t kmax = pl->matmul_path ? pl->cin_p : (int64_t)pl->p.kh * pl->p.kw * pl->cin_p;
-    for (int64_t o0 = r->o_begin; o0 < r->o_end; o0 += abh) {
-        int64_t m = r->o_end - o0 < abh ? r->o_end - o0 : abh;
-        emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_ACC_ZERO, .cols = n});
+    int64_t kmax = pl->k_turn, nblocks = pl->out_split.shard / abh;
+    if (pl->weights_resident && !r->busy) return;
+    for (int64_t b = 0; b < nblocks; b++) {
+        int64_t o0 = r->o_begin + b * abh, m = r->o_end - o0;
+        if (m > abh) m = abh;
+        if (m < 0 || !r->busy) m = 0;
+        if (m > 0) emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_ACC_ZERO, .cols = n});
         for (int64_t kb = 0; kb < pl->kblocks_per_turn; kb++) {
             int64_t k0 = kb * abw, k1 = k0 + abw < kmax ? k0 + abw : kmax;
+            if (!pl->weights_resident)
+                streamed_weights(g, b * pl->kblocks_per_turn + kb, k0, k1 - k0);
+            if (m == 0) continue;
             emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_MATMUL,
                                      .o0 = o0,
                                      .m = m,
                                      .k0 = k0,
                                      .k1 = k1,
-                                     .kw = k0,
+                                     .kw = pl->weights_resident ? k0 : 0,
                                      .cols = n,
                                      .origin = origin(g),
                                      .last = kb == pl->kblocks_per_turn - 1});
         }
-        emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_EPILOGUE, .o0 = o0, .m = m, .cols = n});
+        if (m > 0)
+            emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_EPILOGUE, .o0 = o0, .m = m, .cols = n});
     }
 }
 
-/* Block and width: for each turn the core holding that channel slice gathers its
- * activation block and multicasts it to the cores of its rows, which all multiply it
- * by their weights for that slice. Every core runs every turn (those outside the conv
- * grid only take part in the barriers), so the barriers match. When a turn is one K
- * block, every sender gathers its block at once: one barrier when all are ready and
- * one before they are overwritten, per act block, instead of one per turn; the blocks,
- * the traffic and the order of the sums are those of the turns. */
+/* Block and width: for each turn the core holding that input-channel slice gathers its
+ * activation block (TTNN's tilized act CB, in the output's format) and multicasts it to
+ * the cores of its rows (into their act CB), which all multiply it by their weights for
+ * that slice. Every core runs every turn (those outside the conv grid, or without
+ * outputs, only take part in the barriers), so the barriers match. When a turn is one K
+ * block, every sender gathers its block at once: one barrier when all are ready and one
+ * before they are overwritten, per act block, instead of one per turn; the blocks, the
+ * traffic and the order of the sums are those of the turns. */
 static void compute_mcast(gen *g) {
     const tg_conv2d_plan *pl = g->pl;
     const tg_conv2d_role *r = g->r;
     if (r->idle_set) return;
     int64_t n = pl->cout_slice, abh = pl->act_block_h, abw = pl->act_block_w;
-    int64_t shard = pl->p.layout == TG_CONV_WIDTH ? (pl->out_rows + TG_TILE - 1) / TG_TILE * TG_TILE
-                                                  : pl->out_split.shard;
-    size_t arow = tg_fmt_row_bytes(pl->p.in_fmt, abw);
-    size_t act_cb = cb_off(pl, TG_CONV_CB_ACT), mcast_cb = cb_off(pl, TG_CONV_CB_MCAST);
-    bool at_once = pl->kblocks_per_turn == 1;
+    int64_t shard = pl->out_split.shard, nblocks = (shard + abh - 1) / abh;
+    size_t arow = tg_fmt_row_bytes(pl->act_fmt, pl->act_cols), ablock = (size_t)abh * arow;
+    size_t act_cb = cb_off(pl, TG_CONV_CB_ACT);
+    /* no act CB to receive into (one input and one output channel core): the sender's
+     * own block is the one it multiplies */
+    bool recv = pl->cb[TG_CONV_CB_MCAST] >= 0;
+    size_t mcast_cb = recv ? cb_off(pl, TG_CONV_CB_MCAST) : act_cb;
+    int64_t slots = recv ? (int64_t)(pl->l1.cbs[pl->cb[TG_CONV_CB_MCAST]].bytes / ablock) : 1;
+    bool at_once = pl->kblocks_per_turn == 1 && recv && act_cb != mcast_cb;
     tg_xfer barrier = {.kind = TG_XF_BARRIER, .set = r->a_set};
-    for (int64_t b = 0; b < shard / abh; b++) {
+    for (int64_t b = 0; b < nblocks; b++) {
         int64_t o0 = r->o_begin + b * abh, m = r->o_end - o0;
         if (m > abh) m = abh;
         if (m < 0) m = 0;
-        emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_ACC_ZERO, .cols = n});
+        if (r->busy) emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_ACC_ZERO, .cols = n});
         if (at_once && b > 0) xfer(g, barrier); /* the last block's fetches are done */
         for (int t = 0; t < pl->col_parts; t++)
             for (int64_t kb = 0; kb < pl->kblocks_per_turn; kb++) {
                 int64_t k0 = kb * abw, k1 = k0 + abw < pl->k_turn ? k0 + abw : pl->k_turn;
                 int64_t step = ((b * pl->col_parts + t) * pl->kblocks_per_turn + kb);
-                size_t recv =
-                    mcast_cb + (pl->p.act_double_buffer && (step & 1) ? (size_t)abh * arow : 0);
-                bool sender = at_once ? t == 0 && r->busy : r->busy && r->cp == t;
+                if (!pl->weights_resident) streamed_weights(g, step, t * pl->k_turn + k0, k1 - k0);
+                size_t slot = mcast_cb + (size_t)(step % (slots > 0 ? slots : 1)) * ablock;
+                /* the sender's block goes where it multicasts from: its tilized act CB,
+                 * or (the matmul path, whose input CB is both) its own slot */
+                size_t src = act_cb == mcast_cb ? slot : act_cb;
+                bool sender = at_once ? t == 0 && r->sends : r->sends && r->cp == t;
                 /* a turn of several K blocks: the act CB is the last step's multicast
                  * source until the set's next barrier, so the row must be done taking
                  * that block before its sender gathers the next one into it */
@@ -195,6 +247,7 @@ static void compute_mcast(gen *g) {
                                              .m = m,
                                              .k0 = k0,
                                              .k1 = k1,
+                                             .off = src,
                                              .origin = origin(g)});
                 /* the sender's block is ready and every receiver is done with its
                  * buffer; then the row takes the block */
@@ -203,28 +256,29 @@ static void compute_mcast(gen *g) {
                                ? tg_shard_core_rank(&pl->stage.spec, pl->m.grid,
                                                     tg_shard_part_core(&pl->stage.spec, r->rp, t))
                                : g->core;
-                xfer(g, (tg_xfer){.kind = TG_XF_MCAST,
-                                  .peer = root,
-                                  .set = r->a_set,
-                                  .rect = r->a_rect,
-                                  .count = 1,
-                                  .peer_off = act_cb,
-                                  .off = recv,
-                                  .blen = r->busy ? (size_t)abh * arow : 0});
-                if (!r->in_grid) continue;
+                if (recv)
+                    xfer(g, (tg_xfer){.kind = TG_XF_MCAST,
+                                      .peer = root,
+                                      .set = r->a_set,
+                                      .rect = r->a_rect,
+                                      .count = 1,
+                                      .peer_off = src,
+                                      .off = slot,
+                                      .blen = r->row_busy ? ablock : 0});
+                if (!r->busy) continue;
                 bool last = t == pl->col_parts - 1 && kb == pl->kblocks_per_turn - 1;
                 emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_MATMUL,
                                          .o0 = o0,
                                          .m = m,
                                          .k0 = k0,
                                          .k1 = k1,
-                                         .kw = t * pl->k_turn + k0,
+                                         .kw = pl->weights_resident ? t * pl->k_turn + k0 : 0,
                                          .cols = n,
-                                         .off = recv,
+                                         .off = slot,
                                          .from_cb = true,
                                          .last = last});
             }
-        if (r->in_grid && m > 0)
+        if (r->busy && m > 0)
             emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_EPILOGUE, .o0 = o0, .m = m, .cols = n});
     }
 }
@@ -240,8 +294,8 @@ static void dram_block(gen *g, int64_t o0, int64_t m, int64_t a, int64_t nb) {
     for (int64_t kb = 0; kb < pl->kblocks_per_turn; kb++) {
         int64_t k0 = kb * abw, k1 = k0 + abw < kmax ? k0 + abw : kmax;
         if (!pl->weights_resident) {
-            read_weights(g, k0, k1 - k0, c0, bww);
-            unpack_weights(g, k1 - k0, bww);
+            read_weights(g, cb_off(pl, TG_CONV_CB_WEIGHTS), k0, k1 - k0, c0, bww);
+            unpack_weights(g, cb_off(pl, TG_CONV_CB_WEIGHTS), k1 - k0, bww);
         }
         emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_MATMUL,
                                  .o0 = o0,
@@ -326,8 +380,8 @@ static void compute_dram(gen *g) {
     for (int64_t nb0 = 0; nb0 < outer; nb0++) {
         if (pl->weights_resident) {
             int64_t c0 = r->c_base + nb0 * pl->weights_block_w;
-            read_weights(g, 0, pl->k_rows, c0, pl->weights_block_w);
-            unpack_weights(g, pl->k_rows, pl->weights_block_w);
+            read_weights(g, cb_off(pl, TG_CONV_CB_WEIGHTS), 0, pl->k_rows, c0, pl->weights_block_w);
+            unpack_weights(g, cb_off(pl, TG_CONV_CB_WEIGHTS), pl->k_rows, pl->weights_block_w);
             read_bias(g, c0, pl->weights_block_w);
         }
         for (int64_t o0 = r->o_begin; o0 < r->o_end; o0 += abh) {
@@ -347,12 +401,12 @@ void tg_conv2d_schedule(const tg_conv2d_plan *pl, int core, tg_conv2d_step_fn fn
     if (pl->p.layout == TG_CONV_DRAM) {
         compute_dram(&g);
     } else {
-        sharded_weights(&g);
-        if (pl->p.layout == TG_CONV_HEIGHT) {
-            if (g.r->busy) compute_height(&g);
-        } else {
+        if (pl->weights_resident) sharded_weights(&g);
+        if (g.r->busy) read_bias(&g, (int64_t)g.r->cp * pl->cout_slice, pl->cout_slice);
+        if (pl->p.layout == TG_CONV_HEIGHT)
+            compute_height(&g);
+        else
             compute_mcast(&g);
-        }
     }
     xfer(&g, (tg_xfer){.kind = TG_XF_SYNC, .set = TG_SET_ALL});
 }

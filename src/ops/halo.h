@@ -44,6 +44,8 @@ typedef struct tg_halo_plan {
     tg_halo_mode mode;
     float pad_value;     /* 0 for conv, -inf for max pool */
     int64_t cap;         /* haloed sticks every core allocates */
+    size_t alloc_bytes;  /* the haloed shard's allocation when an op sizes it (TTNN's halo
+                          * output for conv2d), at least cap sticks; 0: cap sticks */
     size_t row_bytes;    /* of one stick: the shard's channel slice in the format */
     tg_halo_part *parts; /* [in.parts] */
     tg_stick_run *runs;
@@ -58,7 +60,7 @@ tg_status tg_halo_plan_make(const tg_window *w, const tg_shard_spec *spec, tg_fm
 void tg_halo_plan_free(tg_halo_plan *h);
 /* Bytes of the haloed shard every core allocates. */
 static inline size_t tg_halo_bytes(const tg_halo_plan *h) {
-    return (size_t)h->cap * h->row_bytes;
+    return h->alloc_bytes ? h->alloc_bytes : (size_t)h->cap * h->row_bytes;
 }
 /* The row part machine core `core` builds, and its column part; -1 when it holds no
  * part of the input. */
@@ -94,6 +96,10 @@ typedef struct tg_haloed {
  * (check its offset against the caller's L1 map) and builds it. Counts the halo
  * sticks in the open op's statistics. Collective. */
 tg_status tg_halo_run(const tg_halo_plan *h, const tg_tensor *in, tg_haloed *out);
+/* The same in two steps, for an op that runs the halo inside its own allocation
+ * sequence: the haloed shard allocated under `name`, then built (collective). */
+tg_status tg_halo_alloc(const tg_halo_plan *h, const char *name, tg_haloed *out);
+tg_status tg_halo_build(const tg_halo_plan *h, const tg_tensor *in, tg_haloed *out);
 void tg_haloed_free(tg_haloed *h);
 
 #endif

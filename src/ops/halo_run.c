@@ -34,20 +34,31 @@ static void exec_step(void *ctx, const tg_halo_step *s) {
         memcpy(dst, tg_tensor_row(e->in, s->src), (size_t)s->len * rb);
 }
 
-tg_status tg_halo_run(const tg_halo_plan *h, const tg_tensor *in, tg_haloed *out) {
-    tg_core *c = tg_core_self();
-    tg_machine m = tg_machine_self();
+tg_status tg_halo_alloc(const tg_halo_plan *h, const char *name, tg_haloed *out) {
     memset(out, 0, sizeof *out);
     out->part = -1;
     out->row_bytes = h->row_bytes;
     out->cap = h->cap;
+    /* Every core asks the same size in the same allocation sequence, so every core
+     * gets the same answer: no agreement needed. */
+    TG_CHECK(tg_core_alloc(name, tg_halo_bytes(h), &out->l1_off));
+    out->allocated = true;
+    return TG_OK;
+}
+
+tg_status tg_halo_run(const tg_halo_plan *h, const tg_tensor *in, tg_haloed *out) {
+    TG_CHECK(tg_halo_alloc(h, "halo:haloed_shard", out));
+    tg_status st = tg_halo_build(h, in, out);
+    if (st != TG_OK) tg_haloed_free(out);
+    return st;
+}
+
+tg_status tg_halo_build(const tg_halo_plan *h, const tg_tensor *in, tg_haloed *out) {
+    tg_core *c = tg_core_self();
+    tg_machine m = tg_machine_self();
     if (in->place != TG_PLACE_L1 || in->row_bytes != h->row_bytes ||
         !tg_tensor_same_spec(in, &h->spec))
         return tg_err(TG_ERR_RUNTIME, "halo: the input is not sharded as the plan says");
-    /* Every core asks the same size in the same allocation sequence, so every core
-     * gets the same answer: no agreement needed. */
-    TG_CHECK(tg_core_alloc("halo:haloed_shard", tg_halo_bytes(h), &out->l1_off));
-    out->allocated = true;
     int cp, rp = tg_halo_core_part(h, &m, c->rank, &cp);
     out->part = rp;
     halo_exec e = {h, in, out, malloc(h->row_bytes ? h->row_bytes : 1), TG_OK};
@@ -71,6 +82,5 @@ tg_status tg_halo_run(const tg_halo_plan *h, const tg_tensor *in, tg_haloed *out
     }
     tg_halo_schedule(h, &m, c->rank, in->l1_off, out->l1_off, exec_step, &e);
     free(e.pad);
-    if (e.st != TG_OK) tg_haloed_free(out);
     return e.st;
 }

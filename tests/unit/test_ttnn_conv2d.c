@@ -16,6 +16,7 @@
 
 #include <cJSON.h>
 
+#include "conv2d.h"
 #include "conv2d_ttnn.h"
 #include "tg_test.h"
 #include "unit.h"
@@ -469,6 +470,217 @@ static void ttnn_plan_equals_conformance_table(void) {
     cJSON_Delete(rows);
 }
 
+/* ---- ttgrid's conv2d planner against the same table ----
+ * The planner (tg_conv2d_plan_fit, as `ttgrid plan conv2d` and the run use it) takes a
+ * row as ttgrid parameters on a machine of the row's arch, grid and L1_SMALL, with the
+ * input in DRAM, or already sharded in L1 where the row pins its input shard. Its plan
+ * must carry TTNN's configuration and buffers as the table has them, and ttgrid's own
+ * L1 model, replaying the plan's L1 map, must agree with the table on whether the conv
+ * fits, TTNN's error words, where every CB of the conv's program lands and where the L1
+ * buffers live while it runs. */
+
+static void params_of(const tg_ttnn_conv2d_config *c, tg_conv2d_params *p, tg_machine *m) {
+    tg_conv2d_params_default(p);
+    *m = tg_machine_of(c->arch,
+                       c->grid.w > 0 ? c->grid : (tg_grid){c->arch->grid_w, c->arch->grid_h});
+    m->l1_small = c->l1_small_size;
+    p->n = c->batch, p->h = c->in_h, p->w = c->in_w, p->cin = c->in_c, p->cout = c->out_c;
+    p->kh = c->kh, p->kw = c->kw, p->sh = c->sh, p->sw = c->sw, p->dh = c->dh, p->dw = c->dw;
+    p->pad_t = c->pad_t, p->pad_b = c->pad_b, p->pad_l = c->pad_l, p->pad_r = c->pad_r;
+    p->has_bias = c->bias;
+    p->layout = c->layout < 0                 ? TG_CONV_AUTO
+                : c->layout == TG_SHARD_WIDTH ? TG_CONV_WIDTH
+                : c->layout == TG_SHARD_BLOCK ? TG_CONV_BLOCK
+                                              : TG_CONV_HEIGHT;
+    p->in_fmt = c->input_dtype;
+    p->w_fmt = c->weights_dtype >= 0 ? (tg_fmt)c->weights_dtype : c->weights_tensor_dtype;
+    p->out_fmt = c->output_dtype >= 0 ? (tg_fmt)c->output_dtype : c->input_dtype;
+    p->in_tile = c->input_layout == TG_TTNN_TILE;
+    p->out_row_major = c->output_layout == TG_TTNN_ROW_MAJOR;
+    p->act_block_h = c->act_block_h_override;
+    p->act_block_w_div = c->act_block_w_div;
+    p->act_double_buffer = c->act_double_buffer;
+    p->weights_double_buffer = c->weights_double_buffer;
+    p->full_inner_dim = c->full_inner_dim;
+    p->activation_reuse = c->activation_reuse;
+    p->force_split_reader = c->force_split_reader;
+    p->config_tensors_in_dram = c->config_tensors_in_dram;
+    p->deallocate_activation = c->deallocate_activation;
+    p->reallocate_halo_output = c->reallocate_halo_output;
+    p->fp32_acc = c->fp32_dest_acc;
+    p->packer_l1_acc = c->packer_l1_acc;
+}
+
+/* A pinned input shard as the model's previous op left it in L1, at the top of `l1`. */
+static tg_status pinned_input(const tg_ttnn_conv2d_config *c, const tg_conv2d_params *p,
+                              const tg_machine *m, tg_l1 *l1, tg_tensor *t) {
+    tg_shard_layout l = (tg_shard_layout)c->layout;
+    int nhw = c->input_num_cores_nhw, nc = c->input_num_cores_c > 0 ? c->input_num_cores_c : 1;
+    int n = l == TG_SHARD_HEIGHT ? nhw : nc;
+    tg_grid box = l == TG_SHARD_BLOCK
+                      ? (tg_grid){nc, nhw}
+                      : (tg_grid){n < m->grid.w ? n : m->grid.w, (n + m->grid.w - 1) / m->grid.w};
+    int align = c->input_shard_w % 32 == 0 ? 32 : c->input_shard_w % 16 == 0 ? 16 : 8;
+    tg_shard_shape sh = {box,
+                         l == TG_SHARD_WIDTH ? 1 : nhw,
+                         l == TG_SHARD_HEIGHT ? 1 : nc,
+                         c->input_shard_h,
+                         c->input_shard_w,
+                         align};
+    tg_shard_spec spec;
+    int64_t shape[4] = {p->n, p->h, p->w, p->cin};
+    TG_CHECK(tg_shard_spec_make_shape(l, p->n * p->h * p->w, p->cin, &sh, false, &spec));
+    TG_CHECK(tg_tensor_describe_spec(t, "input shard", shape, p->in_fmt, &spec));
+    t->tile = p->in_tile;
+    TG_CHECK(tg_l1_alloc_banks(l1, "input shard", tg_tensor_shard_bytes(t), n, &t->l1_off));
+    t->allocated = true;
+    return TG_OK;
+}
+
+/* The TTNN words inside ttgrid's message ("... [TTNN: words]"), with TTNN's program id
+ * written as the table writes it. */
+static void ttnn_words(const char *msg, const char *program, char *out, size_t cap) {
+    const char *at = strstr(msg, "[TTNN: ");
+    out[0] = '\0';
+    if (!at) return;
+    snprintf(out, cap, "%s", at + 7);
+    size_t n = strlen(out);
+    if (n && out[n - 1] == ']') out[n - 1] = '\0';
+    char key[64];
+    snprintf(key, sizeof key, "in program %s ", program);
+    char *k = strstr(out, key);
+    if (k) {
+        char rest[TG_ERR_MSG_MAX];
+        snprintf(rest, sizeof rest, "%s", k + strlen(key));
+        snprintf(k, cap - (size_t)(k - out), "in program {id} %s", rest);
+    }
+}
+
+/* ttgrid's L1 map at the conv's program: its CBs in the region, the live L1 buffers. */
+static void check_planner_map(row_check *r, const tg_conv2d_plan *pl, const tg_tensor *pinned,
+                              const cJSON *row) {
+    const tg_l1_map *m = &pl->l1;
+    const cJSON *map = cJSON_GetObjectItemCaseSensitive(row, "l1_map");
+    const char *names[16];
+    size_t offs[16];
+    int live = 0;
+    if (pinned) names[live] = "input shard", offs[live++] = pinned->l1_off;
+    for (int i = 0; i < m->n && i != m->failed; i++) {
+        const tg_l1_event *e = &m->ev[i];
+        if (e->kind == TG_L1_ALLOC && live < 16) {
+            names[live] = e->name, offs[live++] = e->off;
+        } else if (e->kind == TG_L1_FREE || e->kind == TG_L1_FREE_OLD) {
+            size_t off = e->kind == TG_L1_FREE ? m->ev[e->of].off : e->off;
+            for (int k = 0; k < live; k++)
+                if (offs[k] == off) names[k] = names[--live], offs[k] = offs[live];
+        } else if (e->kind == TG_L1_PROGRAM && i == pl->ev_prog) {
+            /* the program's region CBs against the table's, in order */
+            const cJSON *cbj;
+            int k = e->cb0;
+            cJSON_ArrayForEach(cbj, cJSON_GetObjectItemCaseSensitive(map, "cbs")) {
+                while (k < e->cb0 + e->ncbs && (m->cbs[k].alias != -1 || !m->cbs[k].bytes)) k++;
+                const char *want = cJSON_GetArrayItem(cbj, 0)->valuestring;
+                expect_str(r, "planner CB", k < e->cb0 + e->ncbs ? m->cbs[k].name : NULL, want);
+                if (k < e->cb0 + e->ncbs)
+                    expect_i64(r, "planner CB address", (int64_t)m->cbs[k++].off,
+                               json_i64(cJSON_GetArrayItem(cbj, 1)));
+            }
+            expect_i64(r, "planner cb end", (int64_t)(m->lo + e->bytes), num(map, "cb_end"));
+            /* the L1 buffers live while it runs */
+            const cJSON *lb;
+            expect_i64(r, "planner live L1 buffers", live,
+                       cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(map, "l1_buffers")));
+            cJSON_ArrayForEach(lb, cJSON_GetObjectItemCaseSensitive(map, "l1_buffers")) {
+                const char *name = cJSON_GetArrayItem(lb, 0)->valuestring;
+                int64_t got = -1;
+                for (int j = 0; j < live; j++)
+                    if (!strcmp(names[j], name)) got = (int64_t)offs[j];
+                expect_i64(r, name, got, json_i64(cJSON_GetArrayItem(lb, 1)));
+            }
+            return;
+        }
+    }
+}
+
+static int check_planner_row(const cJSON *row) {
+    row_check r = {json_str(row, "name"), 0};
+    tg_ttnn_conv2d_config c;
+    config_of(cJSON_GetObjectItemCaseSensitive(row, "inputs"), &c);
+    tg_conv2d_params p;
+    tg_machine m;
+    params_of(&c, &p, &m);
+    tg_l1 snap;
+    tg_machine_empty_l1(&m, &snap);
+    tg_tensor in;
+    tg_status st = TG_OK;
+    bool pinned = c.has_input_shard;
+    if (pinned) {
+        st = pinned_input(&c, &p, &m, &snap, &in);
+    } else {
+        int64_t shape[4] = {p.n, p.h, p.w, p.cin};
+        st = tg_tensor_describe_dram(&in, "input", shape, p.in_fmt);
+    }
+    expect_i64(&r, "input", st, TG_OK);
+    static tg_conv2d_plan pl;
+    tg_conv2d_site site = {&in, NULL, false};
+    if (st == TG_OK) st = tg_conv2d_plan_fit(&p, &m, &snap, &site, &pl, NULL);
+    tg_l1_destroy(&snap);
+    const char *error = json_str(row, "error");
+    if (error && !strncmp(error, "TT_FATAL: ", 10)) {
+        expect_i64(&r, "status", st, TG_ERR_USAGE);
+        if (st != TG_OK && !strstr(tg_err_msg(), error + 10))
+            expect_str(&r, "TT_FATAL", tg_err_msg(), error);
+        tg_conv2d_plan_free(&pl);
+        return r.mismatches;
+    }
+    bool fits = num(row, "fits") == 1;
+    expect_i64(&r, "planner status", st, fits ? TG_OK : TG_ERR_RUNTIME);
+    if (st == TG_ERR_USAGE) {
+        printf(" (%s)", tg_err_msg());
+        return r.mismatches;
+    }
+    if (!pl.ttnn) {
+        expect_i64(&r, "planned as TTNN", 0, 1);
+        tg_conv2d_plan_free(&pl);
+        return r.mismatches;
+    }
+    expect_str(&r, "planner layout", tg_shard_name((tg_shard_layout)pl.tt.layout),
+               json_str(row, "layout"));
+    check_parallel(&r, &pl.tt, cJSON_GetObjectItemCaseSensitive(row, "parallel"));
+    check_block(&r, &pl.tt, cJSON_GetObjectItemCaseSensitive(row, "block_config"));
+    check_buffers(&r, &pl.tt, cJSON_GetObjectItemCaseSensitive(row, "buffers"));
+    expect_i64(&r, "planner fits", tg_l1_map_fits(&pl.l1), fits);
+    if (!fits) {
+        char words[TG_ERR_MSG_MAX];
+        const char *prog = pl.l1.failed >= 0 ? pl.l1.ev[pl.l1.failed].name : "";
+        ttnn_words(pl.l1.why, prog, words, sizeof words);
+        expect_str(&r, "planner error", words, error);
+    }
+    check_planner_map(&r, &pl, pinned ? &in : NULL, row);
+    tg_conv2d_plan_free(&pl);
+    return r.mismatches;
+}
+
+static void conv2d_planner_equals_conformance_table(void) {
+    const char *path = getenv("TTGRID_TTNN_EXPECTED");
+    if (!path) path = TG_TTNN_EXPECTED;
+    char *text = read_text(path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    cJSON *rows = cJSON_Parse(text);
+    free(text);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rows);
+    int total = 0, passed = 0;
+    const cJSON *row;
+    cJSON_ArrayForEach(row, rows) {
+        int bad = check_planner_row(row);
+        total++;
+        passed += bad == 0;
+        CU_ASSERT_EQUAL(bad, 0);
+    }
+    printf("\n  ttgrid's conv2d planner equals the table on %d/%d rows\n", passed, total);
+    cJSON_Delete(rows);
+}
+
 /* The issue's example worked by hand (tests/ttnn/NOTES.md section 6): TTNN takes
  * 598,592 B per core, 0.57 MB. */
 static void ttnn_issue_example_is_057_mb(void) {
@@ -527,5 +739,6 @@ void unit_register_ttnn_conv2d(void) {
     tg_test_suite("ttnn_conv2d", "ttnn_plan_equals_conformance_table",
                   ttnn_plan_equals_conformance_table, "ttnn_issue_example_is_057_mb",
                   ttnn_issue_example_is_057_mb, "ttnn_errors_carry_ttnn_words",
-                  ttnn_errors_carry_ttnn_words, NULL);
+                  ttnn_errors_carry_ttnn_words, "conv2d_planner_equals_conformance_table",
+                  conv2d_planner_equals_conformance_table, NULL);
 }

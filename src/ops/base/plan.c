@@ -109,7 +109,15 @@ int tg_l1_map_cb(tg_l1_map *m, const char *name, size_t bytes) {
 }
 
 int tg_l1_map_cb_alias(tg_l1_map *m, const char *name, size_t bytes, int of) {
-    return add_cb(m, name, bytes, of < 0 ? -2 : of);
+    int i = add_cb(m, name, bytes, of < 0 ? -2 : of);
+    if (i >= 0 && of < 0) m->cbs[i].off = (size_t)-1;
+    return i;
+}
+
+int tg_l1_map_cb_alias_at(tg_l1_map *m, const char *name, size_t bytes, size_t off) {
+    int i = add_cb(m, name, bytes, -2);
+    if (i >= 0) m->cbs[i].off = off;
+    return i;
 }
 
 static int add_cb(tg_l1_map *m, const char *name, size_t bytes, int alias) {
@@ -150,7 +158,7 @@ static void place_cbs(tg_l1_map *m, tg_l1_event *e, const tg_l1 *l1) {
     for (int k = e->cb0; k < e->cb0 + e->ncbs; k++) {
         tg_l1_cb *c = &m->cbs[k];
         if (c->alias != -1) { /* on a buffer (-2: one that existed before the op) */
-            c->off = c->alias >= 0 ? m->ev[c->alias].off : (size_t)-1;
+            if (c->alias >= 0) c->off = m->ev[c->alias].off;
             continue;
         }
         if (c->bytes) at = (at + l1->cb_align - 1) / l1->cb_align * l1->cb_align;

@@ -108,6 +108,8 @@ int tg_l1_map_program(tg_l1_map *m, const char *name, const char *range);
 int tg_l1_map_cb(tg_l1_map *m, const char *name, size_t bytes);
 /* A circular buffer on the buffer of ALLOC event `of` (takes no region space). */
 int tg_l1_map_cb_alias(tg_l1_map *m, const char *name, size_t bytes, int of);
+/* ... on a buffer that existed before the op, at `off`. */
+int tg_l1_map_cb_alias_at(tg_l1_map *m, const char *name, size_t bytes, size_t off);
 void tg_l1_map_program_end(tg_l1_map *m);
 /* Replays the events on a copy of `snapshot`: fills every offset, the high-water mark
  * and `failed`. The snapshot is not changed. TG_ERR_RUNTIME only when the host runs

@@ -28,6 +28,8 @@ typedef struct tg_tensor {
     size_t l1_off;      /* L1: shard offset in every core's L1 */
     tg_dram_buf dram;   /* DRAM only */
     bool allocated;
+    bool tile; /* TTNN's TILE layout (a conv's output, by default): ttgrid keeps rows either
+                * way; the layout changes the device's buffers and choices (conv2d_ttnn.h) */
 } tg_tensor;
 
 /* Checks a shape read from a file or the command line: every dimension positive
