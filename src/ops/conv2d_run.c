@@ -380,10 +380,14 @@ static tg_status run_event(conv_run *r, sharded_state *x, int i) {
         /* the conv: its circular buffers, and every core's steps */
         TG_CHECK(run_alloc(r));
         x->program_open = true;
+        /* what the conv reads: the halo output, the tilized input or the input */
         const tg_tensor *act = pl->ev_tilized >= 0 ? &x->tilized : x->src;
-        r->src[0] = (act_source){tg_l1_ptr(act->l1_off), act->row_bytes, pl->cin_slice};
         if (pl->ev_halo >= 0)
             r->src[0] = (act_source){tg_l1_ptr(x->h.l1_off), x->h.row_bytes, pl->cin_slice};
+        else if (act)
+            r->src[0] = (act_source){tg_l1_ptr(act->l1_off), act->row_bytes, pl->cin_slice};
+        else
+            return tg_err(TG_ERR_RUNTIME, "conv2d: the input was freed before the conv read it");
         tg_conv2d_schedule(pl, tg_core_self()->rank, exec_step, r);
         return r->st;
     } else if (e->kind == TG_L1_PROGRAM_END) {

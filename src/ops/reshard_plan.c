@@ -22,10 +22,13 @@ tg_status tg_reshard_plan_make(const tg_tensor *src, const tg_tensor *dst, tg_re
 }
 
 /* The byte range of a DRAM page that holds the columns of an L1 tensor's part r: the
- * shard's columns within the padded row (a trailing core may hold fewer). */
-static bool shard_columns(const tg_tensor *l1t, tg_shard_range r, size_t *page_off, size_t *blen) {
+ * shard's columns within both padded rows (a trailing core may hold fewer; the L1 and
+ * DRAM tensors may pad the channels to different alignments). */
+static bool shard_columns(const tg_tensor *l1t, const tg_tensor *dram, tg_shard_range r,
+                          size_t *page_off, size_t *blen) {
     int64_t c0 = r.c0, c1 = c0 + l1t->spec.shard_w;
     if (c1 > l1t->cols_padded) c1 = l1t->cols_padded;
+    if (c1 > dram->cols_padded) c1 = dram->cols_padded;
     if (c0 >= c1) return false;
     *page_off = tg_fmt_col_offset(l1t->fmt, c0);
     *blen = tg_fmt_row_bytes(l1t->fmt, c1 - c0);
@@ -47,8 +50,8 @@ static void schedule_l1(const tg_reshard_plan *p, const tg_machine *m, int core,
     tg_reshard_step z = {
         .kind = TG_RESHARD_STEP_ZERO, .off = dst_off, .bytes = tg_tensor_shard_bytes(dst)};
     fn(ctx, &z);
-    int64_t c1 =
-        r.c0 + dst->spec.shard_w < src->cols_padded ? r.c0 + dst->spec.shard_w : src->cols_padded;
+    int64_t pad = src->cols_padded < dst->cols_padded ? src->cols_padded : dst->cols_padded;
+    int64_t c1 = r.c0 + dst->spec.shard_w < pad ? r.c0 + dst->spec.shard_w : pad;
     for (int64_t row = r.r0; row < r.r1;) {
         int rp = (int)(row / src->spec.shard_h);
         int64_t row_end = (rp + 1) * src->spec.shard_h < r.r1 ? (rp + 1) * src->spec.shard_h : r.r1;
@@ -84,7 +87,7 @@ void tg_reshard_schedule(const tg_reshard_plan *p, const tg_machine *m, int core
     switch (p->kind) {
     case TG_RESHARD_TO_L1:
         r = tg_tensor_core_range(&p->dst, m->grid, core);
-        if (!tg_shard_range_empty(r) && shard_columns(&p->dst, r, &off, &blen)) {
+        if (!tg_shard_range_empty(r) && shard_columns(&p->dst, &p->src, r, &off, &blen)) {
             tg_reshard_step z = {.kind = TG_RESHARD_STEP_ZERO,
                                  .off = dst_off,
                                  .bytes = tg_tensor_shard_bytes(&p->dst)};
@@ -103,7 +106,7 @@ void tg_reshard_schedule(const tg_reshard_plan *p, const tg_machine *m, int core
         break;
     case TG_RESHARD_TO_DRAM:
         r = tg_tensor_core_range(&p->src, m->grid, core);
-        if (!tg_shard_range_empty(r) && shard_columns(&p->src, r, &off, &blen)) {
+        if (!tg_shard_range_empty(r) && shard_columns(&p->src, &p->dst, r, &off, &blen)) {
             emit_xfer(fn, ctx,
                       (tg_xfer){.kind = TG_XF_DRAM_WRITE,
                                 .buf = 1,
