@@ -3,6 +3,9 @@
  * reshard). Every core moves its own part:
  *   DRAM -> L1   each core reads its shard's rows from the DRAM pages;
  *   L1 -> DRAM   each core writes them;
+ * (both move the channels both sides hold: an L1 spec may align channels to 8 while a
+ * DRAM tensor pads them to 16 or 32, so a shard's extra padding is zeroed, a page's
+ * extra padding written as zeros;)
  *   L1 -> L1     each core reads, from every core holding part of its new shard, one
  *                strided block per source row part and column part;
  *   DRAM -> DRAM each rank copies its even share of the pages through host memory.
@@ -29,19 +32,23 @@ typedef struct tg_reshard_plan {
  * Shapes or formats that differ are TG_ERR_RUNTIME. Pure. */
 tg_status tg_reshard_plan_make(const tg_tensor *src, const tg_tensor *dst, tg_reshard_plan *out);
 
-/* One step of a core's reshard: a transfer, a zeroed shard, or (DRAM -> DRAM) a copy
- * of pages [first, first + count) through host memory. DRAM buffer 0 is the source's,
- * 1 the destination's. */
+/* One step of a core's reshard: a transfer, a zeroed shard, (DRAM -> DRAM) a copy of
+ * pages [first, first + count) through host memory, or (L1 -> DRAM) zeros written to
+ * bytes [off, off + bytes) of destination pages [first, first + count): the padding
+ * channels a page has beyond the shard's (the writer sends zeros it holds in no L1
+ * buffer; counted as a DRAM write). DRAM buffer 0 is the source's, 1 the
+ * destination's. */
 typedef enum {
     TG_RESHARD_STEP_XFER,
     TG_RESHARD_STEP_ZERO,
-    TG_RESHARD_STEP_HOST
+    TG_RESHARD_STEP_HOST,
+    TG_RESHARD_STEP_ZERO_DRAM
 } tg_reshard_step_kind;
 typedef struct tg_reshard_step {
     tg_reshard_step_kind kind;
     tg_xfer x;            /* XFER */
-    size_t off, bytes;    /* ZERO: L1 range */
-    int64_t first, count; /* HOST */
+    size_t off, bytes;    /* ZERO: L1 range; ZERO_DRAM: byte range of each page */
+    int64_t first, count; /* HOST, ZERO_DRAM */
 } tg_reshard_step;
 typedef void (*tg_reshard_step_fn)(void *ctx, const tg_reshard_step *s);
 /* Emits machine core `core`'s steps, ending with the sync every core takes; src_off
