@@ -3,12 +3,14 @@
  * reshard). Every core moves its own part:
  *   DRAM -> L1   each core reads its shard's rows from the DRAM pages;
  *   L1 -> DRAM   each core writes them;
- * (both move the channels both sides hold: an L1 spec may align channels to 8 while a
- * DRAM tensor pads them to 16 or 32, so a shard's extra padding is zeroed, a page's
- * extra padding written as zeros;)
  *   L1 -> L1     each core reads, from every core holding part of its new shard, one
  *                strided block per source row part and column part;
  *   DRAM -> DRAM each rank copies its even share of the pages through host memory.
+ * A move carries the channels both sides hold: an L1 spec may align channels to 8
+ * (tg_shard_spec_make_shape) while a DRAM tensor pads them to 16 or 32, so the padding
+ * one side has beyond the other's is zeroed in a shard, and written as zeros in DRAM
+ * pages by the core holding the last channels. Cores of a spec that hold no part move
+ * nothing.
  * Plan (reshard_plan.c) and run (reshard_run.c) read the same schedule. */
 #ifndef TG_RESHARD_H
 #define TG_RESHARD_H
