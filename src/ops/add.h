@@ -2,7 +2,8 @@
  * a = a + b in place, rounded to a's format. Every core adds the rows it holds: its
  * shard, or in DRAM its even share of the rows, read and written through L1 in chunks.
  * When b is placed or sharded differently it is first moved to a's placement and spec
- * through the NoC. Plan (add_plan.c, pure) and run (add_run.c) read the same schedule. */
+ * (a's own spec, whatever its parallel config: a is the output and keeps it) through
+ * the NoC. Plan (add_plan.c, pure) and run (add_run.c) read the same schedule. */
 #ifndef TG_ADD_H
 #define TG_ADD_H
 

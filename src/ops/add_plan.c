@@ -58,9 +58,8 @@ tg_status tg_add_plan_fit(const tg_tensor *a, const tg_tensor *b, bool relu, con
     } else {
         pl->moved = !tg_tensor_same_spec(b, &pl->a.spec);
         if (pl->moved) {
-            TG_CHECK(tg_tensor_describe(&pl->b_moved, "add:b (resharded)", shape, a->fmt,
-                                        pl->a.spec.layout, pl->a.spec.grid, pl->a.spec.transpose,
-                                        pl->a.spec.snap));
+            TG_CHECK(tg_tensor_describe_spec(&pl->b_moved, "add:b (resharded)", shape, a->fmt,
+                                             &pl->a.spec));
             pl->ev_moved =
                 tg_l1_map_alloc(&pl->l1, "add:b (resharded)", tg_tensor_shard_bytes(&pl->b_moved));
         }

@@ -74,8 +74,7 @@ tg_status tg_add_run(const tg_add_plan *pl, tg_tensor *a, const tg_tensor *b) {
         if (a->place == TG_PLACE_DRAM)
             TG_CHECK(tg_tensor_alloc_dram(&moved, "add:b (moved)", shape, a->fmt));
         else
-            TG_CHECK(tg_tensor_alloc(&moved, "add:b (resharded)", shape, a->fmt, a->spec.layout,
-                                     a->spec.grid, a->spec.transpose, a->spec.snap));
+            TG_CHECK(tg_tensor_alloc_spec(&moved, "add:b (resharded)", shape, a->fmt, &a->spec));
         if (a->place == TG_PLACE_L1)
             TG_TRY(st, tg_l1_map_check(&pl->l1, pl->ev_moved, moved.l1_off), done);
         TG_TRY(st, tg_tensor_reshard(b, &moved), done);

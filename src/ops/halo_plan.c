@@ -75,10 +75,13 @@ tg_status tg_halo_plan_make(const tg_window *w, const tg_shard_spec *spec, tg_fm
 }
 
 int tg_halo_core_part(const tg_halo_plan *h, const tg_machine *m, int core, int *col_part) {
+    /* a core of the spec's rectangle beyond its parts (TTNN's row-wise core ranges,
+     * tg_shard_spec_make_shape) builds nothing and exchanges nothing */
     int i = tg_shard_rank_core(&h->spec, m->grid, core), rp = -1, cp = -1;
-    if (i >= 0) tg_shard_core_part(&h->spec, i, &rp, &cp);
+    bool holds = i >= 0 && tg_shard_core_holds(&h->spec, i);
+    if (holds) tg_shard_core_part(&h->spec, i, &rp, &cp);
     if (col_part) *col_part = cp;
-    return i >= 0 && rp < h->in.parts ? rp : -1;
+    return holds ? rp : -1;
 }
 
 /* The machine core holding row part rp, column part cp of the input. */

@@ -25,7 +25,9 @@ typedef struct tg_maxpool2d_plan {
     tg_maxpool2d_params p;
     tg_machine m;
     tg_window win;
-    tg_grid cores;
+    bool kept;          /* the pool runs on the L1 input's own spec (see tg_maxpool2d_plan_fit) */
+    tg_shard_spec spec; /* sharded: the input spec the pool runs on */
+    tg_grid cores;      /* the rectangle of cores (sharded: the spec's) */
     int row_parts, col_parts;
     int64_t c_slice; /* channels per column part */
     tg_split in_split, out_split;
@@ -47,6 +49,11 @@ typedef struct tg_maxpool2d_plan {
 } tg_maxpool2d_plan;
 
 /* Plans the pool from a snapshot of the L1 allocator with the input `in` as it is.
+ * An input in L1 sharded in the pool's layout is pooled where it is, on its own spec
+ * (cores, parts, shard height, channel alignment: TTNN's max_pool2d keeps a sharded
+ * input's parallel config), and p->cores, transpose_shards and snap are not used; the
+ * output takes tg_shard_spec_like of the input's spec. Any other input is resharded
+ * to the pool's rectangle first (p->cores, or the machine grid).
  * With `fallback`, a sharded plan that does not fit gives way to the DRAM layout (as
  * ResNet-50 places its pool). Bad parameters are TG_ERR_USAGE; no fit TG_ERR_RUNTIME
  * with the numbers (*out then holds the plan for reports; free it as always). */
@@ -75,8 +82,8 @@ typedef void (*tg_pool_step_fn)(void *ctx, const tg_pool_step *s);
 /* Core `core`'s steps after staging and halo (the plan must be materialised). */
 void tg_maxpool2d_schedule(const tg_maxpool2d_plan *pl, int core, tg_pool_step_fn fn, void *ctx);
 
-/* Max pool of `in` (as planned) into `out`, allocated here: L1 sharded like the
- * plan's input, or DRAM. Collective. */
+/* Max pool of `in` (as planned) into `out`, allocated here: L1 sharded on the plan's
+ * output spec (pl->out.spec), or DRAM. Collective. */
 tg_status tg_maxpool2d_run(const tg_maxpool2d_plan *plan, tg_tensor *in, tg_tensor *out);
 
 #endif

@@ -52,24 +52,38 @@ static tg_status plan_dram(tg_maxpool2d_plan *pl) {
                   pl->l1_total, pl->l1_limit);
 }
 
+/* Whether the pool runs on the input's own shards: an L1 input sharded in the pool's
+ * layout keeps its parallel config (cores, parts, shard height, channel alignment), as
+ * TTNN's max_pool2d uses a sharded input as it is; any other input is resharded to the
+ * pool's rectangle first. */
+static bool keeps_input(const tg_maxpool2d_params *p, const tg_tensor *in) {
+    return !p->dram && in->place == TG_PLACE_L1 && in->spec.layout == p->layout;
+}
+
 /* Shapes, blocks and budget for l1_size bytes of which l1_other are held elsewhere. */
-static tg_status decide(const tg_maxpool2d_params *p, const tg_machine *m, size_t l1_size,
-                        size_t l1_other, tg_maxpool2d_plan *pl) {
+static tg_status decide(const tg_maxpool2d_params *p, const tg_machine *m, const tg_tensor *in_t,
+                        size_t l1_size, size_t l1_other, tg_maxpool2d_plan *pl) {
     memset(pl, 0, sizeof *pl);
     pl->p = *p;
     pl->m = *m;
     if (p->c <= 0) return tg_err(TG_ERR_USAGE, "maxpool2d: %lld channels", (long long)p->c);
     TG_CHECK(tg_window_make(p->n, p->h, p->w, p->kh, p->kw, p->sh, p->sw, p->pad_t, p->pad_b,
                             p->pad_l, p->pad_r, p->dh, p->dw, p->ceil_mode, &pl->win));
-    pl->cores = (p->cores.w > 0 && p->cores.h > 0) ? p->cores : m->grid;
+    pl->kept = keeps_input(p, in_t);
+    pl->cores = pl->kept                             ? in_t->spec.grid
+                : (p->cores.w > 0 && p->cores.h > 0) ? p->cores
+                                                     : m->grid;
     if (pl->cores.w > m->grid.w || pl->cores.h > m->grid.h)
         return tg_err(TG_ERR_USAGE, "maxpool2d: core grid %dx%d does not fit in the %dx%d grid",
                       pl->cores.w, pl->cores.h, m->grid.w, m->grid.h);
     pl->l1_limit = l1_size > l1_other ? l1_size - l1_other : 0;
     if (p->dram) return plan_dram(pl);
-    tg_shard_spec in;
-    TG_CHECK(tg_shard_spec_make(p->layout, p->n * p->h * p->w, p->c, pl->cores, p->transpose_shards,
-                                p->snap, &in));
+    if (pl->kept)
+        pl->spec = in_t->spec;
+    else
+        TG_CHECK(tg_shard_spec_make(p->layout, p->n * p->h * p->w, p->c, pl->cores,
+                                    p->transpose_shards, p->snap, &pl->spec));
+    const tg_shard_spec in = pl->spec;
     pl->row_parts = in.row_parts;
     pl->col_parts = in.col_parts;
     pl->c_slice = in.shard_w;
@@ -118,10 +132,13 @@ static tg_status materialise_l1(tg_maxpool2d_plan *pl, const tg_tensor *in, cons
         tg_l1_map_program_end(m);
         return tg_l1_map_replay(m, snap);
     }
-    TG_CHECK(tg_tensor_describe(&pl->stage, "maxpool2d:input (resharded)", in_shape, p->fmt,
-                                p->layout, pl->cores, p->transpose_shards, p->snap));
-    TG_CHECK(tg_tensor_describe(&pl->out, "maxpool2d:output", out_shape, p->fmt, p->layout,
-                                pl->cores, p->transpose_shards, p->snap));
+    /* the output takes the input's parallel config, its rows split as the halo's
+     * outputs are (tg_split_out) */
+    tg_shard_spec out_spec;
+    TG_CHECK(tg_shard_spec_like(&pl->spec, tg_window_out_rows(&pl->win), p->c, &out_spec));
+    TG_CHECK(tg_tensor_describe_spec(&pl->stage, "maxpool2d:input (resharded)", in_shape, p->fmt,
+                                     &pl->spec));
+    TG_CHECK(tg_tensor_describe_spec(&pl->out, "maxpool2d:output", out_shape, p->fmt, &out_spec));
     pl->staged = !(in->place == TG_PLACE_L1 && tg_tensor_same_spec(in, &pl->stage.spec));
     TG_CHECK(tg_halo_plan_make(&pl->win, &pl->stage.spec, p->fmt, pl->out_split, -INFINITY,
                                p->halo_mode, &pl->halo));
@@ -167,7 +184,7 @@ static tg_status try_one(const tg_maxpool2d_params *p, const tg_machine *m, cons
     size_t avail = tg_l1_largest_free(snap);
     if (!p->dram && in->allocated && in->place == TG_PLACE_L1) avail += tg_tensor_shard_bytes(in);
     size_t other = snap->size > avail ? snap->size - avail : 0;
-    TG_CHECK(decide(p, m, snap->size, other, out));
+    TG_CHECK(decide(p, m, in, snap->size, other, out));
     TG_CHECK(materialise_l1(out, in, snap));
     if (!tg_l1_map_fits(&out->l1))
         return tg_err(TG_ERR_RUNTIME, "maxpool2d (%s): %s",

@@ -94,8 +94,8 @@ tg_status tg_maxpool2d_run(const tg_maxpool2d_plan *pl, tg_tensor *in, tg_tensor
             TG_CHECK(
                 tg_tensor_alloc_dram(&resh, "maxpool2d:input (interleaved)", in_shape, p->fmt));
         else
-            TG_CHECK(tg_tensor_alloc(&resh, "maxpool2d:input (resharded)", in_shape, p->fmt,
-                                     p->layout, pl->cores, p->transpose_shards, p->snap));
+            TG_CHECK(tg_tensor_alloc_spec(&resh, "maxpool2d:input (resharded)", in_shape, p->fmt,
+                                          &pl->stage.spec));
         if (!p->dram) TG_TRY(st, tg_l1_map_check(&pl->l1, pl->ev_stage, resh.l1_off), done);
         TG_TRY(st, tg_tensor_reshard(in, &resh), done);
         src = &resh;
@@ -120,9 +120,7 @@ tg_status tg_maxpool2d_run(const tg_maxpool2d_plan *pl, tg_tensor *in, tg_tensor
         e.real = p->c;
         e.dst0 = tg_l1_ptr(oblock);
     } else {
-        TG_TRY(st,
-               tg_tensor_alloc(out, "maxpool2d:output", out_shape, p->fmt, p->layout, pl->cores,
-                               p->transpose_shards, p->snap),
+        TG_TRY(st, tg_tensor_alloc_spec(out, "maxpool2d:output", out_shape, p->fmt, &pl->out.spec),
                done);
         TG_TRY(st, tg_l1_map_check(&pl->l1, pl->ev_out, out->l1_off), done);
         TG_TRY(st, tg_halo_run(&pl->halo, src, &h), done);

@@ -6,6 +6,11 @@
  *   L1 -> L1     each core reads, from every core holding part of its new shard, one
  *                strided block per source row part and column part;
  *   DRAM -> DRAM each rank copies its even share of the pages through host memory.
+ * A move carries the channels both sides hold: an L1 spec may align channels to 8
+ * (tg_shard_spec_make_shape) while a DRAM tensor pads them to 16 or 32, so the padding
+ * one side has beyond the other's is zeroed in a shard, and written as zeros in DRAM
+ * pages by the core holding the last channels. Cores of a spec that hold no part move
+ * nothing.
  * Plan (reshard_plan.c) and run (reshard_run.c) read the same schedule. */
 #ifndef TG_RESHARD_H
 #define TG_RESHARD_H
@@ -29,19 +34,23 @@ typedef struct tg_reshard_plan {
  * Shapes or formats that differ are TG_ERR_RUNTIME. Pure. */
 tg_status tg_reshard_plan_make(const tg_tensor *src, const tg_tensor *dst, tg_reshard_plan *out);
 
-/* One step of a core's reshard: a transfer, a zeroed shard, or (DRAM -> DRAM) a copy
- * of pages [first, first + count) through host memory. DRAM buffer 0 is the source's,
- * 1 the destination's. */
+/* One step of a core's reshard: a transfer, a zeroed shard, (DRAM -> DRAM) a copy of
+ * pages [first, first + count) through host memory, or (L1 -> DRAM) zeros written to
+ * bytes [off, off + bytes) of destination pages [first, first + count): the padding
+ * channels a page has beyond the shard's (the writer sends zeros it holds in no L1
+ * buffer; counted as a DRAM write). DRAM buffer 0 is the source's, 1 the
+ * destination's. */
 typedef enum {
     TG_RESHARD_STEP_XFER,
     TG_RESHARD_STEP_ZERO,
-    TG_RESHARD_STEP_HOST
+    TG_RESHARD_STEP_HOST,
+    TG_RESHARD_STEP_ZERO_DRAM
 } tg_reshard_step_kind;
 typedef struct tg_reshard_step {
     tg_reshard_step_kind kind;
     tg_xfer x;            /* XFER */
-    size_t off, bytes;    /* ZERO: L1 range */
-    int64_t first, count; /* HOST */
+    size_t off, bytes;    /* ZERO: L1 range; ZERO_DRAM: byte range of each page */
+    int64_t first, count; /* HOST, ZERO_DRAM */
 } tg_reshard_step;
 typedef void (*tg_reshard_step_fn)(void *ctx, const tg_reshard_step *s);
 /* Emits machine core `core`'s steps, ending with the sync every core takes; src_off

@@ -21,17 +21,27 @@ tg_status tg_reshard_plan_make(const tg_tensor *src, const tg_tensor *dst, tg_re
     return TG_OK;
 }
 
+/* The columns both sides of a move hold: the logical ones and the padding both pad
+ * to, in whole granules of the format (a bfloat8_b block is moved whole). Beyond them
+ * one side has padding the other has not: an L1 spec aligned to 8 channels beside a
+ * DRAM tensor padded to 16 or 32 (tg_channels_padded), or the other way round. */
+static int64_t common_cols(const tg_tensor *a, const tg_tensor *b) {
+    int64_t c = a->cols_padded < b->cols_padded ? a->cols_padded : b->cols_padded;
+    int64_t g = tg_fmt_granule(a->fmt);
+    return (c + g - 1) / g * g;
+}
+
 /* The byte range of a DRAM page that holds the columns of an L1 tensor's part r: the
- * shard's columns within both padded rows (a trailing core may hold fewer; the L1 and
- * DRAM tensors may pad the channels to different alignments). */
+ * shard's columns up to the columns both tensors hold (a trailing core may hold
+ * fewer); *c_end is the column it ends at. */
 static bool shard_columns(const tg_tensor *l1t, const tg_tensor *dram, tg_shard_range r,
-                          size_t *page_off, size_t *blen) {
-    int64_t c0 = r.c0, c1 = c0 + l1t->spec.shard_w;
-    if (c1 > l1t->cols_padded) c1 = l1t->cols_padded;
-    if (c1 > dram->cols_padded) c1 = dram->cols_padded;
+                          size_t *page_off, size_t *blen, int64_t *c_end) {
+    int64_t c0 = r.c0, c1 = c0 + l1t->spec.shard_w, common = common_cols(l1t, dram);
+    if (c1 > common) c1 = common;
     if (c0 >= c1) return false;
     *page_off = tg_fmt_col_offset(l1t->fmt, c0);
     *blen = tg_fmt_row_bytes(l1t->fmt, c1 - c0);
+    *c_end = c1;
     return true;
 }
 
@@ -50,8 +60,8 @@ static void schedule_l1(const tg_reshard_plan *p, const tg_machine *m, int core,
     tg_reshard_step z = {
         .kind = TG_RESHARD_STEP_ZERO, .off = dst_off, .bytes = tg_tensor_shard_bytes(dst)};
     fn(ctx, &z);
-    int64_t pad = src->cols_padded < dst->cols_padded ? src->cols_padded : dst->cols_padded;
-    int64_t c1 = r.c0 + dst->spec.shard_w < pad ? r.c0 + dst->spec.shard_w : pad;
+    int64_t common = common_cols(src, dst);
+    int64_t c1 = r.c0 + dst->spec.shard_w < common ? r.c0 + dst->spec.shard_w : common;
     for (int64_t row = r.r0; row < r.r1;) {
         int rp = (int)(row / src->spec.shard_h);
         int64_t row_end = (rp + 1) * src->spec.shard_h < r.r1 ? (rp + 1) * src->spec.shard_h : r.r1;
@@ -83,11 +93,12 @@ static void schedule_l1(const tg_reshard_plan *p, const tg_machine *m, int core,
 void tg_reshard_schedule(const tg_reshard_plan *p, const tg_machine *m, int core, size_t src_off,
                          size_t dst_off, tg_reshard_step_fn fn, void *ctx) {
     size_t off, blen;
+    int64_t c_end;
     tg_shard_range r;
     switch (p->kind) {
     case TG_RESHARD_TO_L1:
         r = tg_tensor_core_range(&p->dst, m->grid, core);
-        if (!tg_shard_range_empty(r) && shard_columns(&p->dst, &p->src, r, &off, &blen)) {
+        if (!tg_shard_range_empty(r) && shard_columns(&p->dst, &p->src, r, &off, &blen, &c_end)) {
             tg_reshard_step z = {.kind = TG_RESHARD_STEP_ZERO,
                                  .off = dst_off,
                                  .bytes = tg_tensor_shard_bytes(&p->dst)};
@@ -106,7 +117,7 @@ void tg_reshard_schedule(const tg_reshard_plan *p, const tg_machine *m, int core
         break;
     case TG_RESHARD_TO_DRAM:
         r = tg_tensor_core_range(&p->src, m->grid, core);
-        if (!tg_shard_range_empty(r) && shard_columns(&p->src, &p->dst, r, &off, &blen)) {
+        if (!tg_shard_range_empty(r) && shard_columns(&p->src, &p->dst, r, &off, &blen, &c_end)) {
             emit_xfer(fn, ctx,
                       (tg_xfer){.kind = TG_XF_DRAM_WRITE,
                                 .buf = 1,
@@ -116,6 +127,17 @@ void tg_reshard_schedule(const tg_reshard_plan *p, const tg_machine *m, int core
                                 .blen = blen,
                                 .off = src_off,
                                 .stride = p->src.row_bytes});
+            /* the core with the last channels writes the pages' padding the shard does
+             * not hold (an 8-aligned shard beside a 16- or 32-padded page) as zeros */
+            if (r.c1 == p->src.c && c_end < p->dst.cols_padded) {
+                tg_reshard_step z = {.kind = TG_RESHARD_STEP_ZERO_DRAM,
+                                     .first = r.r0,
+                                     .count = r.r1 - r.r0,
+                                     .off = tg_fmt_col_offset(p->dst.fmt, c_end),
+                                     .bytes =
+                                         p->dst.row_bytes - tg_fmt_col_offset(p->dst.fmt, c_end)};
+                fn(ctx, &z);
+            }
             emit_xfer(fn, ctx, (tg_xfer){.kind = TG_XF_WRITE_BARRIER});
         }
         break;
@@ -155,6 +177,14 @@ static void tally_step(void *ctx, const tg_reshard_step *s) {
         wr.kind = TG_XF_DRAM_WRITE;
         wr.blen = c->p->dst.row_bytes;
         tg_xfer_tally(c->t, c->core, &rd);
+        tg_xfer_tally(c->t, c->core, &wr);
+    } else if (s->kind == TG_RESHARD_STEP_ZERO_DRAM) {
+        tg_xfer wr = {.kind = TG_XF_DRAM_WRITE,
+                      .buf = 1,
+                      .first = s->first,
+                      .count = s->count,
+                      .peer_off = s->off,
+                      .blen = s->bytes};
         tg_xfer_tally(c->t, c->core, &wr);
     }
 }

@@ -19,6 +19,16 @@ static tg_status host_copy(const reshard_exec *e, int64_t first, int64_t count) 
     return st;
 }
 
+/* Zeros into bytes [off, off + bytes) of destination pages [first, first + count). */
+static tg_status zero_pages(const reshard_exec *e, const tg_reshard_step *s) {
+    uint8_t *zeros = calloc((size_t)s->count, s->bytes);
+    if (!zeros) return tg_err(TG_ERR_RUNTIME, "reshard: out of host memory");
+    tg_status st =
+        tg_dram_write_host_part(e->bufs[1], s->first, s->count, s->off, s->bytes, zeros, s->bytes);
+    free(zeros);
+    return st;
+}
+
 static void exec_step(void *ctx, const tg_reshard_step *s) {
     reshard_exec *e = ctx;
     if (s->kind == TG_RESHARD_STEP_XFER) {
@@ -28,6 +38,8 @@ static void exec_step(void *ctx, const tg_reshard_step *s) {
     if (e->st != TG_OK) return;
     if (s->kind == TG_RESHARD_STEP_ZERO)
         memset(tg_l1_ptr(s->off), 0, s->bytes);
+    else if (s->kind == TG_RESHARD_STEP_ZERO_DRAM)
+        e->st = zero_pages(e, s);
     else
         e->st = host_copy(e, s->first, s->count);
 }

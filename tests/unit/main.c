@@ -5,6 +5,7 @@
 static void register_all(void) {
     unit_register_rank();
     unit_register_shard();
+    unit_register_shard_shape();
     unit_register_format();
     unit_register_route();
     unit_register_traffic();

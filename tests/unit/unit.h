@@ -4,6 +4,7 @@
 
 void unit_register_rank(void);
 void unit_register_shard(void);
+void unit_register_shard_shape(void);
 void unit_register_format(void);
 void unit_register_route(void);
 void unit_register_traffic(void);

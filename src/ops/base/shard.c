@@ -128,12 +128,21 @@ tg_status tg_shard_spec_make_shape(tg_shard_layout layout, int64_t rows, int64_t
 
 tg_status tg_shard_spec_like(const tg_shard_spec *in, int64_t rows, int64_t cols,
                              tg_shard_spec *out) {
+    /* in->snap, not in->shard_h % 32: a spec of tg_shard_spec_make that does not snap
+     * may have a shard height of 32 by chance, and its output splits its rows as
+     * tg_split_out does (halo.h), evenly */
     tg_shard_shape sh = {in->grid, in->row_parts, in->col_parts, 0, 0, in->align};
     int64_t h = ceil_div(rows, in->row_parts);
-    if (in->shard_h % TG_TILE == 0) h = round_up(h, TG_TILE);
-    sh.shard_h = h > 0 ? h : (in->shard_h % TG_TILE == 0 ? TG_TILE : 1);
-    sh.shard_w = round_up(ceil_div(round_up(cols, in->align), in->col_parts), in->align);
-    return tg_shard_spec_make_shape(in->layout, rows, cols, &sh, in->transpose, out);
+    if (in->snap) h = round_up(h, TG_TILE);
+    sh.shard_h = h > 0 ? h : (in->snap ? TG_TILE : 1);
+    /* as many columns keep the input's shard width (a shape may give more than the
+     * columns need), so that a row of the output is a row of the input */
+    sh.shard_w = cols == in->cols
+                     ? in->shard_w
+                     : round_up(ceil_div(round_up(cols, in->align), in->col_parts), in->align);
+    TG_CHECK(tg_shard_spec_make_shape(in->layout, rows, cols, &sh, in->transpose, out));
+    out->snap = in->snap;
+    return TG_OK;
 }
 
 void tg_shard_core_part(const tg_shard_spec *s, int i, int *row_part, int *col_part) {
@@ -150,6 +159,12 @@ void tg_shard_core_part(const tg_shard_spec *s, int i, int *row_part, int *col_p
         *col_part = s->transpose ? y : x;
         break;
     }
+}
+
+bool tg_shard_core_holds(const tg_shard_spec *s, int i) {
+    int rp = 0, cp = 0;
+    tg_shard_core_part(s, i, &rp, &cp);
+    return rp < s->row_parts && cp < s->col_parts;
 }
 
 int tg_shard_part_core(const tg_shard_spec *s, int row_part, int col_part) {

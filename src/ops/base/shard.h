@@ -11,7 +11,12 @@
  * `snap` off splits rows evenly instead, as in the paper's halo example) and the
  * channels pad to the alignment (16 when C < 32, else 32), so trailing cores may
  * hold fewer rows or columns, or none. Every core of the spec holds a full-size
- * shard allocation, as the device allocates a sharded buffer on all its cores. */
+ * shard allocation, as the device allocates a sharded buffer on all its cores.
+ * TTNN's parallel configs (tg_shard_spec_make_shape) are more general: the parts may
+ * fill only part of the rectangle (cores beyond them hold nothing, yet allocate), the
+ * shard height need not be a multiple of 32, and channels may align to 8. Code that
+ * walks a spec's cores must ask tg_shard_core_holds, not assume every core of the
+ * rectangle holds a part. */
 #ifndef TG_SHARD_H
 #define TG_SHARD_H
 
@@ -72,7 +77,11 @@ tg_status tg_shard_spec_make_shape(tg_shard_layout layout, int64_t rows, int64_t
                                    const tg_shard_shape *shape, bool transpose, tg_shard_spec *out);
 /* The spec an op's output of [rows, cols] takes from its input's spec: the same layout,
  * cores, parts and alignment; shard height ceil(rows / row_parts), rounded up to 32
- * when the input's is a multiple of 32; shard width from cols as the input's. */
+ * when the input's snaps (for a spec of tg_shard_spec_make_shape: when its shard height
+ * is a multiple of 32), as tg_split_out splits an op's output rows; the input's shard
+ * width when cols is the input's, else the least that covers cols. On a spec of
+ * tg_shard_spec_make of as many columns it gives what tg_shard_spec_make gives for
+ * [rows, cols] on the same cores. */
 tg_status tg_shard_spec_like(const tg_shard_spec *in, int64_t rows, int64_t cols,
                              tg_shard_spec *out);
 
@@ -82,6 +91,9 @@ static inline int tg_shard_ncores(const tg_shard_spec *s) {
 /* Row and column piece held by core index i (0 <= i < ncores, row-major in the
  * spec's rectangle). */
 void tg_shard_core_part(const tg_shard_spec *s, int i, int *row_part, int *col_part);
+/* Whether core index i holds one of the spec's parts (it may still be empty when
+ * the matrix ends before its part); the other cores of the box hold nothing. */
+bool tg_shard_core_holds(const tg_shard_spec *s, int i);
 /* Core index holding row piece rp and column piece cp. */
 int tg_shard_part_core(const tg_shard_spec *s, int row_part, int col_part);
 tg_shard_range tg_shard_core_range(const tg_shard_spec *s, int i);
