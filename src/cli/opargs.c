@@ -294,9 +294,10 @@ tg_status tg_opargs_parse(int argc, char **argv, const char *cmd, unsigned allow
     if (optind < argc)
         return tg_err(TG_ERR_USAGE, "%s: unexpected argument '%s'", cmd, argv[optind]);
     if (!o->have_kernel) return tg_err(TG_ERR_USAGE, "%s: --kernel is required", cmd);
-    /* TTNN takes the weights' format from the weights tensor [C2D conv2d_L1:
-     * conv_config.weights_dtype.value_or(weight_tensor.dtype())]; without a weights file
-     * (plan) that tensor is taken to be in --dtype's format. conv2d then reads it from
+    /* TTNN takes the weights' format from the weights tensor unless weights_dtype is
+     * set (ttnn/cpp/ttnn/operations/conv/conv2d/conv2d.cpp conv2d_L1:
+     * conv_config.weights_dtype.value_or(weight_tensor.dtype())); without a weights file
+     * (plan) that tensor is taken to be in --dtype's format. conv2d then takes it from
      * the weights dataset (cmd_conv2d.c). */
     if (!o->w_dtype_set) o->conv.w_fmt = o->conv.in_fmt;
     return TG_OK;
