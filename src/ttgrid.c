@@ -27,7 +27,8 @@ static void usage(FILE *out) {
                  "  --arch NAME       grayskull | wormhole_b0 (default) | blackhole\n"
                  "  --grid WxH        core grid; W*H must equal the rank count\n"
                  "                    (default: the arch's grid if it matches, else the\n"
-                 "                    most square factorisation)\n"
+                 "                    most square factorisation); `plan` takes any grid\n"
+                 "                    at any rank count\n"
                  "  --l1-size BYTES   L1 per core (default: the arch's; K, M suffixes)\n"
                  "  --l1-small-size BYTES  TTNN's L1_SMALL region at the top of L1 (default 0)\n"
                  "  --dram-size BYTES emulated bytes per DRAM bank (default 96M)\n"
@@ -160,9 +161,15 @@ int main(int argc, char **argv) {
         tg_noc_stop();
         return 0;
     }
+    /* A command that only plans starts on the grid the rank count gives and plans for
+     * --grid (tg_cli_machine): planning is pure, so one process answers for any grid. */
+    bool plans_only = cmd && cmd->plans_only;
+    if (st == TG_OK && plans_only && tg_grid_size(g.grid) > TG_CLI_PLAN_MAX_CORES)
+        st = tg_err(TG_ERR_USAGE, "%s: grid %dx%d has %d cores; plans go up to %d cores", cmd->name,
+                    g.grid.w, g.grid.h, tg_grid_size(g.grid), TG_CLI_PLAN_MAX_CORES);
     if (st == TG_OK) {
         tg_core_opts co = {.arch = g.arch,
-                           .grid = g.grid,
+                           .grid = plans_only ? (tg_grid){0, 0} : g.grid,
                            .l1_size = g.l1_size,
                            .l1_small_size = g.l1_small_size,
                            .dram_bank_size = g.dram_size};

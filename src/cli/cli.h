@@ -9,12 +9,13 @@
 
 #include "io.h"
 #include "noc.h"
+#include "plan.h"
 #include "rank.h"
 #include "tensor.h"
 
 typedef struct tg_cli {
     const char *arch;
-    tg_grid grid;
+    tg_grid grid; /* --grid (0x0: not given) */
     size_t l1_size;
     size_t l1_small_size;
     size_t dram_size;
@@ -31,7 +32,16 @@ typedef struct tg_cmd {
     tg_cmd_fn run;
     const char *summary;
     const char *help; /* full --help text */
+    /* The command only plans (planning is pure): the processes start on the grid their
+     * count gives, whatever --grid says, and the command plans for the machine of
+     * tg_cli_machine, so one rank answers for any grid. Other commands need --grid to
+     * match the rank count. */
+    bool plans_only;
 } tg_cmd;
+
+/* A plan-only command's grid may have at most this many cores (a 128x128 grid: the
+ * plan holds a few records per core). */
+#define TG_CLI_PLAN_MAX_CORES 16384
 
 extern const tg_cmd tg_cmd_info;
 extern const tg_cmd tg_cmd_copy;
@@ -49,6 +59,11 @@ tg_status tg_cli_stats(const tg_cli *g, tg_io_file *out);
  * file committed under its final name. `*out` is NULL afterwards unless the
  * statistics failed, when the caller still aborts it. Collective. */
 tg_status tg_cli_finish(const tg_cli *g, tg_io_file **out);
+
+/* The machine a command plans for: this process's arch, L1 size and L1_SMALL region
+ * (--arch, --l1-size, --l1-small-size) on the --grid asked for, or on the grid the
+ * processes make when --grid is not given. */
+tg_machine tg_cli_machine(const tg_cli *g);
 
 /* Prints on rank 0 only (stdout). */
 void tg_cli_out(const tg_cli *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,6 +1,7 @@
 /* ttgrid conv2d: one convolution on the grid, from HDF5 to HDF5. The host loads the
  * input and the prepared weights into DRAM ("load"), the conv runs ("conv2d"), and
  * the output goes back through DRAM to the file ("store"). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,23 @@ static tg_status read_weights(tg_io_file *f, const tg_opargs *o, const tg_conv2d
     TG_CHECK(tg_io_read_all(f, o->weights.dset, *w, n));
     return TG_OK;
     (void)b;
+}
+
+/* The format the weights dataset holds its values in: TTNN takes the weights' format
+ * from the weights tensor unless Conv2dConfig.weights_dtype is set
+ * (ttnn/cpp/ttnn/operations/conv/conv2d/conv2d.cpp conv2d_L1:
+ * conv_config.weights_dtype.value_or(weight_tensor.dtype())). Datasets hold float32, so
+ * the tensor's format is the narrowest that holds every value exactly: bfloat16 when
+ * each value is a bfloat16 number (its low 16 bits are zero, as make_reference.py
+ * --dtype bfloat16 writes them), else float32. bfloat8_b values are bfloat16 numbers
+ * too: bfloat8_b weights need --weights-dtype. */
+static tg_fmt weights_format(const float *w, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &w[i], sizeof u);
+        if (u & 0xffffu) return TG_FLOAT32;
+    }
+    return TG_BFLOAT16;
 }
 
 static tg_status read_bias(const tg_opargs *o, const tg_conv2d_params *p, float **b) {
@@ -79,22 +97,24 @@ static tg_status conv2d_run(int argc, char **argv, const tg_cli *g) {
         p.cout = wi.dims[0];
     }
     p.has_bias = o.have_bias;
-    /* Plan first: a conv that does not fit fails before anything is written. The input
+    if (!fw) TG_TRY(st, tg_io_open(o.weights.file, &fw), done);
+    TG_TRY(st, read_weights(fw, &o, &p, &w, &b), done);
+    if (!o.w_dtype_set) p.w_fmt = weights_format(w, p.cout * (p.cin / p.groups) * p.kh * p.kw);
+    /* Plan before anything is written: a conv that does not fit fails here. The input
      * is loaded into interleaved DRAM below, as the plan assumes. */
     tg_machine m = tg_machine_self();
     TG_TRY(st, tg_conv2d_plan_standalone(&p, &m, &pl, NULL), done);
-    if (!fw) TG_TRY(st, tg_io_open(o.weights.file, &fw), done);
-    TG_TRY(st, read_weights(fw, &o, &p, &w, &b), done);
     if (o.have_bias) TG_TRY(st, read_bias(&o, &p, &b), done);
     if (!g->quiet)
         tg_cli_out(g,
                    "conv2d: [%lld, %lld, %lld, %lld] -> [%lld, %lld, %lld, %lld], %s on %dx%d "
-                   "cores%s, act_block_h %lld, L1 %zu of %zu B per core\n",
+                   "cores%s, %s weights%s, act_block_h %lld, L1 %zu of %zu B per core\n",
                    (long long)p.n, (long long)p.h, (long long)p.w, (long long)p.cin, (long long)p.n,
                    (long long)pl.win.out_h, (long long)pl.win.out_w, (long long)p.cout,
                    tg_conv_layout_name(pl.p.layout), pl.cores.w, pl.cores.h,
-                   pl.matmul_path ? " (matmul path)" : "", (long long)pl.act_block_h, pl.l1_total,
-                   pl.l1_limit);
+                   pl.matmul_path ? " (matmul path)" : "", tg_fmt_name(pl.p.w_fmt),
+                   o.w_dtype_set ? "" : " (the weights dataset's)", (long long)pl.act_block_h,
+                   pl.l1_total, pl.l1_limit);
 
     tg_stats_begin("load");
     TG_TRY(st, tg_tensor_alloc_dram(&din, "conv2d:input", shape, p.in_fmt), done);
@@ -137,7 +157,8 @@ const tg_cmd tg_cmd_conv2d = {
             "           [--bias F:/d] --output F:/d --kernel KHxKW [options]\n\n"
             "Runs ttnn.conv2d on the emulated grid. Input NHWC (or NCHW with layout=\"NCHW\"),\n"
             "weights [Cout, Cin/groups, Kh, Kw], bias [Cout] or [1,1,1,Cout]; the output is\n"
-            "written NHWC [N, Ho, Wo, Cout] (ttnn's [1, 1, N*Ho*Wo, Cout] reshaped).\n\n"
+            "written NHWC [N, Ho, Wo, Cout] (ttnn's [1, 1, N*Ho*Wo, Cout] reshaped). Options\n"
+            "named after a Conv2dConfig or compute-config field default to TTNN's value.\n\n"
             "  --stride SHxSW         (1x1)\n"
             "  --padding PH,PW | PT,PB,PL,PR   (0)\n"
             "  --dilation DHxDW       (1x1)\n"
@@ -151,13 +172,27 @@ const tg_cmd tg_cmd_conv2d = {
             "                         32 dividing the core's output shard height)\n"
             "  --act-block-w-div N    width sharding: divides act_block_w\n"
             "  --dtype F              activations: bfloat16 (default), float32, bfloat8_b\n"
-            "  --weights-dtype F      weights and bias (bfloat16)\n"
+            "  --weights-dtype F      Conv2dConfig.weights_dtype: the weights' and bias' format\n"
+            "                         (default, as TTNN: the weights tensor's format, which is\n"
+            "                         bfloat16 when every value of the weights dataset is a\n"
+            "                         bfloat16 number, else float32; bfloat8_b needs this option)\n"
             "  --output-dtype F       output (default: --dtype)\n"
+            "  --output-layout L      output_layout: tile (default) or row-major\n"
             "  --math-fidelity M      LoFi, HiFi2, HiFi3, HiFi4 (default)\n"
-            "  --fp32-acc             fp32_dest_acc_en: accumulate in float32\n"
+            "  --fp32-acc, --no-fp32-acc  fp32_dest_acc_en: accumulate in float32 (default, as\n"
+            "                         TTNN: on when the input and the weights are both float32)\n"
+            "  --packer-l1-acc        packer_l1_acc: the packer accumulates partials in L1\n"
             "  --double-buffer        enable_act_double_buffer (twice the act CB)\n"
             "  --weights-double-buffer enable_weights_double_buffer (twice the weights CB)\n"
+            "  --full-inner-dim       full_inner_dim: block sharding's K blocks span every\n"
+            "                         kernel row (TTNN: one kernel row per block)\n"
+            "  --activation-reuse     enable_activation_reuse (height sharding; turns both\n"
+            "                         double buffers off)\n"
+            "  --split-reader S       force_split_reader: on, off or auto (TTNN's heuristic)\n"
+            "  --config-tensors-in-dram  the conv's reader indices in DRAM, not in L1_SMALL\n"
             "  --deallocate-activation free the input shard after the halo\n"
+            "  --no-reallocate-halo-output  leave the halo output where the halo put it\n"
+            "                         (TTNN's default moves it up after freeing the input)\n"
             "  --no-snap              split rows evenly instead of in multiples of 32\n"
             "  --halo-mode pull|push  how remote halo sticks move (pull)\n"
             "  --out-channels C       (read from the weights when omitted)\n",

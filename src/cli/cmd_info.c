@@ -1,12 +1,94 @@
 /* ttgrid info: the arch, the grid, which rank is which core and where it runs, the
- * memory sizes and the matrix kernel in use. */
+ * memory sizes with the L1 map, and the matrix kernel in use. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "conv2d_ttnn.h"
 #include "gemm_select.h"
 #include "noc.h"
+
+/* Where each arch's L1 figures come from (src/rank/arch.c and
+ * src/ops/impl/conv2d_ttnn_impl.h cite them beside the constants; tests/ttnn/NOTES.md
+ * section 3 works them out). */
+static const struct {
+    const char *arch, *size, *base;
+} l1_sources[] = {
+    {"grayskull", "1 MB per Tensix: the paper, \"Single Tensix Core\"",
+     "MEM_MAP_END of tt_metal/hw/inc/grayskull/dev_mem_map.h @ 03455762; grayskull is gone\n"
+     "              from current tt-metal, so no kernel configuration is known to be reserved"},
+    {"wormhole_b0",
+     "MEM_L1_SIZE, tt_metal/hw/inc/internal/tt-1xx/wormhole/dev_mem_map.h @ 42bfdec0",
+     "DEFAULT_UNRESERVED = ((MEM_MAP_END + kernel config - 1) | 31) + 1: wormhole\n"
+     "              dev_mem_map.h and tt_metal/llrt/hal/tt-1xx/wormhole/wh_hal_tensix.cpp\n"
+     "              (create_tensix_mem_map) @ 42bfdec0"},
+    {"blackhole", "MEM_L1_SIZE, tt_metal/hw/inc/internal/tt-1xx/blackhole/dev_mem_map.h @ 0079e942",
+     "DEFAULT_UNRESERVED = ((MEM_MAP_END + kernel config - 1) | 63) + 1: blackhole\n"
+     "              dev_mem_map.h @ 0079e942, "
+     "tt_metal/llrt/hal/tt-1xx/blackhole/bh_hal_tensix.cpp\n"
+     "              @ 0266e6f1; tt-mlir's Blackhole system descriptors agree (111360)"},
+};
+
+/* The L1 map of this machine (DESIGN.md section 1; issue 10): what is reserved, where
+ * circular buffers and L1 buffers go, the L1_SMALL region, the alignments, with the
+ * source of each figure. */
+static void print_l1_map(const tg_cli *g, const tg_core *c) {
+    const tg_arch *a = c->arch;
+    const tg_l1 *l1 = &c->l1;
+    const char *size_src = "?", *base_src = "?";
+    for (size_t i = 0; i < sizeof l1_sources / sizeof l1_sources[0]; i++)
+        if (!strcmp(l1_sources[i].arch, a->name))
+            size_src = l1_sources[i].size, base_src = l1_sources[i].base;
+    if (l1->size == a->l1_size)
+        tg_cli_out(g, "L1 per core   %zu B (%s)\n", l1->size, size_src);
+    else
+        tg_cli_out(g, "L1 per core   %zu B (--l1-size; the device's is %zu B: %s)\n", l1->size,
+                   a->l1_size, size_src);
+    tg_ttnn_l1_figures f;
+    bool known = tg_ttnn_l1_figures_of(a, &f) == TG_OK && f.base == l1->lo;
+    tg_err_clear(); /* grayskull: no TTNN figures, said below */
+    tg_cli_out(g, "L1 map        [0, %zu) reserved: ", l1->lo);
+    if (known)
+        tg_cli_out(g,
+                   "firmware, mailboxes and fabric tables in [0, %zu) (MEM_MAP_END),\n"
+                   "              then the kernel configuration (%zu B, default_l1_kernel_config_"
+                   "size) up to\n"
+                   "              the unreserved base, aligned to %zu B\n",
+                   f.mem_map_end, f.kernel_config_size,
+                   a->dram_align > a->l1_align ? a->dram_align : a->l1_align);
+    else
+        tg_cli_out(g, "firmware and local memory images\n");
+    tg_cli_out(g, "              (%s)\n", base_src);
+    tg_cli_out(g,
+               "              [%zu, ...) circular buffers: each program's grow up from the "
+               "unreserved\n"
+               "              base, each at a multiple of %zu B (the DRAM alignment;\n"
+               "              tt_metal/impl/program/program.cpp allocate_circular_buffers)\n",
+               l1->lo, l1->cb_align);
+    tg_cli_out(
+        g,
+        "              [..., %zu) L1 buffers (shards, halo output): top-down in [%zu, "
+        "%zu),\n"
+        "              each in the highest free block that fits, at its top, sized in\n"
+        "              multiples of %zu B (tt_metal/impl/allocator/l1_banking_allocator.cpp,\n"
+        "              bank_manager.cpp); a program fails when its circular buffers pass\n"
+        "              the lowest L1 buffer or the end of L1 (program.cpp\n"
+        "              validate_circular_buffer_region). %zu B for both together\n",
+        l1->hi, l1->lo, l1->hi, l1->align, l1->hi - l1->lo);
+    tg_cli_out(
+        g,
+        "              [%zu, %zu) L1_SMALL: %zu B (--l1-small-size; TTNN's default is 0,\n"
+        "              DEFAULT_L1_SMALL_SIZE in tt_metal/hostdevcommon/.../common_values.hpp).\n"
+        "              conv2d keeps its reader indices (config tensor) there unless\n"
+        "              config_tensors_in_dram, so with 0 B every sharded conv2d that is\n"
+        "              not a 1x1 matmul fails with TTNN's L1_SMALL out of memory; TTNN's\n"
+        "              ResNet-50 tests open the device with 24576 B\n",
+        l1->hi, l1->size, l1->size - l1->hi);
+    tg_cli_out(
+        g, "alignment     L1 buffers %zu B, circular buffers and DRAM pages %zu B (tt-metal HAL)\n",
+        l1->align, a->dram_align);
+}
 
 static tg_status info_run(int argc, char **argv, const tg_cli *g) {
     if (argc > 1) return tg_err(TG_ERR_USAGE, "info: unexpected argument '%s'", argv[1]);
@@ -20,7 +102,7 @@ static tg_status info_run(int argc, char **argv, const tg_cli *g) {
                (c->grid.w > a->grid_w || c->grid.h > a->grid_h) ? "; larger than the device's"
                                                                 : "");
     tg_cli_out(g, "device grid   %dx%d\n", a->grid_w, a->grid_h);
-    tg_cli_out(g, "L1 per core   %zu B\n", c->l1.size);
+    print_l1_map(g, c);
     tg_cli_out(g, "DRAM          %d banks, %zu B per bank emulated (device: %zu B), %.1f GB/s\n",
                banks, c->dram_bank_bytes, a->dram_bank_size, a->dram_gbps);
     tg_cli_out(g, "clock         %.2f GHz, NoC %d B/cycle, %d cycles/hop, matmul %d FLOP/cycle\n",
@@ -53,11 +135,14 @@ static tg_status info_run(int argc, char **argv, const tg_cli *g) {
 const tg_cmd tg_cmd_info = {
     .name = "info",
     .run = info_run,
-    .summary = "arch, grid, rank -> core map, L1 and DRAM sizes, matrix kernel",
+    .summary = "arch, grid, rank -> core map, L1 map and DRAM sizes, matrix kernel",
     .help = "usage: mpirun -np P ttgrid [global options] info\n\n"
             "Prints the arch preset, the core grid, which rank is which core (x, y) and on\n"
             "which host it runs, which DRAM banks each rank hosts, the L1 and DRAM sizes,\n"
-            "and the matrix kernel in use (avx512, avx2 or portable: the widest this\n"
+            "the L1 map (the reserved bottom up to the unreserved base, where circular\n"
+            "buffers and L1 buffers go, the L1_SMALL region of --l1-small-size, the\n"
+            "alignments, and the source of each figure) and the matrix kernel in use\n"
+            "(avx512, avx2 or portable: the widest this\n"
             "processor runs, or the one the TTGRID_KERNEL environment variable names).\n"
             "Takes no options of its own.\n",
 };

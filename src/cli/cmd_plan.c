@@ -10,6 +10,7 @@
 #include "maxpool2d.h"
 #include "opargs.h"
 #include "plan_json.h"
+#include "plan_l1.h"
 
 /* What the per-core table needs from either plan. */
 typedef struct plan_view {
@@ -113,44 +114,40 @@ static void print_cores(const tg_cli *g, const plan_view *v, bool csv) {
     }
 }
 
-/* The L1 map: every buffer and circular buffer with its address range, and the peak. */
-static void print_l1(const tg_cli *g, const tg_l1_map *m) {
+/* The L1 map as TTNN names it (plan_l1.h): one line per L1 buffer, L1_SMALL buffer and
+ * circular buffer with its bytes, address range and program; then whether the op fits
+ * on the machine's grid (the plan's status `st`), with the allocator's words when not. */
+static tg_status print_l1(const tg_cli *g, const tg_l1_map *m, const tg_machine *mc, tg_status st) {
+    tg_cli_l1 v;
+    TG_CHECK(tg_cli_l1_make(m, mc->arch->l1_align, &v));
     tg_cli_out(g,
-               "L1 per core: %zu B; buffers top-down in [%zu, %zu), circular buffers from %zu "
-               "up; %zu B in use before the op. In the run's order:\n",
-               m->size, m->lo, m->hi, m->lo, m->start_in_use);
-    for (int i = 0; i < m->n; i++) {
-        const tg_l1_event *e = &m->ev[i];
-        switch (e->kind) {
-        case TG_L1_ALLOC:
-        case TG_L1_ALLOC_SMALL:
-            if (e->off != (size_t)-1)
-                tg_cli_out(g, "  %-7s %-34s %9zu B at %7zu..%-7zu\n",
-                           e->kind == TG_L1_ALLOC ? "buffer" : "small", e->name, e->bytes, e->off,
-                           e->off + e->bytes);
-            else
-                tg_cli_out(g, "  buffer  %-34s %9zu B  NO ROOM\n", e->name, e->bytes);
-            break;
-        case TG_L1_FREE:
-        case TG_L1_FREE_OLD:
-            tg_cli_out(g, "  free    %s\n", e->name);
-            break;
-        case TG_L1_PROGRAM:
-            tg_cli_out(g, "  program %s on %s: circular buffers %zu..%zu\n", e->name, e->range,
-                       m->lo, m->lo + e->bytes);
-            for (int k = e->cb0; k < e->cb0 + e->ncbs; k++)
-                tg_cli_out(g, "    cb    %-34s %9zu B at %7zu..%-7zu\n", m->cbs[k].name,
-                           m->cbs[k].bytes, m->cbs[k].off, m->cbs[k].off + m->cbs[k].bytes);
-            break;
-        case TG_L1_PROGRAM_END:
-            tg_cli_out(g, "  end of program\n");
-            break;
-        }
+               "L1 per core: %zu B; circular buffers from %zu up (each at a multiple of %zu B), "
+               "L1 buffers top-down in [%zu, %zu), L1_SMALL [%zu, %zu). In the run's order:\n",
+               m->size, m->lo, mc->arch->dram_align, m->lo, m->hi, m->hi, m->size);
+    for (int i = 0; i < v.n; i++) {
+        const tg_cli_buf *b = &v.buf[i];
+        char range[64] = "not placed";
+        if (b->placed) snprintf(range, sizeof range, "%zu..%zu", b->address, b->address + b->bytes);
+        if (b->program)
+            tg_cli_out(g, "  %-9s %-36s %9zu B  %-17s  %s\n", tg_cli_buf_kind_name(b->kind),
+                       b->name, b->bytes, range, b->program);
+        else
+            tg_cli_out(g, "  %-9s %-36s %9zu B  %s\n", tg_cli_buf_kind_name(b->kind), b->name,
+                       b->bytes, range);
     }
-    if (tg_l1_map_fits(m))
-        tg_cli_out(g, "L1 peak %zu B of %zu B: fits\n", m->high_water, m->size);
+    if (v.has_cb_end) {
+        tg_cli_out(g, "circular buffers of program %s: %zu B, ending at %zu", v.program,
+                   v.cb_end - m->lo, v.cb_end);
+        if (v.has_lowest && v.any_buffer) tg_cli_out(g, "; lowest L1 buffer at %zu", v.lowest);
+        tg_cli_out(g, "\n");
+    }
+    if (st == TG_OK)
+        tg_cli_out(g, "fits on %dx%d cores: yes (L1 peak %zu B of %zu B)\n", mc->grid.w, mc->grid.h,
+                   m->high_water, m->size);
     else
-        tg_cli_out(g, "L1: DOES NOT FIT: %s\n", m->why);
+        tg_cli_out(g, "does not fit: %s\n", tg_l1_map_fits(m) ? tg_err_msg() : m->why);
+    tg_cli_l1_free(&v);
+    return TG_OK;
 }
 
 static void print_budget(const tg_cli *g, const tg_l1_item *items, int n, size_t total,
@@ -169,7 +166,7 @@ static void print_explain(const tg_cli *g, const tg_explain *why) {
 }
 
 static tg_status plan_conv(const tg_cli *g, tg_opargs *o) {
-    tg_machine m = tg_machine_self();
+    tg_machine m = tg_cli_machine(g);
     tg_conv2d_params p = o->conv;
     p.n = o->shape[0], p.h = o->shape[1], p.w = o->shape[2], p.cin = o->shape[3];
     if (p.cout <= 0) p.cout = p.cin; /* --out-channels defaults to the input's */
@@ -199,7 +196,7 @@ static tg_status plan_conv(const tg_cli *g, tg_opargs *o) {
                    pl.cores.w, pl.cores.h, pl.row_parts, pl.col_parts,
                    pl.matmul_path ? ", matmul path" : "", tg_fmt_name(p.in_fmt),
                    tg_fmt_name(p.w_fmt), tg_fmt_name(p.out_fmt), tg_fidelity_name(p.fidelity),
-                   p.fp32_acc ? ", fp32 accumulation" : "");
+                   pl.p.fp32_acc > 0 ? ", fp32 accumulation" : "");
         tg_cli_out(g,
                    "shards: input %lld x %lld, output %lld x %lld; weights [%lld, %lld] (K x "
                    "Cout, padded)\n",
@@ -217,7 +214,6 @@ static tg_status plan_conv(const tg_cli *g, tg_opargs *o) {
                    (long long)pl.nblocks_w, pl.sub_h, pl.sub_w);
         if (o->explain) print_explain(g, &why);
         print_budget(g, pl.items, pl.nitems, pl.l1_total, pl.l1_limit);
-        print_l1(g, &pl.l1);
     }
     if (pl.materialised) {
         plan_view v = {.win = &pl.win,
@@ -236,12 +232,13 @@ static tg_status plan_conv(const tg_cli *g, tg_opargs *o) {
                        .l1_size = pl.l1.size};
         print_cores(g, &v, o->format == OPT_FORMAT_CSV);
     }
+    tg_status ps = o->format == OPT_FORMAT_TEXT ? print_l1(g, &pl.l1, &pl.m, st) : TG_OK;
     tg_conv2d_plan_free(&pl);
-    return st; /* a plan that does not fit is printed, then reported */
+    return st != TG_OK ? st : ps; /* a plan that does not fit is printed, then reported */
 }
 
 static tg_status plan_pool(const tg_cli *g, tg_opargs *o) {
-    tg_machine m = tg_machine_self();
+    tg_machine m = tg_cli_machine(g);
     tg_maxpool2d_params p = tg_opargs_pool(o, o->shape);
     tg_maxpool2d_plan pl;
     tg_status st = tg_maxpool2d_plan_standalone(&p, &m, &pl);
@@ -269,7 +266,6 @@ static tg_status plan_pool(const tg_cli *g, tg_opargs *o) {
                    tg_fmt_name(p.fmt), (long long)pl.in_split.shard, (long long)pl.c_slice,
                    (long long)pl.out_split.shard, (long long)pl.c_slice, (long long)pl.halo_cap);
         print_budget(g, pl.items, pl.nitems, pl.l1_total, pl.l1_limit);
-        print_l1(g, &pl.l1);
     }
     if (pl.materialised) {
         plan_view v = {.win = &pl.win,
@@ -287,8 +283,9 @@ static tg_status plan_pool(const tg_cli *g, tg_opargs *o) {
                        .l1_size = pl.l1.size};
         print_cores(g, &v, o->format == OPT_FORMAT_CSV);
     }
+    tg_status ps = o->format == OPT_FORMAT_TEXT ? print_l1(g, &pl.l1, &pl.m, st) : TG_OK;
     tg_maxpool2d_plan_free(&pl);
-    return st;
+    return st != TG_OK ? st : ps;
 }
 
 static tg_status plan_run(int argc, char **argv, const tg_cli *g) {
@@ -308,27 +305,40 @@ const tg_cmd tg_cmd_plan = {
     .name = "plan",
     .run = plan_run,
     .summary = "dry run of conv2d or maxpool2d: the whole plan (text, CSV or JSON)",
+    .plans_only = true,
     .help =
         "usage: mpirun -np P ttgrid [global options] plan conv2d|maxpool2d --input-shape N,H,W,C\n"
         "           [--out-channels C (conv2d; default: C of the input)] --kernel KHxKW\n"
         "           [op options] [--format text|csv|json] [--explain]\n\n"
-        "Plans the op for the grid without running it, with the input in interleaved DRAM\n"
-        "as the op commands load it, and prints the plan: the layout, shards and blocks\n"
-        "(conv2d), the L1 budget by the paper's rule, the L1 map (every allocation of the\n"
-        "run in order with its offsets, and the peak), and per core its output stick range\n"
-        "and the padded-input stick range its windows touch (inclusive, 0-based; the paper\n"
-        "numbers padded sticks from 1; an empty core prints -1), the halo config summarised\n"
-        "(padding, local and remote sticks, remote bytes and runs, cores read from), the\n"
-        "haloed shard's L1 bytes and the traffic the core will move. Takes every option of\n"
-        "the op (see ttgrid conv2d --help, ttgrid maxpool2d --help) with --input-shape in\n"
-        "place of files. A plan that does not fit is printed, then reported as the error.\n\n"
+        "Plans the op without running it, with the input in interleaved DRAM as the op\n"
+        "commands load it, for the machine of the global options: --arch, --l1-size,\n"
+        "--l1-small-size, and --grid, which may be any grid at any rank count (planning is\n"
+        "pure; rank 0 plans every core): `mpirun -np 1 ttgrid --grid 8x8 plan conv2d ...`\n"
+        "answers for 64 cores. Without --grid it plans for the grid the ranks make.\n\n"
+        "It prints the layout, shards and blocks (conv2d), the L1 budget by the paper's\n"
+        "rule, per core its output stick range and the padded-input stick range its\n"
+        "windows touch (inclusive, 0-based; the paper numbers padded sticks from 1; an empty\n"
+        "core prints -1), the halo config summarised (padding, local and remote sticks,\n"
+        "remote bytes and runs, cores read from), the haloed shard's L1 bytes and the\n"
+        "traffic the core will move; then the L1 map as TTNN names it: one line per L1\n"
+        "buffer, L1_SMALL buffer and circular buffer (cb; cb_alias: one that sits on an L1\n"
+        "buffer) with its bytes per core, its address range in L1 and its program, and\n"
+        "last \"fits on WxH cores: yes\" or \"does not fit: ...\" with the allocator's words\n"
+        "and TTNN's. A plan that does not fit is printed, then reported as the error\n"
+        "(exit 1). Takes every option of the op (ttgrid conv2d --help, ttgrid maxpool2d\n"
+        "--help) with --input-shape in place of files; for conv2d:\n"
+        "  --bias           the conv has a bias (no file; default: none)\n"
+        "  --weights-dtype  the weights' format; without it the weights tensor is taken\n"
+        "                   to be in --dtype's format (TTNN takes the weights tensor's)\n\n"
         "  --format csv   one row per core: core,x,y,out_start,out_end,in_start,in_end,\n"
         "                 pad_sticks,local_sticks,remote_sticks,remote_bytes,remote_runs,\n"
         "                 source_cores,halo_l1_bytes,l1_bytes,l1_limit,noc_read_bytes,\n"
         "                 noc_write_bytes,noc_mcast_bytes,noc_transactions,hops,\n"
         "                 dram_read_bytes,dram_write_bytes\n"
-        "  --format json  the whole plan (schema in the README): decisions, L1 map, halo\n"
-        "                 runs, every core's role and traffic, links, DRAM banks, the\n"
-        "                 candidates tried\n"
+        "  --format json  the whole plan (schema \"ttgrid.plan/1\" in the README):\n"
+        "                 decisions, the L1 map (events, and `buffers` as TTNN names them\n"
+        "                 with addresses, cb_end, lowest_l1_buffer, TTNN's error words),\n"
+        "                 halo runs, every core's role and traffic, links, DRAM banks,\n"
+        "                 the candidates tried\n"
         "  --explain      (text) every candidate layout tried, and why it was taken or not\n",
 };

@@ -73,3 +73,9 @@ tg_status tg_cli_bad_option(const char *cmd, char **argv, int optind_after) {
     return tg_err(TG_ERR_USAGE, "%s: option '%s' is unknown or needs a value (try %s --help)", cmd,
                   what, cmd);
 }
+
+tg_machine tg_cli_machine(const tg_cli *g) {
+    tg_machine m = tg_machine_self();
+    if (g->grid.w > 0 && g->grid.h > 0) m.grid = g->grid;
+    return m;
+}

@@ -37,7 +37,15 @@ enum {
     O_HALO,
     O_CEIL,
     O_FORMAT,
-    O_EXPLAIN
+    O_EXPLAIN,
+    O_NOFP32,
+    O_FULLK,
+    O_REUSE,
+    O_CFGDRAM,
+    O_NOREALLOC,
+    O_SPLIT,
+    O_PL1ACC,
+    O_OUTLAYOUT
 };
 
 static const struct {
@@ -47,7 +55,8 @@ static const struct {
     {{"input", required_argument, 0, O_INPUT}, OPT_IO},
     {{"output", required_argument, 0, O_OUTPUT}, OPT_IO},
     {{"weights", required_argument, 0, O_WEIGHTS}, OPT_IO | OPT_CONV},
-    {{"bias", required_argument, 0, O_BIAS}, OPT_IO | OPT_CONV},
+    /* conv2d: the bias dataset; plan conv2d: the conv has a bias (no argument) */
+    {{"bias", required_argument, 0, O_BIAS}, OPT_CONV},
     {{"input-shape", required_argument, 0, O_SHAPE}, OPT_SHAPE},
     {{"out-channels", required_argument, 0, O_OUTCH}, OPT_CONV},
     {{"kernel", required_argument, 0, O_KERNEL}, 0},
@@ -66,6 +75,14 @@ static const struct {
     {{"output-dtype", required_argument, 0, O_ODTYPE}, OPT_CONV},
     {{"math-fidelity", required_argument, 0, O_FID}, OPT_CONV},
     {{"fp32-acc", no_argument, 0, O_FP32}, OPT_CONV},
+    {{"no-fp32-acc", no_argument, 0, O_NOFP32}, OPT_CONV},
+    {{"full-inner-dim", no_argument, 0, O_FULLK}, OPT_CONV},
+    {{"activation-reuse", no_argument, 0, O_REUSE}, OPT_CONV},
+    {{"config-tensors-in-dram", no_argument, 0, O_CFGDRAM}, OPT_CONV},
+    {{"no-reallocate-halo-output", no_argument, 0, O_NOREALLOC}, OPT_CONV},
+    {{"split-reader", required_argument, 0, O_SPLIT}, OPT_CONV},
+    {{"packer-l1-acc", no_argument, 0, O_PL1ACC}, OPT_CONV},
+    {{"output-layout", required_argument, 0, O_OUTLAYOUT}, OPT_CONV},
     {{"double-buffer", no_argument, 0, O_DBUF}, OPT_CONV},
     {{"weights-double-buffer", no_argument, 0, O_WDBUF}, OPT_CONV},
     {{"deallocate-activation", no_argument, 0, O_DEALLOC}, OPT_CONV},
@@ -122,7 +139,8 @@ static tg_status apply(int id, const char *arg, tg_opargs *o) {
         return tg_io_ref_parse(arg, &o->weights);
     case O_BIAS:
         o->have_bias = true;
-        return tg_io_ref_parse(arg, &o->bias);
+        p->has_bias = true;
+        return arg ? tg_io_ref_parse(arg, &o->bias) : TG_OK;
     case O_SHAPE:
         o->have_shape = true;
         return shape(arg, o->shape);
@@ -172,6 +190,7 @@ static tg_status apply(int id, const char *arg, tg_opargs *o) {
         if (!o->out_dtype_set) p->out_fmt = p->in_fmt;
         return TG_OK;
     case O_WDTYPE:
+        o->w_dtype_set = true;
         return tg_fmt_parse(arg, &p->w_fmt);
     case O_ODTYPE:
         o->out_dtype_set = true;
@@ -179,7 +198,43 @@ static tg_status apply(int id, const char *arg, tg_opargs *o) {
     case O_FID:
         return tg_fidelity_parse(arg, &p->fidelity);
     case O_FP32:
-        p->fp32_acc = true;
+        p->fp32_acc = 1;
+        return TG_OK;
+    case O_NOFP32:
+        p->fp32_acc = 0;
+        return TG_OK;
+    case O_FULLK:
+        p->full_inner_dim = true;
+        return TG_OK;
+    case O_REUSE:
+        p->activation_reuse = true;
+        return TG_OK;
+    case O_CFGDRAM:
+        p->config_tensors_in_dram = true;
+        return TG_OK;
+    case O_NOREALLOC:
+        p->reallocate_halo_output = false;
+        return TG_OK;
+    case O_SPLIT:
+        if (!strcmp(arg, "on"))
+            p->force_split_reader = 1;
+        else if (!strcmp(arg, "off"))
+            p->force_split_reader = 0;
+        else if (!strcmp(arg, "auto"))
+            p->force_split_reader = -1;
+        else
+            return tg_err(TG_ERR_USAGE, "--split-reader takes on, off or auto, got '%s'", arg);
+        return TG_OK;
+    case O_PL1ACC:
+        p->packer_l1_acc = true;
+        return TG_OK;
+    case O_OUTLAYOUT:
+        if (!strcmp(arg, "tile"))
+            p->out_row_major = false;
+        else if (!strcmp(arg, "row-major"))
+            p->out_row_major = true;
+        else
+            return tg_err(TG_ERR_USAGE, "--output-layout takes tile or row-major, got '%s'", arg);
         return TG_OK;
     case O_DBUF:
         p->act_double_buffer = true;
@@ -219,7 +274,11 @@ tg_status tg_opargs_parse(int argc, char **argv, const char *cmd, unsigned allow
     memset(o, 0, sizeof *o);
     tg_conv2d_params_default(&o->conv);
     struct option opts[NOPTS + 1];
-    for (int i = 0; i < NOPTS; i++) opts[i] = table[i].opt;
+    for (int i = 0; i < NOPTS; i++) {
+        opts[i] = table[i].opt;
+        /* plan conv2d has no files: its --bias only says that the conv has one */
+        if (opts[i].val == O_BIAS && !(allowed & OPT_IO)) opts[i].has_arg = no_argument;
+    }
     memset(&opts[NOPTS], 0, sizeof opts[NOPTS]);
     opterr = 0;
     optind = 1;
@@ -235,6 +294,12 @@ tg_status tg_opargs_parse(int argc, char **argv, const char *cmd, unsigned allow
     if (optind < argc)
         return tg_err(TG_ERR_USAGE, "%s: unexpected argument '%s'", cmd, argv[optind]);
     if (!o->have_kernel) return tg_err(TG_ERR_USAGE, "%s: --kernel is required", cmd);
+    /* TTNN takes the weights' format from the weights tensor unless weights_dtype is
+     * set (ttnn/cpp/ttnn/operations/conv/conv2d/conv2d.cpp conv2d_L1:
+     * conv_config.weights_dtype.value_or(weight_tensor.dtype())); without a weights file
+     * (plan) that tensor is taken to be in --dtype's format. conv2d then takes it from
+     * the weights dataset (cmd_conv2d.c). */
+    if (!o->w_dtype_set) o->conv.w_fmt = o->conv.in_fmt;
     return TG_OK;
 }
 

@@ -25,6 +25,7 @@ typedef struct tg_opargs {
     enum { OPT_FORMAT_TEXT = 0, OPT_FORMAT_CSV, OPT_FORMAT_JSON } format;
     bool explain; /* plan: list the candidates tried */
     bool out_dtype_set;
+    bool w_dtype_set; /* --weights-dtype given (else the weights tensor's format) */
 } tg_opargs;
 
 /* Parses argv[1..] of command `cmd`; options outside `allowed` are usage errors. */

@@ -2,7 +2,10 @@
 #include "plan_json.h"
 
 #include <cJSON.h>
+#include <stdbool.h>
 #include <stdlib.h>
+
+#include "plan_l1.h"
 
 static cJSON *ints(const int64_t *v, int n) {
     cJSON *a = cJSON_CreateArray();
@@ -30,16 +33,64 @@ static cJSON *machine(const tg_machine *m, size_t l1_size) {
     return o;
 }
 
-static cJSON *l1_map(const tg_l1_map *m) {
+/* Each buffer and circular buffer once, as TTNN names it (plan_l1.h). */
+static cJSON *l1_buffers(const tg_cli_l1 *v) {
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < v->n; i++) {
+        const tg_cli_buf *b = &v->buf[i];
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "name", b->name);
+        cJSON_AddStringToObject(j, "kind", tg_cli_buf_kind_name(b->kind));
+        cJSON_AddNumberToObject(j, "bytes", (double)b->bytes);
+        if (b->placed) {
+            cJSON_AddNumberToObject(j, "address", (double)b->address);
+            cJSON_AddNumberToObject(j, "end", (double)(b->address + b->bytes));
+        } else {
+            cJSON_AddNullToObject(j, "address");
+            cJSON_AddNullToObject(j, "end");
+        }
+        if (b->program) cJSON_AddStringToObject(j, "program", b->program);
+        cJSON_AddItemToArray(a, j);
+    }
+    return a;
+}
+
+static void add_size_or_null(cJSON *o, const char *key, bool known, size_t v) {
+    if (known)
+        cJSON_AddNumberToObject(o, key, (double)v);
+    else
+        cJSON_AddNullToObject(o, key);
+}
+
+static cJSON *l1_map(const tg_l1_map *m, const tg_machine *mc) {
+    tg_cli_l1 v;
+    if (tg_cli_l1_make(m, mc->arch->l1_align, &v) != TG_OK) return NULL; /* host memory */
     cJSON *o = cJSON_CreateObject(), *ev = cJSON_CreateArray();
     cJSON_AddNumberToObject(o, "size", (double)m->size);
     cJSON_AddNumberToObject(o, "buffers_from", (double)m->lo);
     cJSON_AddNumberToObject(o, "buffers_to", (double)m->hi);
+    cJSON_AddNumberToObject(o, "l1_small_size", (double)(m->size - m->hi));
     cJSON_AddNumberToObject(o, "start_in_use", (double)m->start_in_use);
     cJSON_AddNumberToObject(o, "high_water", (double)m->high_water);
     cJSON_AddNumberToObject(o, "end_in_use", (double)m->end_in_use);
     cJSON_AddBoolToObject(o, "fits", tg_l1_map_fits(m));
-    if (!tg_l1_map_fits(m)) cJSON_AddStringToObject(o, "why", m->why);
+    if (!tg_l1_map_fits(m))
+        cJSON_AddStringToObject(o, "why", m->why);
+    else
+        cJSON_AddNullToObject(o, "why");
+    if (v.error[0])
+        cJSON_AddStringToObject(o, "error", v.error);
+    else
+        cJSON_AddNullToObject(o, "error");
+    cJSON_AddItemToObject(o, "buffers", l1_buffers(&v));
+    cJSON_AddNumberToObject(o, "cb_total", (double)v.cb_total);
+    if (v.program)
+        cJSON_AddStringToObject(o, "cb_program", v.program);
+    else
+        cJSON_AddNullToObject(o, "cb_program");
+    add_size_or_null(o, "cb_end", v.has_cb_end, v.cb_end);
+    add_size_or_null(o, "lowest_l1_buffer", v.has_lowest && v.any_buffer, v.lowest);
+    tg_cli_l1_free(&v);
     static const char *ops[] = {"alloc", "free", "free", "program", "end", "alloc_small"};
     for (int i = 0; i < m->n; i++) {
         const tg_l1_event *e = &m->ev[i];
@@ -200,10 +251,20 @@ static cJSON *conv_params(const tg_conv2d_params *p) {
     cJSON_AddStringToObject(o, "weights_dtype", tg_fmt_name(p->w_fmt));
     cJSON_AddStringToObject(o, "output_dtype", tg_fmt_name(p->out_fmt));
     cJSON_AddStringToObject(o, "math_fidelity", tg_fidelity_name(p->fidelity));
-    cJSON_AddBoolToObject(o, "fp32_acc", p->fp32_acc);
+    cJSON_AddBoolToObject(o, "fp32_acc", p->fp32_acc > 0);
+    cJSON_AddBoolToObject(o, "packer_l1_acc", p->packer_l1_acc);
     cJSON_AddBoolToObject(o, "act_double_buffer", p->act_double_buffer);
     cJSON_AddBoolToObject(o, "weights_double_buffer", p->weights_double_buffer);
     cJSON_AddBoolToObject(o, "deallocate_activation", p->deallocate_activation);
+    cJSON_AddBoolToObject(o, "full_inner_dim", p->full_inner_dim);
+    cJSON_AddBoolToObject(o, "activation_reuse", p->activation_reuse);
+    cJSON_AddBoolToObject(o, "config_tensors_in_dram", p->config_tensors_in_dram);
+    cJSON_AddBoolToObject(o, "reallocate_halo_output", p->reallocate_halo_output);
+    cJSON_AddStringToObject(o, "split_reader",
+                            p->force_split_reader < 0    ? "auto"
+                            : p->force_split_reader == 0 ? "off"
+                                                         : "on");
+    cJSON_AddStringToObject(o, "output_layout", p->out_row_major ? "row-major" : "tile");
     cJSON_AddBoolToObject(o, "snap", p->snap);
     cJSON_AddStringToObject(o, "halo_mode", tg_halo_mode_name(p->halo_mode));
     return o;
@@ -325,7 +386,7 @@ tg_status tg_cli_json_conv2d(const tg_cli *g, const tg_conv2d_plan *pl, const tg
     if (pl->staged) cJSON_AddItemToObject(root, "staged_as", tensor(&pl->stage));
     cJSON_AddBoolToObject(root, "evict_shortcut", pl->evict_shortcut);
     cJSON_AddBoolToObject(root, "evict_input", pl->evict_input);
-    cJSON_AddItemToObject(root, "l1", l1_map(&pl->l1));
+    cJSON_AddItemToObject(root, "l1", l1_map(&pl->l1, &pl->m));
     cJSON_AddItemToObject(root, "halo", halo(&pl->halo));
     if (pl->materialised) {
         cJSON_AddItemToObject(root, "turns", turns(pl));
@@ -378,7 +439,7 @@ tg_status tg_cli_json_maxpool2d(const tg_cli *g, const tg_maxpool2d_plan *pl, tg
     cJSON_AddItemToObject(root, "input", tensor(&pl->in));
     cJSON_AddBoolToObject(root, "staged", pl->staged);
     if (pl->staged) cJSON_AddItemToObject(root, "staged_as", tensor(&pl->stage));
-    cJSON_AddItemToObject(root, "l1", l1_map(&pl->l1));
+    cJSON_AddItemToObject(root, "l1", l1_map(&pl->l1, &pl->m));
     cJSON_AddItemToObject(root, "halo", halo(&pl->halo));
     if (pl->materialised) {
         cJSON *cores = cJSON_CreateArray();
