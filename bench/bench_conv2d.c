@@ -476,7 +476,7 @@ int main(int argc, char **argv) {
         tg_noc_stop();
         return 2;
     }
-    tg_core_opts co = {0};
+    tg_core_opts co = {.l1_small_size = 32768}; /* as TTNN's conv tests open the device */
     if (tg_noc_init(&co, TG_NOC_ONE_SIDED) != TG_OK ||
         tg_gemm_select(getenv("TTGRID_KERNEL")) != TG_OK) {
         fprintf(stderr, "bench_conv2d: %s\n", tg_err_msg());

@@ -60,13 +60,14 @@ PROG = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "scaling.p
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # ttgrid's global options (README.md "Command line"): those taking a value.
-GLOBAL_VALUE_OPTS = {"--arch", "--grid", "--l1-size", "--dram-size", "--stats", "--noc-mode"}
+GLOBAL_VALUE_OPTS = {"--arch", "--grid", "--l1-size", "--l1-small-size", "--dram-size", "--stats",
+                     "--noc-mode"}
 GLOBAL_FLAG_OPTS = {"--quiet", "--help", "--version"}
 # Commands whose --output names a dataset (F.h5:/d); resnet50 has a default dataset.
 DATASET_OUTPUT_COMMANDS = {"conv2d", "maxpool2d", "copy"}
 NO_OUTPUT_COMMANDS = {"info", "plan"}
 # L1 bytes per core of the arch presets (src/rank/arch.c), for the limit line in the plot.
-ARCH_L1 = {"wormhole_b0": 1499136, "grayskull": 1 << 20, "blackhole": 1499136}
+ARCH_L1 = {"wormhole_b0": 1499136, "grayskull": 1 << 20, "blackhole": 1572864}
 FULL_GRID = {64: "8x8"}  # rank counts that get an explicit --grid
 
 MIB = float(1 << 20)

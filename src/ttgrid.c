@@ -30,7 +30,10 @@ static void usage(FILE *out) {
                  "                    most square factorisation); `plan` takes any grid\n"
                  "                    at any rank count\n"
                  "  --l1-size BYTES   L1 per core (default: the arch's; K, M suffixes)\n"
-                 "  --l1-small-size BYTES  TTNN's L1_SMALL region at the top of L1 (default 0)\n"
+                 "  --l1-small-size BYTES  TTNN's L1_SMALL region at the top of L1, where\n"
+                 "                    conv2d keeps its config tensors (default: TTNN's 0;\n"
+                 "                    resnet50: 24576, as TTNN's ResNet-50 tests open the\n"
+                 "                    device)\n"
                  "  --dram-size BYTES emulated bytes per DRAM bank (default 96M)\n"
                  "  --stats FILE.csv  per-op, per-core statistics as CSV\n"
                  "  --noc-mode MODE   one-sided (MPI RMA, default) or two-sided (messages)\n"
@@ -129,6 +132,7 @@ int main(int argc, char **argv) {
     tg_cli g;
     memset(&g, 0, sizeof g);
     g.rank = tg_noc_world_rank();
+    g.l1_small_size = TG_CLI_UNSET;
 
     int cmd_at = 0;
     bool help = false, version = false;
@@ -167,6 +171,7 @@ int main(int argc, char **argv) {
     if (st == TG_OK && plans_only && tg_grid_size(g.grid) > TG_CLI_PLAN_MAX_CORES)
         st = tg_err(TG_ERR_USAGE, "%s: grid %dx%d has %d cores; plans go up to %d cores", cmd->name,
                     g.grid.w, g.grid.h, tg_grid_size(g.grid), TG_CLI_PLAN_MAX_CORES);
+    if (cmd && g.l1_small_size == TG_CLI_UNSET) g.l1_small_size = cmd->l1_small_default;
     if (st == TG_OK) {
         tg_core_opts co = {.arch = g.arch,
                            .grid = plans_only ? (tg_grid){0, 0} : g.grid,

@@ -37,7 +37,13 @@ typedef struct tg_cmd {
      * tg_cli_machine, so one rank answers for any grid. Other commands need --grid to
      * match the rank count. */
     bool plans_only;
+    /* The L1_SMALL the device is opened with unless --l1-small-size says (0: TTNN's
+     * default; resnet50: TTNN's ResNet-50 tests' 24576). */
+    size_t l1_small_default;
 } tg_cmd;
+
+/* --l1-small-size not given */
+#define TG_CLI_UNSET ((size_t)-1)
 
 /* A plan-only command's grid may have at most this many cores (a 128x128 grid: the
  * plan holds a few records per core). */

@@ -178,6 +178,8 @@ const tg_cmd tg_cmd_conv2d = {
             "                         bfloat16 number, else float32; bfloat8_b needs this option)\n"
             "  --output-dtype F       output (default: --dtype)\n"
             "  --output-layout L      output_layout: tile (default) or row-major\n"
+            "  --input-layout L       the input tensor's layout as TTNN sees it: row-major\n"
+            "                         (default; a bfloat8_b input is tile) or tile\n"
             "  --math-fidelity M      LoFi, HiFi2, HiFi3, HiFi4 (default)\n"
             "  --fp32-acc, --no-fp32-acc  fp32_dest_acc_en: accumulate in float32 (default, as\n"
             "                         TTNN: on when the input and the weights are both float32)\n"

@@ -330,6 +330,9 @@ early:
 const tg_cmd tg_cmd_resnet50 = {
     .name = "resnet50",
     .run = resnet50_run,
+    /* tt-metal's ResNet-50 tests open the device with l1_small_size 24576
+     * (tests/ttnn/NOTES.md section 7) */
+    .l1_small_default = 24576,
     .summary = "ResNet-50 inference on the grid, validated against PyTorch",
     .help =
         "usage: mpirun -np P ttgrid [global options] resnet50 --output F.h5[:/logits] [options]\n\n"

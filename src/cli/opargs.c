@@ -45,7 +45,8 @@ enum {
     O_NOREALLOC,
     O_SPLIT,
     O_PL1ACC,
-    O_OUTLAYOUT
+    O_OUTLAYOUT,
+    O_INLAYOUT
 };
 
 static const struct {
@@ -83,6 +84,7 @@ static const struct {
     {{"split-reader", required_argument, 0, O_SPLIT}, OPT_CONV},
     {{"packer-l1-acc", no_argument, 0, O_PL1ACC}, OPT_CONV},
     {{"output-layout", required_argument, 0, O_OUTLAYOUT}, OPT_CONV},
+    {{"input-layout", required_argument, 0, O_INLAYOUT}, OPT_CONV},
     {{"double-buffer", no_argument, 0, O_DBUF}, OPT_CONV},
     {{"weights-double-buffer", no_argument, 0, O_WDBUF}, OPT_CONV},
     {{"deallocate-activation", no_argument, 0, O_DEALLOC}, OPT_CONV},
@@ -235,6 +237,14 @@ static tg_status apply(int id, const char *arg, tg_opargs *o) {
             p->out_row_major = true;
         else
             return tg_err(TG_ERR_USAGE, "--output-layout takes tile or row-major, got '%s'", arg);
+        return TG_OK;
+    case O_INLAYOUT:
+        if (!strcmp(arg, "tile"))
+            p->in_tile = true;
+        else if (!strcmp(arg, "row-major"))
+            p->in_tile = false;
+        else
+            return tg_err(TG_ERR_USAGE, "--input-layout takes tile or row-major, got '%s'", arg);
         return TG_OK;
     case O_DBUF:
         p->act_double_buffer = true;

@@ -166,6 +166,15 @@ tg_status tg_noc_mcast_group(tg_core_set set, tg_rect r, int root, size_t dst_of
     return tg_noc.t->mcast_group(set, r, root, dst_off, src_off, bytes);
 }
 
+tg_status tg_noc_mcast_group_fenced(tg_core_set set, tg_rect r, int root, size_t dst_off,
+                                    size_t src_off, size_t bytes, bool before, bool after) {
+    bool own = tg_noc.t->mcast_group_fenced;
+    if (before && !own) TG_CHECK(tg_noc_barrier(set));
+    TG_CHECK(tg_noc_mcast_group(set, r, root, dst_off, src_off, bytes));
+    if (after && !own) TG_CHECK(tg_noc_barrier(set));
+    return TG_OK;
+}
+
 /* ---- synchronisation ---- */
 
 tg_status noc_barrier_mpi(tg_core_set set) {

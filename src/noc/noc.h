@@ -190,6 +190,13 @@ tg_status tg_noc_mcast(tg_rect r, size_t dst_off, size_t src_off, size_t bytes);
 tg_status tg_noc_mcast_group(tg_core_set set, tg_rect r, int root, size_t dst_off, size_t src_off,
                              size_t bytes);
 
+/* tg_noc_mcast_group that also meets the set `before` the bytes move (the root's
+ * source is ready and every receiver is done with its dst buffer) and `after` they
+ * landed (the root may change its source): one barrier each where the mechanism's
+ * multicast does not meet the set itself. */
+tg_status tg_noc_mcast_group_fenced(tg_core_set set, tg_rect r, int root, size_t dst_off,
+                                    size_t src_off, size_t bytes, bool before, bool after);
+
 /* Completes all my outstanding reads (the data is in my L1). */
 tg_status tg_noc_read_barrier(void);
 /* Completes all my outstanding writes and multicasts (the data is in the targets'

@@ -248,6 +248,7 @@ const noc_transport noc_msg = {
     .barrier = noc_barrier_mpi,
     .sync = msg_sync,
     .mcast_group = msg_mcast_group,
+    .mcast_group_fenced = true,
     .sem_add = msg_sem_add,
     .sem_read = msg_sem_read,
     .sem_sub = msg_sem_sub,

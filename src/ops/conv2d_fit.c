@@ -445,7 +445,7 @@ tg_status tg_conv2d_plan_fit(const tg_conv2d_params *p, const tg_machine *m, con
         if (!out->ttnn && out->l1_total > out->l1_limit)
             return conv2d_no_fit_error(out, out->l1.size, fs.last_other);
         const char *hint =
-            !out->ttnn ? ""
+            !out->ttnn || strstr(out->l1.why, "L1_SMALL") ? ""
             : out->p.layout == TG_CONV_HEIGHT
                 ? "; try a smaller --act-block-h, more cores, --shard block, --shard none, or a "
                   "larger --l1-small-size where L1_SMALL is short"

@@ -127,20 +127,18 @@ static void sharded_weights(gen *g) {
 /* Sharded layouts, weights streamed (TTNN's weights CB holds one K block per slot):
  * step `step` brings weight rows [k0, k0 + rows) into slot step % w_slots. The group's
  * first core reads them from DRAM and multicasts them to its group (width: every core
- * reads its own); a barrier first makes sure the group is done with the slot, a second
- * that the block is there before it is fetched. */
+ * reads its own). The multicast meets the group before the bytes move (the block is
+ * there) and, with one slot, after they landed (the root may read the next block into
+ * it); with two, the root reaches the slot of step k only after everyone met before
+ * step k - 1, that is after fetching step k - 2's block from it. */
 static void streamed_weights(gen *g, int64_t step, int64_t k0, int64_t rows) {
     const tg_conv2d_plan *pl = g->pl;
     const tg_conv2d_role *r = g->r;
     int64_t c0 = (int64_t)r->cp * pl->cout_slice;
     size_t at = cb_off(pl, TG_CONV_CB_WEIGHTS) +
                 (size_t)(step % pl->w_slots) * weight_bytes(pl, pl->act_block_w);
-    bool group = pl->p.layout != TG_CONV_WIDTH;
-    tg_xfer barrier = {.kind = TG_XF_BARRIER, .set = r->w_set};
-    if (group) xfer(g, barrier);
     if (r->reads_weights) read_weights(g, at, k0, rows, c0, pl->cout_slice);
-    if (group) {
-        xfer(g, barrier);
+    if (pl->p.layout != TG_CONV_WIDTH)
         xfer(g, (tg_xfer){.kind = TG_XF_MCAST,
                           .peer = r->w_root,
                           .set = r->w_set,
@@ -148,8 +146,9 @@ static void streamed_weights(gen *g, int64_t step, int64_t k0, int64_t rows) {
                           .count = 1,
                           .peer_off = at,
                           .off = at,
-                          .blen = r->w_bytes ? weight_bytes(pl, rows) : 0});
-    }
+                          .blen = r->w_bytes ? weight_bytes(pl, rows) : 0,
+                          .fence_before = true,
+                          .fence_after = pl->w_slots == 1});
     if (r->busy) unpack_weights(g, at, rows, pl->cout_slice);
 }
 
@@ -209,7 +208,9 @@ static void compute_height(gen *g) {
 static void compute_mcast(gen *g) {
     const tg_conv2d_plan *pl = g->pl;
     const tg_conv2d_role *r = g->r;
-    if (r->idle_set) return;
+    /* a row set without outputs skips the turns, unless streamed weights come down its
+     * columns: then it takes part in their steps (and multicasts nothing in its rows) */
+    if (r->idle_set && pl->weights_resident) return;
     int64_t n = pl->cout_slice, abh = pl->act_block_h, abw = pl->act_block_w;
     int64_t shard = pl->out_split.shard, nblocks = (shard + abh - 1) / abh;
     size_t arow = tg_fmt_row_bytes(pl->act_fmt, pl->act_cols), ablock = (size_t)abh * arow;
@@ -220,13 +221,11 @@ static void compute_mcast(gen *g) {
     size_t mcast_cb = recv ? cb_off(pl, TG_CONV_CB_MCAST) : act_cb;
     int64_t slots = recv ? (int64_t)(pl->l1.cbs[pl->cb[TG_CONV_CB_MCAST]].bytes / ablock) : 1;
     bool at_once = pl->kblocks_per_turn == 1 && recv && act_cb != mcast_cb;
-    tg_xfer barrier = {.kind = TG_XF_BARRIER, .set = r->a_set};
     for (int64_t b = 0; b < nblocks; b++) {
         int64_t o0 = r->o_begin + b * abh, m = r->o_end - o0;
         if (m > abh) m = abh;
         if (m < 0) m = 0;
         if (r->busy) emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_ACC_ZERO, .cols = n});
-        if (at_once && b > 0) xfer(g, barrier); /* the last block's fetches are done */
         for (int t = 0; t < pl->col_parts; t++)
             for (int64_t kb = 0; kb < pl->kblocks_per_turn; kb++) {
                 int64_t k0 = kb * abw, k1 = k0 + abw < pl->k_turn ? k0 + abw : pl->k_turn;
@@ -237,10 +236,6 @@ static void compute_mcast(gen *g) {
                  * or (the matmul path, whose input CB is both) its own slot */
                 size_t src = act_cb == mcast_cb ? slot : act_cb;
                 bool sender = at_once ? t == 0 && r->sends : r->sends && r->cp == t;
-                /* a turn of several K blocks: the act CB is the last step's multicast
-                 * source until the set's next barrier, so the row must be done taking
-                 * that block before its sender gathers the next one into it */
-                if (!at_once && step > 0) xfer(g, barrier);
                 if (sender)
                     emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_GATHER,
                                              .o0 = o0,
@@ -249,13 +244,14 @@ static void compute_mcast(gen *g) {
                                              .k1 = k1,
                                              .off = src,
                                              .origin = origin(g)});
-                /* the sender's block is ready and every receiver is done with its
-                 * buffer; then the row takes the block */
-                if (!at_once || t == 0) xfer(g, barrier);
                 int root = r->in_grid
                                ? tg_shard_core_rank(&pl->stage.spec, pl->m.grid,
                                                     tg_shard_part_core(&pl->stage.spec, r->rp, t))
                                : g->core;
+                /* the row meets before the block moves (the sender's block is ready,
+                 * every receiver is done with its buffer) and after it landed when the
+                 * sender gathers again into the same CB: every step, or (all senders at
+                 * once) after the act block's last turn */
                 if (recv)
                     xfer(g, (tg_xfer){.kind = TG_XF_MCAST,
                                       .peer = root,
@@ -264,7 +260,9 @@ static void compute_mcast(gen *g) {
                                       .count = 1,
                                       .peer_off = src,
                                       .off = slot,
-                                      .blen = r->row_busy ? ablock : 0});
+                                      .blen = r->row_busy ? ablock : 0,
+                                      .fence_before = !at_once || t == 0,
+                                      .fence_after = !at_once || t == pl->col_parts - 1});
                 if (!r->busy) continue;
                 bool last = t == pl->col_parts - 1 && kb == pl->kblocks_per_turn - 1;
                 emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_MATMUL,

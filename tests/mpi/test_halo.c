@@ -136,6 +136,7 @@ static void halo_counts_match_plan(void) {
                                           c->grid, false, false),
                           TG_OK);
     fill(&t);
+    tg_noc_barrier(TG_SET_ALL); /* every shard filled before anyone reads a neighbour's */
     tg_stats_begin("test:halo");
     tg_haloed h;
     CU_ASSERT_EQUAL_FATAL(halo(&w, &t, tg_split_out(&t.spec, 24), 0.0f, TG_HALO_PULL, &h), TG_OK);

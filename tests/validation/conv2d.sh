@@ -45,7 +45,7 @@ for c in "${cases[@]}"; do
       flags+=(--dtype bfloat16 --fp32-acc)
       thresholds=(--pcc 0.997)
     fi
-    if ! $TG_MPIRUN -np "$ranks" "$tg" --quiet conv2d --input "$ref:/input" --weights "$ref:/weight" \
+    if ! $TG_MPIRUN -np "$ranks" "$tg" --quiet --l1-small-size 32768 conv2d --input "$ref:/input" --weights "$ref:/weight" \
         --output "$out:/y" --kernel "$kernel" --stride "$stride" --padding "$pad" \
         --dilation "$dil" --groups "$groups" "${flags[@]}"; then
       echo "FAIL $name $dtype: ttgrid conv2d failed"; failed=1; continue
@@ -59,7 +59,7 @@ for c in "${cases[@]}"; do
   flags=()
   [[ $extra == *relu* ]] && flags+=(--activation relu)
   [[ $extra == *no-bias* ]] || flags+=(--bias "$ref:/bias")
-  if $TG_MPIRUN -np "$ranks" "$tg" --quiet conv2d --input "$ref:/input" --weights "$ref:/weight" \
+  if $TG_MPIRUN -np "$ranks" "$tg" --quiet --l1-small-size 32768 conv2d --input "$ref:/input" --weights "$ref:/weight" \
       --output "$out:/y" --kernel "$kernel" --stride "$stride" --padding "$pad" \
       --dilation "$dil" --groups "$groups" --shard none "${flags[@]}"; then
     $TG_PYTHON "$here/scripts/compare.py" "$out:/y" "$ref:/output" --pcc 0.985 || failed=1

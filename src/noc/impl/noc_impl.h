@@ -38,6 +38,9 @@ typedef struct noc_transport {
     /* tg_noc_mcast_group after the checks and the root's count. */
     tg_status (*mcast_group)(tg_core_set set, tg_rect r, int root, size_t dst_off, size_t src_off,
                              size_t bytes);
+    /* mcast_group meets the set before the root's bytes move and after they landed
+     * (tg_noc_mcast_group_fenced then adds nothing) */
+    bool mcast_group_fenced;
     /* Semaphores: add n to core's word at off; read my word; subtract n from it. */
     void (*sem_add)(int core, size_t off, int32_t n);
     int32_t (*sem_read)(size_t off);

@@ -174,6 +174,9 @@ typedef struct tg_xfer {
     tg_rect rect;
     int64_t first, count;
     size_t peer_off, peer_stride, off, stride, blen;
+    bool fence_before, fence_after; /* MCAST: the set meets before the bytes move (the
+                                     * source is ready, the receivers' dst free) and after
+                                     * they landed (the source may change) */
 } tg_xfer;
 
 /* Whether every core of a set must take the step together (barriers, multicasts). */

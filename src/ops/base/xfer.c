@@ -15,7 +15,10 @@ tg_status tg_xfer_run(const tg_xfer *x, const tg_dram_buf *const *bufs, tg_statu
                              x->off + (size_t)i * x->stride, x->blen);
         break;
     case TG_XF_MCAST:
-        s = tg_noc_mcast_group(x->set, x->rect, x->peer, x->off, x->peer_off, x->blen);
+        s = x->fence_before || x->fence_after
+                ? tg_noc_mcast_group_fenced(x->set, x->rect, x->peer, x->off, x->peer_off, x->blen,
+                                            x->fence_before, x->fence_after)
+                : tg_noc_mcast_group(x->set, x->rect, x->peer, x->off, x->peer_off, x->blen);
         break;
     case TG_XF_DRAM_READ:
         s = tg_dram_read(bufs[x->buf], x->first, x->count, x->peer_off, x->blen, x->off, x->stride);
