@@ -28,8 +28,22 @@ static tg_status add_reshard_traffic(const tg_tensor *from, const tg_tensor *to,
     return TG_OK;
 }
 
+static tg_status plan_once(const tg_tensor *a, const tg_tensor *b, bool relu, const tg_machine *m,
+                           const tg_l1 *snapshot, bool fallback, bool to_dram, tg_add_plan *pl);
+
+/* With fallbacks, an add whose b does not fit beside a in a's shards sums in DRAM
+ * instead (a moved there first). */
 tg_status tg_add_plan_fit(const tg_tensor *a, const tg_tensor *b, bool relu, const tg_machine *m,
                           const tg_l1 *snapshot, bool fallback, tg_add_plan *pl) {
+    tg_status st = plan_once(a, b, relu, m, snapshot, fallback, false, pl);
+    if (st != TG_ERR_RUNTIME || !fallback || a->place != TG_PLACE_L1 || pl->evict_a) return st;
+    tg_err_clear();
+    tg_add_plan_free(pl);
+    return plan_once(a, b, relu, m, snapshot, fallback, true, pl);
+}
+
+static tg_status plan_once(const tg_tensor *a, const tg_tensor *b, bool relu, const tg_machine *m,
+                           const tg_l1 *snapshot, bool fallback, bool to_dram, tg_add_plan *pl) {
     memset(pl, 0, sizeof *pl);
     if (a->n != b->n || a->h != b->h || a->w != b->w || a->c != b->c || a->fmt != b->fmt)
         return tg_err(TG_ERR_USAGE,
@@ -45,8 +59,9 @@ tg_status tg_add_plan_fit(const tg_tensor *a, const tg_tensor *b, bool relu, con
     tg_l1_map_init(&pl->l1);
     pl->ev_moved = pl->ev_prog = pl->cb_a = pl->cb_b = -1;
     /* when b lives in DRAM and a's shard has no room for a copy of it, sum in DRAM */
-    pl->evict_a = fallback && a->place == TG_PLACE_L1 && b->place == TG_PLACE_DRAM &&
-                  tg_l1_largest_free(snapshot) < tg_tensor_shard_bytes(a);
+    pl->evict_a = fallback && a->place == TG_PLACE_L1 &&
+                  (to_dram || (b->place == TG_PLACE_DRAM &&
+                               tg_l1_largest_free(snapshot) < tg_tensor_shard_bytes(a)));
     if (pl->evict_a) {
         tg_l1_map_free_old(&pl->l1, "add:a (to DRAM)", a->l1_off);
         TG_CHECK(tg_tensor_describe_dram(&pl->a, "add:a (to DRAM)", shape, a->fmt));
@@ -65,8 +80,16 @@ tg_status tg_add_plan_fit(const tg_tensor *a, const tg_tensor *b, bool relu, con
         }
     }
     if (pl->a.place == TG_PLACE_DRAM) {
-        size_t rb = pl->a.row_bytes;
-        pl->chunk = (int64_t)(128 * 1024 / rb);
+        /* rows per chunk: 128 KiB per operand, or what the room below the lowest buffer
+         * (a's shard gone) holds */
+        size_t rb = pl->a.row_bytes, room = 128 * 1024;
+        tg_l1 sim;
+        TG_CHECK(tg_l1_clone(&sim, snapshot));
+        if (pl->evict_a) tg_l1_free(&sim, a->l1_off);
+        size_t below = tg_l1_lowest(&sim) > sim.lo ? tg_l1_lowest(&sim) - sim.lo : 0;
+        tg_l1_destroy(&sim);
+        if (below / 2 < room) room = below / 2 / 64 * 64;
+        pl->chunk = (int64_t)(room / rb);
         if (pl->chunk < 1) pl->chunk = 1;
         char range[48];
         tg_core_range_name(m->grid, range);

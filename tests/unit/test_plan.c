@@ -353,6 +353,27 @@ static void add_plan_moves_only_what_it_must(void) {
     CU_ASSERT(pl.moved);
     CU_ASSERT_EQUAL(SUM(&pl.traffic, dram_read_bytes), all);
     tg_add_plan_free(&pl);
+    /* b sharded otherwise (block) with no room for its copy in a's shards: without
+     * fallbacks TTNN's out of memory; with them, the sum in DRAM (a moved there) */
+    CU_ASSERT_EQUAL_FATAL(
+        tg_tensor_describe(&b, "b", shape, TG_BFLOAT16, TG_SHARD_BLOCK, m.grid, false, true),
+        TG_OK);
+    size_t off, room = tg_tensor_shard_bytes(&a) / 2;
+    CU_ASSERT_EQUAL_FATAL(tg_l1_alloc(&snap, "a", tg_tensor_shard_bytes(&a), &a.l1_off), TG_OK);
+    CU_ASSERT_EQUAL_FATAL(tg_l1_alloc(&snap, "b", tg_tensor_shard_bytes(&b), &b.l1_off), TG_OK);
+    CU_ASSERT_EQUAL_FATAL(tg_l1_alloc(&snap, "rest", tg_l1_largest_free(&snap) - room, &off),
+                          TG_OK);
+    a.allocated = b.allocated = true;
+    CU_ASSERT_EQUAL(tg_add_plan_fit(&a, &b, true, &m, &snap, false, &pl), TG_ERR_RUNTIME);
+    CU_ASSERT(strstr(tg_err_msg(), "[TTNN: Out of Memory") != NULL);
+    tg_err_clear();
+    tg_add_plan_free(&pl);
+    CU_ASSERT_EQUAL_FATAL(tg_add_plan_fit(&a, &b, true, &m, &snap, true, &pl), TG_OK);
+    CU_ASSERT(pl.evict_a && pl.moved && pl.a.place == TG_PLACE_DRAM);
+    /* a and b to DRAM, then both read and the sum written */
+    CU_ASSERT_EQUAL(SUM(&pl.traffic, dram_write_bytes), 3 * all);
+    CU_ASSERT_EQUAL(SUM(&pl.traffic, dram_read_bytes), 2 * all);
+    tg_add_plan_free(&pl);
     tg_l1_destroy(&snap);
 }
 
