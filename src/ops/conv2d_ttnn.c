@@ -10,7 +10,8 @@
 /* ---- the L1 of each arch ---- */
 
 /* One row per arch TTNN has (Grayskull is gone from tt-metal: the HAL holds only
- * wormhole/ and blackhole/). The lead moves these into tg_arch later. */
+ * wormhole/ and blackhole/). The memory map worked out here; tg_arch's presets
+ * (src/rank/arch.c) carry the results, and the unit test checks that they agree. */
 static const struct {
     const char *name;
     size_t l1_size, mem_map_end, l1_align, dram_align;

@@ -13,8 +13,8 @@
  * Pure: a config in, a plan out; no L1 is touched. Where the buffers land is the job
  * of an L1 model that replays the plan's events: L1 buffers top-down below L1_SMALL,
  * each program's CBs from the arch's unreserved base upward, each CB aligned to the
- * DRAM alignment, checked against the lowest L1 buffer (tg_ttnn_cb_error) and the L1
- * size; an allocation that does not fit is TTNN's out-of-memory (tg_ttnn_oom_error).
+ * DRAM alignment, checked against the lowest L1 buffer (tg_l1_ttnn_cb_text, rank.h) and the L1
+ * size; an allocation that does not fit is TTNN's out-of-memory (tg_l1_ttnn_oom_text).
  *
  * Not transcribed (see tests/ttnn/NOTES.md section 8): groups > 1, conv_transpose2d,
  * DRAM slicing, kernel-stride folding, transposed (COL_MAJOR) shards, an explicit
@@ -184,22 +184,6 @@ tg_status tg_ttnn_conv2d_plan_make(const tg_ttnn_conv2d_config *c, tg_ttnn_conv2
 
 /* The buffer named `name`, or NULL. */
 const tg_ttnn_buffer *tg_ttnn_plan_buffer(const tg_ttnn_conv2d_plan *p, const char *name);
-
-/* TTNN's check of a program's CB region [PRG ProgramImpl::validate_circular_buffer_region]:
- * the region ends at cb_end; l1_size is the max L1 size; lowest is the lowest L1 buffer
- * address (SIZE_MAX: none). Returns true and writes TTNN's message into msg (cap bytes)
- * when the check fails: "Statically allocated circular buffers on core range R grow to
- * N B which is beyond max L1 size of M B" or "Statically allocated circular buffers in
- * program P clash with L1 buffers on core range R. L1 buffer allocated at A and static
- * circular buffer region ends at B". */
-bool tg_ttnn_cb_error(char *msg, size_t cap, const char *program, const char *core_range,
-                      size_t cb_end, size_t l1_size, size_t lowest);
-
-/* TTNN's out-of-memory message [BM BankManager::allocate_buffer]: bank_bytes per bank
- * (aligned) over num_banks banks of bank_size bytes, of which `allocated` are taken,
- * `free` free and `largest` the largest free block. region is "L1" or "L1_SMALL". */
-void tg_ttnn_oom_error(char *msg, size_t cap, const char *region, size_t bank_bytes, int num_banks,
-                       size_t bank_size, size_t allocated, size_t free, size_t largest);
 
 const char *tg_ttnn_kind_name(tg_ttnn_kind k);
 

@@ -303,35 +303,3 @@ const char *tg_ttnn_kind_name(tg_ttnn_kind k) {
 }
 
 /* ---- TTNN's error texts ---- */
-
-bool tg_ttnn_cb_error(char *msg, size_t cap, const char *program, const char *core_range,
-                      size_t cb_end, size_t l1_size, size_t lowest) {
-    /* [PRG ProgramImpl::validate_circular_buffer_region] */
-    if (cb_end > l1_size) {
-        snprintf(msg, cap,
-                 "Statically allocated circular buffers on core range %s grow to %zu B which is "
-                 "beyond max L1 size of %zu B",
-                 core_range, cb_end, l1_size);
-        return true;
-    }
-    if (lowest != SIZE_MAX && lowest < cb_end) {
-        snprintf(msg, cap,
-                 "Statically allocated circular buffers in program %s clash with L1 buffers on "
-                 "core range %s. L1 buffer allocated at %zu and static circular buffer region "
-                 "ends at %zu",
-                 program, core_range, lowest, cb_end);
-        return true;
-    }
-    return false;
-}
-
-void tg_ttnn_oom_error(char *msg, size_t cap, const char *region, size_t bank_bytes, int num_banks,
-                       size_t bank_size, size_t allocated, size_t free, size_t largest) {
-    /* [BM BankManager::allocate_buffer] (older tt-metal ends "bank size is only Z B") */
-    snprintf(msg, cap,
-             "Out of Memory: Not enough space to allocate %zu B %s buffer across %d banks, where "
-             "each bank needs to store %zu B, but bank size is %zu B (allocated: %zu B, free: %zu "
-             "B, largest free block: %zu B)",
-             bank_bytes * (size_t)num_banks, region, num_banks, bank_bytes, bank_size, allocated,
-             free, largest);
-}

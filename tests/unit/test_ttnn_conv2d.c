@@ -71,8 +71,8 @@ static void ref_alloc(ref_l1 *m, int i, size_t lo, size_t hi, const char *region
         return;
     }
     if (!m->error[0])
-        tg_ttnn_oom_error(m->error, sizeof m->error, region, size, p->num_banks, hi - lo, used,
-                          (hi - lo) - used, largest);
+        tg_l1_ttnn_oom_text(m->error, sizeof m->error, region, size, p->num_banks, hi - lo, used,
+                            (hi - lo) - used, largest);
 }
 
 static void ref_program(ref_l1 *m, const tg_ttnn_event *e) {
@@ -90,7 +90,7 @@ static void ref_program(ref_l1 *m, const tg_ttnn_event *e) {
         if (m->live[j] && p->buffers[j].kind == TG_TTNN_L1_BUFFER && m->addr[j] < lowest)
             lowest = m->addr[j];
     char msg[TG_ERR_MSG_MAX];
-    if (tg_ttnn_cb_error(msg, sizeof msg, "{id}", p->core_range, addr, p->l1.l1_size, lowest) &&
+    if (tg_l1_ttnn_cb_text(msg, sizeof msg, "{id}", p->core_range, addr, p->l1.l1_size, lowest) &&
         !m->error[0])
         snprintf(m->error, sizeof m->error, "%s", msg);
 }
@@ -708,20 +708,20 @@ static void ttnn_issue_example_is_057_mb(void) {
 
 static void ttnn_errors_carry_ttnn_words(void) {
     char msg[512];
-    CU_ASSERT_FALSE(
-        tg_ttnn_cb_error(msg, sizeof msg, "7", "[(x=0,y=0) - (x=7,y=7)]", 1000, 1499136, SIZE_MAX));
-    CU_ASSERT_TRUE(tg_ttnn_cb_error(msg, sizeof msg, "7", "[(x=0,y=0) - (x=0,y=0)]", 3084736,
-                                    1499136, 745472));
+    CU_ASSERT_FALSE(tg_l1_ttnn_cb_text(msg, sizeof msg, "7", "[(x=0,y=0) - (x=7,y=7)]", 1000,
+                                       1499136, SIZE_MAX));
+    CU_ASSERT_TRUE(tg_l1_ttnn_cb_text(msg, sizeof msg, "7", "[(x=0,y=0) - (x=0,y=0)]", 3084736,
+                                      1499136, 745472));
     CU_ASSERT_STRING_EQUAL(msg, "Statically allocated circular buffers on core range "
                                 "[(x=0,y=0) - (x=0,y=0)] grow to 3084736 B which is beyond max "
                                 "L1 size of 1499136 B");
-    CU_ASSERT_TRUE(tg_ttnn_cb_error(msg, sizeof msg, "7", "[(x=0,y=0) - (x=7,y=6)]", 1459008,
-                                    1499136, 1211392));
+    CU_ASSERT_TRUE(tg_l1_ttnn_cb_text(msg, sizeof msg, "7", "[(x=0,y=0) - (x=7,y=6)]", 1459008,
+                                      1499136, 1211392));
     CU_ASSERT_STRING_EQUAL(msg, "Statically allocated circular buffers in program 7 clash with "
                                 "L1 buffers on core range [(x=0,y=0) - (x=7,y=6)]. L1 buffer "
                                 "allocated at 1211392 and static circular buffer region ends "
                                 "at 1459008");
-    tg_ttnn_oom_error(msg, sizeof msg, "L1_SMALL", 16, 25, 0, 0, 0, 0);
+    tg_l1_ttnn_oom_text(msg, sizeof msg, "L1_SMALL", 16, 25, 0, 0, 0, 0);
     CU_ASSERT_STRING_EQUAL(msg, "Out of Memory: Not enough space to allocate 400 B L1_SMALL "
                                 "buffer across 25 banks, where each bank needs to store 16 B, "
                                 "but bank size is 0 B (allocated: 0 B, free: 0 B, largest free "
@@ -732,6 +732,12 @@ static void ttnn_errors_carry_ttnn_words(void) {
     CU_ASSERT_EQUAL(wh.base, 102784);
     CU_ASSERT_EQUAL(bh.base, 111360);
     CU_ASSERT_EQUAL(bh.l1_size, 1572864);
+    /* the arch presets carry the same figures */
+    const tg_arch *pw = tg_arch_find("wormhole_b0"), *pb = tg_arch_find("blackhole");
+    CU_ASSERT(pw->l1_size == wh.l1_size && pw->l1_unreserved == wh.base &&
+              pw->dram_align == wh.dram_align && pw->l1_align == wh.l1_align);
+    CU_ASSERT(pb->l1_size == bh.l1_size && pb->l1_unreserved == bh.base &&
+              pb->dram_align == bh.dram_align && pb->l1_align == bh.l1_align);
     CU_ASSERT_EQUAL(tg_ttnn_l1_figures_of(tg_arch_find("grayskull"), &wh), TG_ERR_USAGE);
 }
 
