@@ -375,7 +375,10 @@ static void ttnn_config_of(const tg_conv2d_params *p, const tg_machine *m, const
     c->input_dtype = p->in_fmt;
     c->weights_tensor_dtype = p->w_fmt;
     c->output_dtype = (int)p->out_fmt;
-    c->input_layout = p->in_tile || p->in_fmt == TG_BFLOAT8_B ? TG_TTNN_TILE : TG_TTNN_ROW_MAJOR;
+    /* TILE when asked, for a bfloat8_b input, and for an input a conv left in TILE */
+    c->input_layout = p->in_tile || p->in_fmt == TG_BFLOAT8_B || (in && in->tile)
+                          ? TG_TTNN_TILE
+                          : TG_TTNN_ROW_MAJOR;
     c->output_layout = p->out_row_major ? TG_TTNN_ROW_MAJOR : TG_TTNN_TILE;
     c->act_block_h_override = p->act_block_h;
     c->act_block_w_div = p->act_block_w_div;
@@ -413,6 +416,7 @@ static tg_status plan_ttnn(const tg_conv2d_params *p, const tg_machine *m, const
     tg_ttnn_conv2d_config c;
     ttnn_config_of(&pl->p, m, in, &c);
     pl->in_place = c.has_input_shard;
+    pl->p.in_tile = c.input_layout == TG_TTNN_TILE;
     tg_status st = tg_ttnn_conv2d_plan_make(&c, &pl->tt);
     if (st != TG_OK) return st;
     const tg_ttnn_conv2d_plan *t = &pl->tt;
