@@ -222,6 +222,7 @@ tg_status tg_resnet50_init(tg_resnet50 *net, const tg_resnet_opts *opts,
         if (opts->act_block_h) net->convs[i].act_block_h = opts->act_block_h;
     }
     for (int i = 0; i < noverrides; i++) TG_CHECK(apply_override(net, overrides[i]));
+    if (opts->plan_only) return TG_OK; /* no weights: the network is only planned */
     tg_io_file *f = NULL;
     if (src->file) TG_CHECK(tg_io_open(src->file, &f));
     tg_status st = TG_OK;
@@ -248,7 +249,8 @@ void tg_resnet50_free(tg_resnet50 *net) {
         tg_resnet_conv *c = &net->convs[i];
         free(c->w_cols), free(c->b_cols);
         c->w_cols = c->b_cols = NULL;
-        if (c->planned) tg_conv2d_weights_free(&c->weights);
+        if (c->weights_loaded) tg_conv2d_weights_free(&c->weights);
+        c->weights_loaded = false;
         tg_conv2d_plan_free(&c->plan);
         c->planned = false;
     }
@@ -389,11 +391,15 @@ static void conv_params(const tg_resnet50 *net, const tg_resnet_conv *c, bool de
 /* Plans the conv from the live L1 on the first pass (with the fallbacks of
  * tg_conv2d_plan_fit: smaller blocks, other layouts, the shortcut or the input moved to
  * DRAM, the DRAM layout) and loads its weights. */
-static tg_status plan_conv(tg_resnet50 *net, tg_resnet_conv *c, const tg_tensor *x,
-                           const tg_tensor *shortcut, bool dealloc) {
+/* Places conv c on machine m from the L1 snapshot `l1` (the fallbacks of
+ * tg_conv2d_plan_fit: smaller blocks, other layouts, the shortcut or the input moved to
+ * DRAM, the DRAM layout). */
+static tg_status fit_conv(tg_resnet50 *net, tg_resnet_conv *c, const tg_machine *mach,
+                          const tg_l1 *l1, const tg_tensor *x, const tg_tensor *shortcut,
+                          bool dealloc) {
     tg_conv2d_params p;
     conv_params(net, c, dealloc, &p);
-    tg_machine m = tg_machine_self();
+    tg_machine m = *mach;
     tg_conv2d_site site = {x, shortcut, true};
     tg_status st;
     if (c->bn[0] == '\0') {
@@ -410,14 +416,25 @@ static tg_status plan_conv(tg_resnet50 *net, tg_resnet_conv *c, const tg_tensor 
                                .fp32_acc = p.fp32_acc,
                                .deallocate_activation = dealloc};
         lp.cores = p.cores, lp.act_block_h = p.act_block_h;
-        st = tg_linear_plan_fit(&lp, &m, tg_core_l1(), &site, &c->plan, NULL);
+        st = tg_linear_plan_fit(&lp, &m, l1, &site, &c->plan, NULL);
     } else {
-        st = tg_conv2d_plan_fit(&p, &m, tg_core_l1(), &site, &c->plan, NULL);
+        st = tg_conv2d_plan_fit(&p, &m, l1, &site, &c->plan, NULL);
     }
     if (st != TG_OK) {
         tg_conv2d_plan_free(&c->plan);
         return tg_err_prefix(st, "layer %s: ", c->name);
     }
+    c->planned = true;
+    return TG_OK;
+}
+
+/* Plans the conv from the live L1 on the first pass and loads its weights. */
+static tg_status plan_conv(tg_resnet50 *net, tg_resnet_conv *c, const tg_tensor *x,
+                           const tg_tensor *shortcut, bool dealloc) {
+    tg_machine m = tg_machine_self();
+    TG_CHECK(fit_conv(net, c, &m, tg_core_l1(), x, shortcut, dealloc));
+    c->planned = false;
+    tg_status st;
     char scope[96];
     snprintf(scope, sizeof scope, "%s:weights", c->name);
     tg_stats_begin(scope);
@@ -429,7 +446,7 @@ static tg_status plan_conv(tg_resnet50 *net, tg_resnet_conv *c, const tg_tensor 
     }
     free(c->w_cols), free(c->b_cols);
     c->w_cols = c->b_cols = NULL;
-    c->planned = true;
+    c->planned = c->weights_loaded = true;
     return TG_OK;
 }
 
@@ -590,5 +607,151 @@ done:
     tg_tensor_free(&y);
     tg_tensor_free(&pooled);
     if (st != TG_OK) tg_tensor_free(logits);
+    return st;
+}
+
+/* ---- the network planned without running it ---- */
+
+/* The walk of tg_resnet50_plan_only: a simulated L1 on which every layer's L1 map is
+ * replayed in turn, and the tensors as descriptions (offsets from the maps). */
+typedef struct dry {
+    tg_resnet50 *net;
+    tg_machine m;
+    tg_l1 l1;
+} dry;
+
+/* Whether a plan's L1 map frees the block at `off` that was there before the op. */
+static bool map_frees(const tg_l1_map *map, size_t off) {
+    for (int i = 0; i < map->n; i++)
+        if (map->ev[i].kind == TG_L1_FREE_OLD && map->ev[i].off == off) return true;
+    return false;
+}
+
+/* Frees a tensor's block in the simulated L1 unless the op's map already did. */
+static void dry_free(dry *d, tg_tensor *t, const tg_l1_map *map) {
+    if (t->allocated && t->place == TG_PLACE_L1 && !(map && map_frees(map, t->l1_off)))
+        tg_l1_free(&d->l1, t->l1_off);
+    memset(t, 0, sizeof *t);
+}
+
+static tg_status dry_dram(tg_tensor *t, const char *name) {
+    int64_t shape[4] = {t->n, t->h, t->w, t->c};
+    tg_fmt fmt = t->fmt;
+    return tg_tensor_describe_dram(t, name, shape, fmt);
+}
+
+static tg_status dry_conv(dry *d, const char *name, tg_tensor *x, tg_tensor *shortcut, bool dealloc,
+                          tg_tensor *y) {
+    tg_resnet_conv *c = find(d->net, name);
+    TG_CHECK(fit_conv(d->net, c, &d->m, &d->l1, x, shortcut, dealloc));
+    const tg_conv2d_plan *pl = &c->plan;
+    TG_CHECK(tg_l1_map_apply(&pl->l1, &d->l1));
+    if (pl->evict_shortcut) TG_CHECK(dry_dram(shortcut, "shortcut (DRAM)"));
+    if (pl->evict_input) TG_CHECK(dry_dram(x, "input (DRAM)"));
+    int64_t shape[4] = {pl->p.n, pl->win.out_h, pl->win.out_w, pl->p.cout};
+    if (pl->p.layout == TG_CONV_DRAM) {
+        TG_CHECK(tg_tensor_describe_dram(y, c->name, shape, pl->p.out_fmt));
+    } else {
+        tg_shard_spec spec;
+        TG_CHECK(tg_conv2d_output_spec(pl, &spec));
+        TG_CHECK(tg_tensor_describe_spec(y, c->name, shape, pl->p.out_fmt, &spec));
+        y->tile = !pl->p.out_row_major;
+        y->l1_off = pl->l1.ev[pl->ev_out].off;
+    }
+    y->allocated = true;
+    if (dealloc) dry_free(d, x, &pl->l1);
+    return TG_OK;
+}
+
+static tg_status dry_bottleneck(dry *d, int stage, int block, tg_tensor *x, tg_tensor *y) {
+    char name[48], base[32];
+    snprintf(base, sizeof base, "layer%d.%d", stage, block);
+    tg_tensor ds = {0}, y1 = {0}, y2 = {0};
+    tg_tensor *shortcut = x;
+    if (block == 0) {
+        snprintf(name, sizeof name, "%s.downsample", base);
+        TG_CHECK(dry_conv(d, name, x, NULL, false, &ds));
+        shortcut = &ds;
+    }
+    snprintf(name, sizeof name, "%s.conv1", base);
+    TG_CHECK(dry_conv(d, name, x, NULL, block == 0, &y1));
+    snprintf(name, sizeof name, "%s.conv2", base);
+    TG_CHECK(dry_conv(d, name, &y1, shortcut, true, &y2));
+    snprintf(name, sizeof name, "%s.conv3", base);
+    TG_CHECK(dry_conv(d, name, &y2, shortcut, true, y));
+    tg_resnet50 *net = d->net;
+    int ai = 0;
+    for (int s = 1; s < stage; s++) ai += (int[]){3, 4, 6, 3}[s - 1];
+    ai += block;
+    tg_status st = tg_add_plan_fit(y, shortcut, true, &d->m, &d->l1, true, &net->adds[ai]);
+    if (st != TG_OK) {
+        tg_add_plan_free(&net->adds[ai]);
+        return tg_err_prefix(st, "layer %s: ", base);
+    }
+    net->add_planned[ai] = true;
+    const tg_l1_map *map = &net->adds[ai].l1;
+    TG_CHECK(tg_l1_map_apply(map, &d->l1));
+    if (net->adds[ai].evict_a) *y = net->adds[ai].a, y->allocated = true;
+    dry_free(d, &ds, map);
+    if (block != 0) dry_free(d, x, map);
+    return TG_OK;
+}
+
+tg_status tg_resnet50_plan_only(tg_resnet50 *net, const tg_machine *m) {
+    dry d = {net, *m, {0}};
+    tg_machine_empty_l1(m, &d.l1);
+    const tg_resnet_opts *o = &net->opts;
+    tg_tensor in, x = {0}, y = {0};
+    int64_t shape[4] = {o->batch, o->image, o->image, 3};
+    tg_status st = tg_tensor_describe_dram(&in, "image", shape, o->act_fmt);
+    in.allocated = true;
+    TG_TRY(st, st, done);
+    TG_TRY(st, dry_conv(&d, "conv1", &in, NULL, false, &x), done);
+    tg_maxpool2d_params p = {.n = x.n,
+                             .h = x.h,
+                             .w = x.w,
+                             .c = x.c,
+                             .kh = 3,
+                             .kw = 3,
+                             .sh = 2,
+                             .sw = 2,
+                             .dh = 1,
+                             .dw = 1,
+                             .pad_t = 1,
+                             .pad_b = 1,
+                             .pad_l = 1,
+                             .pad_r = 1,
+                             .layout = TG_SHARD_HEIGHT,
+                             .snap = true,
+                             .fmt = x.fmt};
+    TG_TRY(
+        st,
+        tg_err_prefix(tg_maxpool2d_plan_fit(&p, m, &d.l1, &x, true, &net->pool), "layer maxpool: "),
+        done);
+    net->pool_planned = true;
+    TG_TRY(st, tg_l1_map_apply(&net->pool.l1, &d.l1), done);
+    y = net->pool.out;
+    if (y.place == TG_PLACE_L1) y.l1_off = net->pool.l1.ev[net->pool.ev_out].off;
+    y.allocated = true;
+    dry_free(&d, &x, &net->pool.l1);
+    x = y;
+    memset(&y, 0, sizeof y);
+    const int blocks[4] = {3, 4, 6, 3};
+    for (int s = 0; s < 4; s++)
+        for (int b = 0; b < blocks[s]; b++) {
+            TG_TRY(st, dry_bottleneck(&d, s + 1, b, &x, &y), done);
+            x = y;
+            memset(&y, 0, sizeof y);
+        }
+    TG_TRY(st, tg_err_prefix(tg_avgpool_plan_fit(&x, m, &d.l1, &net->avg), "layer avgpool: "),
+           done);
+    net->avg_planned = true;
+    TG_TRY(st, tg_l1_map_apply(&net->avg.l1, &d.l1), done);
+    tg_tensor pooled = net->avg.out;
+    pooled.allocated = true;
+    dry_free(&d, &x, &net->avg.l1);
+    TG_TRY(st, dry_conv(&d, "fc", &pooled, NULL, true, &y), done);
+done:
+    tg_l1_destroy(&d.l1);
     return st;
 }

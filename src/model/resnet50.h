@@ -32,6 +32,7 @@ typedef struct tg_resnet_opts {
     tg_conv_layout layout; /* TG_CONV_AUTO: the per-layer table */
     int act_block_h;       /* 0: the table's */
     bool progress;         /* one line per layer on rank 0 */
+    bool plan_only;        /* no weights: the network is planned, not run */
 } tg_resnet_opts;
 
 /* Where the weights come from: an HDF5 file with one dataset per torchvision
@@ -56,6 +57,7 @@ typedef struct tg_resnet_conv {
     bool planned;
     tg_conv2d_plan plan;
     tg_conv2d_weights weights;
+    bool weights_loaded;
 } tg_resnet_conv;
 
 typedef struct tg_resnet50 {
@@ -88,6 +90,10 @@ tg_status tg_resnet50_forward(tg_resnet50 *net, tg_tensor *input, tg_tensor *log
  * mark. False for other names or before the first pass. */
 bool tg_resnet50_layer_plan(const tg_resnet50 *net, const char *name, const tg_traffic **traffic,
                             size_t *l1_high_water);
+/* Plans every layer on machine m without running it (init with opts.plan_only): each
+ * layer placed on a simulated L1 on which the layers before it replayed their L1 maps,
+ * with the same fallbacks as the forward pass. Pure. */
+tg_status tg_resnet50_plan_only(tg_resnet50 *net, const tg_machine *m);
 /* Deterministic generated input [N, S, S, 3]: this rank's host rows r0..r1. */
 void tg_resnet50_input_rows(unsigned long long seed, int64_t r0, int64_t r1, float *rows);
 

@@ -424,6 +424,70 @@ static void resnet50_layers_equal_their_plans(void) {
     tg_resnet50_free(&net);
 }
 
+static bool traffic_equal(const tg_traffic *a, const tg_traffic *b) {
+    if (a->ncores != b->ncores || a->nbanks != b->nbanks) return false;
+    for (int c = 0; c < a->ncores; c++) {
+        const tg_counters *x = &a->core[c], *y = &b->core[c];
+        if (x->noc_read_bytes != y->noc_read_bytes || x->noc_write_bytes != y->noc_write_bytes ||
+            x->noc_mcast_bytes != y->noc_mcast_bytes ||
+            x->noc_transactions != y->noc_transactions || x->hops != y->hops ||
+            x->dram_read_bytes != y->dram_read_bytes || x->dram_write_bytes != y->dram_write_bytes)
+            return false;
+    }
+    return !memcmp(a->links, b->links, (size_t)a->ncores * TG_LINK_DIRS * sizeof *a->links) &&
+           !memcmp(a->banks, b->banks, (size_t)a->nbanks * sizeof *a->banks);
+}
+
+/* The network planned without running (one process's view of the grid) places every
+ * layer as the forward pass does: the same layout, blocks, L1 high-water mark and
+ * traffic per core, link and bank. */
+static void resnet50_plan_only_equals_the_run(void) {
+    tg_resnet_opts o = {.batch = 2,
+                        .image = 64,
+                        .act_fmt = TG_BFLOAT16,
+                        .w_fmt = TG_BFLOAT16,
+                        .fidelity = TG_LOFI,
+                        .layout = TG_CONV_AUTO};
+    tg_resnet_source src = {NULL, 0};
+    tg_resnet50 run, dry;
+    CU_ASSERT_EQUAL_FATAL(tg_resnet50_init(&run, &o, &src, NULL, 0), TG_OK);
+    o.plan_only = true;
+    CU_ASSERT_EQUAL_FATAL(tg_resnet50_init(&dry, &o, &src, NULL, 0), TG_OK);
+    tg_machine m = tg_machine_self();
+    CU_ASSERT_EQUAL_FATAL(tg_resnet50_plan_only(&dry, &m), TG_OK);
+    int64_t shape[4] = {2, 64, 64, 3}, r0, r1;
+    tg_tensor in, logits;
+    CU_ASSERT_EQUAL_FATAL(tg_tensor_alloc_dram(&in, "test:image", shape, TG_BFLOAT16), TG_OK);
+    tg_tensor_host_rows(&in, &r0, &r1);
+    float *rows = malloc((size_t)((r1 - r0) * 3 + 1) * sizeof *rows);
+    tg_resnet50_input_rows(0, r0, r1, rows);
+    CU_ASSERT_EQUAL(tg_noc_sync(tg_tensor_write_host_rows(&in, r0, r1, rows)), TG_OK);
+    free(rows);
+    CU_ASSERT_EQUAL_FATAL(tg_resnet50_forward(&run, &in, &logits, NULL, NULL), TG_OK);
+    int compared = 0;
+    for (int i = 0; i < run.nconvs; i++) {
+        const tg_conv2d_plan *a = &run.convs[i].plan, *b = &dry.convs[i].plan;
+        CU_ASSERT(dry.convs[i].planned);
+        CU_ASSERT_EQUAL(a->p.layout, b->p.layout);
+        CU_ASSERT_EQUAL(a->act_block_h, b->act_block_h);
+        CU_ASSERT_EQUAL(a->l1.high_water, b->l1.high_water);
+        CU_ASSERT_EQUAL(a->l1.start_in_use, b->l1.start_in_use);
+        bool same = traffic_equal(&a->traffic, &b->traffic);
+        CU_ASSERT(same);
+        if (!same && tg_core_self()->rank == 0)
+            fprintf(stderr, "plan-only %s: traffic differs from the run's\n", run.convs[i].name);
+        compared++;
+    }
+    CU_ASSERT_EQUAL(compared, 54);
+    for (int i = 0; i < 16; i++)
+        CU_ASSERT_EQUAL(run.adds[i].l1.high_water, dry.adds[i].l1.high_water);
+    CU_ASSERT_EQUAL(run.pool.l1.high_water, dry.pool.l1.high_water);
+    tg_tensor_free(&logits);
+    tg_tensor_free(&in);
+    tg_resnet50_free(&dry);
+    tg_resnet50_free(&run);
+}
+
 static void register_plan(void) {
     tg_test_suite(
         "plan", "conv2d_traffic_and_l1_equal_the_plan", conv2d_traffic_and_l1_equal_the_plan,
@@ -434,7 +498,8 @@ static void register_plan(void) {
         add_traffic_and_l1_equal_the_plan, "reshard_traffic_and_l1_equal_the_plan",
         reshard_traffic_and_l1_equal_the_plan, "halo_traffic_and_l1_equal_the_plan",
         halo_traffic_and_l1_equal_the_plan, "resnet50_layers_equal_their_plans",
-        resnet50_layers_equal_their_plans, NULL);
+        resnet50_layers_equal_their_plans, "resnet50_plan_only_equals_the_run",
+        resnet50_plan_only_equals_the_run, NULL);
 }
 
 int main(int argc, char **argv) {
