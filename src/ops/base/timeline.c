@@ -675,6 +675,13 @@ static bool collective(tl *e, int ci, const tl_step *s, double t0, double *land)
         c->stage = 3;
     }
     if (I->arr2 < members) return false;
+    /* the root first waits for its own bytes to land (their flight), then for the others */
+    if (ci == s->peer && c->ct < I->at) {
+        double a = fmin(I->at, I->t2);
+        c->r.latency_cycles += a - c->ct;
+        note(e, ci, R, c->ct, a, LATENCY, false);
+        c->ct = a;
+    }
     wait_until(e, ci, R, c->ct, I->t2);
     c->t[R] = I->t2;
     *land = c->cland;
