@@ -70,9 +70,10 @@ double tg_tl_noc_efficiency(const tg_tl_costs *c, const tg_arch *arch, uint64_t 
 
 /* One step of a core's schedule, as the model sees it. */
 typedef enum {
-    TG_TL_XFER, /* a transfer or synchronisation (plan.h): reads, DRAM reads and
-                 * multicasts run on the reader, writes and DRAM writes on the writer;
-                 * barriers and syncs meet their set on the kernel that issues them */
+    TG_TL_XFER, /* a transfer or synchronisation (plan.h): reads, DRAM reads, multicasts,
+                 * read barriers and barriers run on the reader; writes, DRAM writes and
+                 * write barriers on the writer; a sync drains all three kernels of the
+                 * core, meets every core and ends a phase */
     TG_TL_WORK, /* `cycles` of work on `kernel` (compute: matrix tiles, tilize, element-wise
                  * or pool work; reader or writer: address generation, local copies) */
 } tg_tl_step_kind;
@@ -122,7 +123,13 @@ typedef struct tg_timeline {
 } tg_timeline;
 
 /* Models the op whose schedule `gen` emits, with CBs of `depth` slots between the
- * kernels (1: single buffering, 2: double). With `spans`, records every interval. */
+ * kernels (1: single buffering, 2: double). With `spans`, records every interval, sorted
+ * by core, kernel and start. Blocks are counted in compute WORK steps: one compute step
+ * consumes the reader steps since the previous one and feeds the writer steps up to the
+ * next, so emit one compute step per CB block (a 0-cycle one makes the writer wait for
+ * the reader where no compute lies between them). Collectives must match across the
+ * members of their sets, as the run's do; a schedule whose collectives cannot all meet
+ * is TG_ERR_RUNTIME. */
 tg_status tg_timeline_model(const tg_machine *m, const tg_tl_costs *c, int depth, bool spans,
                             tg_tl_gen_fn gen, void *ctx, tg_timeline *out);
 void tg_timeline_free(tg_timeline *t);
