@@ -13,6 +13,7 @@ static void register_all(void) {
     unit_register_plan();
     unit_register_gemm();
     unit_register_ttnn_conv2d();
+    unit_register_timeline();
 }
 
 int main(int argc, char **argv) {

@@ -12,5 +12,6 @@ void unit_register_window(void);
 void unit_register_plan(void);
 void unit_register_gemm(void);
 void unit_register_ttnn_conv2d(void);
+void unit_register_timeline(void);
 
 #endif

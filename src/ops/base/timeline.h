@@ -46,36 +46,46 @@ const char *tg_tl_bound_name(tg_tl_bound b);
 /* The constants of one arch (timeline.c cites each). */
 typedef struct tg_tl_costs {
     double clock_ghz;
-    double noc_bytes_per_cycle;   /* one directed link, raw */
-    double hop_cycles;            /* per router hop */
-    double noc_startup_cycles;    /* a transfer's fixed latency besides its hops */
-    double issue_cycles;          /* a kernel's cost to issue one transaction */
+    double noc_bytes_per_cycle; /* one directed link, raw */
+    double hop_cycles;          /* per router hop */
+    double noc_startup_cycles;  /* a transfer's fixed latency besides its hops */
+    double issue_cycles;        /* a kernel's cost to issue one transaction */
     double dram_bank_bytes_per_cycle, dram_chip_bytes_per_cycle;
     double matmul_flop_per_cycle; /* LoFi, one core; fidelity phases multiply the time */
     double tilize_cycles_per_tile, untilize_cycles_per_tile;
-    double eltwise_cycles_per_tile; /* an element-wise binary op on one 32x32 tile */
-    double launch_cycles;           /* an op's fixed cost on the device */
+    double eltwise_cycles_per_tile;       /* an element-wise binary op on one 32x32 tile */
+    double launch_cycles;                 /* an op's fixed cost on the device */
+    double noc_link_bytes_per_cycle;      /* one directed link as the NoC estimator models it: what
+                                           * a phase's busiest link carries per cycle */
+    double noc_niu_bytes_per_cycle;       /* what one core's NoC interface injects or absorbs */
+    double noc_max_packet_bytes;          /* the largest packet; longer transactions are split */
+    double dram_latency_cycles;           /* a DRAM read's or write's first access */
+    double pack_untilize_cycles_per_tile; /* untilize in the packer (rows of <= 8 tiles) */
 } tg_tl_costs;
 tg_tl_costs tg_tl_costs_of(const tg_arch *arch);
 /* The fraction of a link's raw rate a transfer of `bytes` achieves (the NoC estimator's
- * packet-size efficiency). */
+ * packet-size efficiency): one transaction, split into packets of at most
+ * noc_max_packet_bytes, capped by the core's NoC interface. */
 double tg_tl_noc_efficiency(const tg_tl_costs *c, const tg_arch *arch, uint64_t bytes);
 
 /* One step of a core's schedule, as the model sees it. */
 typedef enum {
-    TG_TL_XFER,  /* a transfer or synchronisation (plan.h): reads, DRAM reads and
-                  * multicasts run on the reader, writes and DRAM writes on the writer;
-                  * barriers and syncs meet their set on the kernel that issues them */
-    TG_TL_WORK,  /* `cycles` of work on `kernel` (compute: matrix tiles, tilize, element-wise
-                  * or pool work; reader or writer: address generation, local copies) */
+    TG_TL_XFER, /* a transfer or synchronisation (plan.h): reads, DRAM reads, multicasts,
+                 * read barriers and barriers run on the reader; writes, DRAM writes and
+                 * write barriers on the writer; a sync drains all three kernels of the
+                 * core, meets every core and ends a phase */
+    TG_TL_WORK, /* `cycles` of work on `kernel` (compute: matrix tiles, tilize, element-wise
+                 * or pool work; reader or writer: address generation, local copies) */
 } tg_tl_step_kind;
 
 typedef struct tg_tl_step {
     tg_tl_step_kind kind;
-    tg_xfer x;          /* XFER */
+    tg_xfer x;           /* XFER */
     tg_tl_kernel kernel; /* WORK */
     double cycles;       /* WORK */
     double ideal;        /* WORK on compute: the cycles TTNN's performance model gives it */
+    const char *what;    /* WORK: what it does, for the trace ("matmul", "tilize", ...; a
+                          * string that outlives the timeline; NULL: "work") */
 } tg_tl_step;
 
 typedef void (*tg_tl_emit_fn)(void *ectx, const tg_tl_step *s);
@@ -92,12 +102,12 @@ typedef struct tg_tl_span {
 
 /* A core's part of the op. */
 typedef struct tg_tl_core {
-    double start, end;                /* cycles from the op's start */
-    double busy[TG_TL_KERNELS];       /* cycles each kernel worked (not waiting) */
-    double noc_cycles, dram_cycles;   /* ... of the reader and writer on transfers */
-    double latency_cycles;            /* ... of them on latencies and issue costs */
-    double wait_cycles;               /* at barriers and multicast turns */
-    double ideal_cycles;              /* TTNN's ideal compute cycles of its work */
+    double start, end;              /* cycles from the op's start */
+    double busy[TG_TL_KERNELS];     /* cycles each kernel worked (not waiting) */
+    double noc_cycles, dram_cycles; /* ... of the reader and writer on transfers */
+    double latency_cycles;          /* ... of them on latencies and issue costs */
+    double wait_cycles;             /* at barriers and multicast turns */
+    double ideal_cycles;            /* TTNN's ideal compute cycles of its work */
     tg_tl_bound bound;
 } tg_tl_core;
 
@@ -113,7 +123,13 @@ typedef struct tg_timeline {
 } tg_timeline;
 
 /* Models the op whose schedule `gen` emits, with CBs of `depth` slots between the
- * kernels (1: single buffering, 2: double). With `spans`, records every interval. */
+ * kernels (1: single buffering, 2: double). With `spans`, records every interval, sorted
+ * by core, kernel and start. Blocks are counted in compute WORK steps: one compute step
+ * consumes the reader steps since the previous one and feeds the writer steps up to the
+ * next, so emit one compute step per CB block (a 0-cycle one makes the writer wait for
+ * the reader where no compute lies between them). Collectives must match across the
+ * members of their sets, as the run's do; a schedule whose collectives cannot all meet
+ * is TG_ERR_RUNTIME. */
 tg_status tg_timeline_model(const tg_machine *m, const tg_tl_costs *c, int depth, bool spans,
                             tg_tl_gen_fn gen, void *ctx, tg_timeline *out);
 void tg_timeline_free(tg_timeline *t);
