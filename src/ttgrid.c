@@ -171,7 +171,8 @@ int main(int argc, char **argv) {
     if (st == TG_OK && plans_only && tg_grid_size(g.grid) > TG_CLI_PLAN_MAX_CORES)
         st = tg_err(TG_ERR_USAGE, "%s: grid %dx%d has %d cores; plans go up to %d cores", cmd->name,
                     g.grid.w, g.grid.h, tg_grid_size(g.grid), TG_CLI_PLAN_MAX_CORES);
-    if (cmd && g.l1_small_size == TG_CLI_UNSET) g.l1_small_size = cmd->l1_small_default;
+    g.l1_small_given = g.l1_small_size != TG_CLI_UNSET;
+    if (cmd && !g.l1_small_given) g.l1_small_size = cmd->l1_small_default;
     if (st == TG_OK) {
         tg_core_opts co = {.arch = g.arch,
                            .grid = plans_only ? (tg_grid){0, 0} : g.grid,

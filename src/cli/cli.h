@@ -18,6 +18,7 @@ typedef struct tg_cli {
     tg_grid grid; /* --grid (0x0: not given) */
     size_t l1_size;
     size_t l1_small_size;
+    bool l1_small_given; /* --l1-small-size was on the command line */
     size_t dram_size;
     const char *stats_csv; /* --stats FILE.csv, or NULL */
     int noc_mode;          /* tg_noc_mode */

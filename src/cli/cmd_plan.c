@@ -10,6 +10,7 @@
 #include "maxpool2d.h"
 #include "opargs.h"
 #include "plan_json.h"
+#include "resnet_args.h"
 #include "plan_l1.h"
 
 /* What the per-core table needs from either plan. */
@@ -288,11 +289,51 @@ static tg_status plan_pool(const tg_cli *g, tg_opargs *o) {
     return st != TG_OK ? st : ps;
 }
 
+/* One line of the per-layer table. */
+static void layer_line(void *ctx, const tg_resnet_layer_info *l) {
+    const tg_cli *g = ctx;
+    uint64_t bytes = 0;
+    for (int c = 0; c < l->traffic->ncores; c++) {
+        const tg_counters *k = &l->traffic->core[c];
+        bytes += k->noc_read_bytes + k->noc_write_bytes + k->noc_mcast_bytes + k->dram_read_bytes +
+                 k->dram_write_bytes;
+    }
+    tg_cli_out(g, "%-22s [%lld, %lld, %lld, %lld] %-22s NoC+DRAM %12llu B  L1 peak %8zu B\n",
+               l->name, (long long)l->shape[0], (long long)l->shape[1], (long long)l->shape[2],
+               (long long)l->shape[3], l->how, (unsigned long long)bytes, l->l1_high_water);
+}
+
+/* plan resnet50: every layer placed from one process for the machine asked for. */
+static tg_status plan_resnet(const tg_cli *g, int argc, char **argv) {
+    rn_opts o;
+    TG_CHECK(tg_cli_resnet_parse(argc, argv, true, &o));
+    if (g->rank != 0) return TG_OK; /* planning is pure: rank 0 plans every core */
+    o.net.plan_only = true;
+    tg_resnet50 net;
+    tg_resnet_source src = {NULL, 0};
+    tg_status st = tg_resnet50_init(&net, &o.net, &src, o.overrides, o.noverrides);
+    tg_machine m = tg_cli_machine(g);
+    /* the device opened as `resnet50` opens it (TTNN's ResNet-50 tests) */
+    if (!g->l1_small_given) m.l1_small = tg_cmd_resnet50.l1_small_default;
+    if (st == TG_OK) st = tg_resnet50_plan_only(&net, &m);
+    if (st == TG_OK) {
+        tg_cli_out(g, "resnet50: batch %lld, %lldx%lld, %s activations, %s weights, %s, %s %dx%d\n",
+                   (long long)o.net.batch, (long long)o.net.image, (long long)o.net.image,
+                   tg_fmt_name(o.net.act_fmt), tg_fmt_name(o.net.w_fmt),
+                   tg_fidelity_name(o.net.fidelity), m.arch->name, m.grid.w, m.grid.h);
+        tg_resnet50_each_layer(&net, layer_line, (void *)g);
+    }
+    tg_resnet50_free(&net);
+    return st;
+}
+
 static tg_status plan_run(int argc, char **argv, const tg_cli *g) {
-    if (argc < 2) return tg_err(TG_ERR_USAGE, "plan: which op? (plan conv2d|maxpool2d ...)");
+    if (argc < 2)
+        return tg_err(TG_ERR_USAGE, "plan: which op? (plan conv2d|maxpool2d|resnet50 ...)");
+    if (!strcmp(argv[1], "resnet50")) return plan_resnet(g, argc - 1, argv + 1);
     bool conv = !strcmp(argv[1], "conv2d");
     if (!conv && strcmp(argv[1], "maxpool2d"))
-        return tg_err(TG_ERR_USAGE, "plan: unknown op '%s' (conv2d, maxpool2d)", argv[1]);
+        return tg_err(TG_ERR_USAGE, "plan: unknown op '%s' (conv2d, maxpool2d, resnet50)", argv[1]);
     tg_opargs o;
     TG_CHECK(tg_opargs_parse(argc - 1, argv + 1, conv ? "plan conv2d" : "plan maxpool2d",
                              OPT_SHAPE | OPT_FORMAT | (conv ? OPT_CONV : OPT_POOL), &o));

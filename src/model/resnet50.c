@@ -755,3 +755,74 @@ done:
     tg_l1_destroy(&d.l1);
     return st;
 }
+
+/* ---- the layers in order, with their plans ---- */
+
+static void conv_info(const tg_resnet_conv *c, tg_resnet_layer_info *l) {
+    const tg_conv2d_plan *pl = &c->plan;
+    l->name = c->name;
+    l->shape[0] = pl->p.n, l->shape[1] = pl->win.out_h, l->shape[2] = pl->win.out_w;
+    l->shape[3] = pl->p.cout;
+    if (pl->p.layout == TG_CONV_DRAM)
+        snprintf(l->how, sizeof l->how, "none (DRAM)");
+    else
+        snprintf(l->how, sizeof l->how, "%s abh %lld", tg_conv_layout_name(pl->p.layout),
+                 (long long)pl->act_block_h);
+    l->traffic = &pl->traffic;
+    l->l1_high_water = pl->l1.high_water;
+}
+
+void tg_resnet50_each_layer(const tg_resnet50 *net, tg_resnet_layer_info_fn fn, void *ctx) {
+    tg_resnet_layer_info l;
+    const tg_resnet_conv *c = &net->convs[0];
+    memset(&l, 0, sizeof l);
+    if (c->planned) conv_info(c, &l), fn(ctx, &l);
+    if (net->pool_planned) {
+        memset(&l, 0, sizeof l);
+        l.name = "maxpool";
+        const tg_tensor *o = &net->pool.out;
+        l.shape[0] = o->n, l.shape[1] = o->h, l.shape[2] = o->w, l.shape[3] = o->c;
+        snprintf(l.how, sizeof l.how, "%s", net->pool.p.dram ? "none (DRAM)" : "height");
+        l.traffic = &net->pool.traffic;
+        l.l1_high_water = net->pool.l1.high_water;
+        fn(ctx, &l);
+    }
+    const int blocks[4] = {3, 4, 6, 3};
+    static const char *const parts[4] = {"downsample", "conv1", "conv2", "conv3"};
+    int ai = 0;
+    for (int s = 0; s < 4; s++)
+        for (int b = 0; b < blocks[s]; b++, ai++) {
+            for (int k = b == 0 ? 0 : 1; k < 4; k++) {
+                char cname[48];
+                snprintf(cname, sizeof cname, "layer%d.%d.%s", s + 1, b, parts[k]);
+                const tg_resnet_conv *cc = find((tg_resnet50 *)net, cname);
+                memset(&l, 0, sizeof l);
+                if (cc && cc->planned) conv_info(cc, &l), fn(ctx, &l);
+            }
+            if (!net->add_planned[ai]) continue;
+            memset(&l, 0, sizeof l);
+            char name[32];
+            snprintf(name, sizeof name, "layer%d.%d", s + 1, b);
+            l.name = name;
+            const tg_tensor *a = &net->adds[ai].a;
+            l.shape[0] = a->n, l.shape[1] = a->h, l.shape[2] = a->w, l.shape[3] = a->c;
+            snprintf(l.how, sizeof l.how, "%s",
+                     a->place == TG_PLACE_DRAM ? "add+relu (DRAM)" : "add+relu");
+            l.traffic = &net->adds[ai].traffic;
+            l.l1_high_water = net->adds[ai].l1.high_water;
+            fn(ctx, &l);
+        }
+    if (net->avg_planned) {
+        memset(&l, 0, sizeof l);
+        l.name = "avgpool";
+        const tg_tensor *o = &net->avg.out;
+        l.shape[0] = o->n, l.shape[1] = o->h, l.shape[2] = o->w, l.shape[3] = o->c;
+        snprintf(l.how, sizeof l.how, "channels (DRAM)");
+        l.traffic = &net->avg.traffic;
+        l.l1_high_water = net->avg.l1.high_water;
+        fn(ctx, &l);
+    }
+    memset(&l, 0, sizeof l);
+    const tg_resnet_conv *fc = find((tg_resnet50 *)net, "fc");
+    if (fc && fc->planned) conv_info(fc, &l), fn(ctx, &l);
+}

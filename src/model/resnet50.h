@@ -94,6 +94,17 @@ bool tg_resnet50_layer_plan(const tg_resnet50 *net, const char *name, const tg_t
  * layer placed on a simulated L1 on which the layers before it replayed their L1 maps,
  * with the same fallbacks as the forward pass. Pure. */
 tg_status tg_resnet50_plan_only(tg_resnet50 *net, const tg_machine *m);
+/* A planned layer, for the per-layer table. */
+typedef struct tg_resnet_layer_info {
+    const char *name;
+    int64_t shape[4]; /* its output */
+    char how[48];     /* layout and act_block_h, or where it runs */
+    const tg_traffic *traffic;
+    size_t l1_high_water;
+} tg_resnet_layer_info;
+typedef void (*tg_resnet_layer_info_fn)(void *ctx, const tg_resnet_layer_info *l);
+/* Calls fn for every planned layer in the order the network runs them. */
+void tg_resnet50_each_layer(const tg_resnet50 *net, tg_resnet_layer_info_fn fn, void *ctx);
 /* Deterministic generated input [N, S, S, 3]: this rank's host rows r0..r1. */
 void tg_resnet50_input_rows(unsigned long long seed, int64_t r0, int64_t r1, float *rows);
 

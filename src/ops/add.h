@@ -9,6 +9,7 @@
 
 #include "plan.h"
 #include "tensor.h"
+#include "timeline.h"
 
 typedef struct tg_add_plan {
     tg_machine m;
@@ -21,6 +22,7 @@ typedef struct tg_add_plan {
     tg_l1_map l1;
     int ev_moved, ev_prog, cb_a, cb_b; /* DRAM: the program's two row buffers */
     tg_traffic traffic;
+    tg_timeline time; /* the device's time (add_timeline.c) */
     bool materialised;
 } tg_add_plan;
 
@@ -30,6 +32,9 @@ typedef struct tg_add_plan {
 tg_status tg_add_plan_fit(const tg_tensor *a, const tg_tensor *b, bool relu, const tg_machine *m,
                           const tg_l1 *snapshot, bool fallback, tg_add_plan *out);
 void tg_add_plan_free(tg_add_plan *pl);
+/* The device's time of a materialised plan whose a was `a` before any move (timeline.h);
+ * pl->time holds it without spans. */
+tg_status tg_add_timeline(const tg_add_plan *pl, const tg_tensor *a, bool spans, tg_timeline *out);
 
 typedef enum { TG_ADD_STEP_XFER, TG_ADD_STEP_ADD } tg_add_step_kind;
 enum { TG_ADD_BUF_A = 0, TG_ADD_BUF_B };

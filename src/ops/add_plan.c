@@ -7,6 +7,7 @@
 void tg_add_plan_free(tg_add_plan *pl) {
     tg_l1_map_destroy(&pl->l1);
     tg_traffic_destroy(&pl->traffic);
+    tg_timeline_free(&pl->time);
     pl->materialised = false;
 }
 
@@ -109,7 +110,7 @@ static tg_status plan_once(const tg_tensor *a, const tg_tensor *b, bool relu, co
         tg_add_schedule(pl, core, tally_step, &c);
     }
     pl->materialised = true;
-    return TG_OK;
+    return tg_add_timeline(pl, a, false, &pl->time);
 }
 
 static void emit_xfer(tg_add_step_fn fn, void *ctx, tg_xfer x) {

@@ -8,6 +8,7 @@
 
 #include "plan.h"
 #include "tensor.h"
+#include "timeline.h"
 
 typedef struct tg_avgpool_plan {
     tg_machine m;
@@ -21,6 +22,7 @@ typedef struct tg_avgpool_plan {
     tg_l1_map l1;
     int ev_prog, cb_rows; /* the program and its rows buffer */
     tg_traffic traffic;
+    tg_timeline time; /* the device's time (pool_timeline.c) */
     bool materialised;
 } tg_avgpool_plan;
 
@@ -29,6 +31,7 @@ typedef struct tg_avgpool_plan {
 tg_status tg_avgpool_plan_fit(const tg_tensor *in, const tg_machine *m, const tg_l1 *snapshot,
                               tg_avgpool_plan *out);
 void tg_avgpool_plan_free(tg_avgpool_plan *pl);
+tg_status tg_avgpool_timeline(const tg_avgpool_plan *pl, bool spans, tg_timeline *out);
 /* The channels [*c0, *c1) core `core` averages. */
 void tg_avgpool_core_channels(const tg_avgpool_plan *pl, int core, int64_t *c0, int64_t *c1);
 

@@ -7,6 +7,7 @@
 void tg_avgpool_plan_free(tg_avgpool_plan *pl) {
     tg_l1_map_destroy(&pl->l1);
     tg_traffic_destroy(&pl->traffic);
+    tg_timeline_free(&pl->time);
     pl->materialised = false;
 }
 
@@ -67,7 +68,7 @@ tg_status tg_avgpool_plan_fit(const tg_tensor *in, const tg_machine *m, const tg
         tg_avgpool_schedule(pl, core, tally_step, &c);
     }
     pl->materialised = true;
-    return TG_OK;
+    return tg_avgpool_timeline(pl, false, &pl->time);
 }
 
 static void emit_xfer(tg_avg_step_fn fn, void *ctx, tg_xfer x) {

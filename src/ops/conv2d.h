@@ -17,6 +17,7 @@
 #include "conv2d_ttnn.h"
 #include "halo.h"
 #include "tensor.h"
+#include "timeline.h"
 #include "window.h"
 
 typedef enum {
@@ -164,6 +165,7 @@ typedef struct tg_conv2d_plan {
     int cb[8];                              /* each circular buffer's index in l1.cbs, or -1 */
     tg_traffic traffic;                     /* what each core moves */
     tg_conv2d_role *roles;                  /* [cores of the machine] */
+    tg_timeline time;                       /* the device's time (conv2d_timeline.c) */
     bool materialised;
 } tg_conv2d_plan;
 
@@ -223,6 +225,11 @@ typedef struct tg_conv2d_site {
 tg_status tg_conv2d_plan_fit(const tg_conv2d_params *p, const tg_machine *m, const tg_l1 *snapshot,
                              const tg_conv2d_site *site, tg_conv2d_plan *out, tg_explain *why);
 void tg_conv2d_plan_free(tg_conv2d_plan *pl);
+/* The device's time of a materialised plan at `site` (timeline.h): the moves to DRAM,
+ * the input resharded, the halo and the conv. With `spans`, every busy interval. The
+ * plan keeps one without spans in pl->time. */
+tg_status tg_conv2d_timeline(const tg_conv2d_plan *pl, const tg_conv2d_site *site, bool spans,
+                             tg_timeline *out);
 /* The plan on the machine's empty L1 with the input in interleaved DRAM, as the conv2d
  * command and `ttgrid plan conv2d` see it. */
 tg_status tg_conv2d_plan_standalone(const tg_conv2d_params *p, const tg_machine *m,

@@ -37,6 +37,7 @@ void tg_conv2d_plan_free(tg_conv2d_plan *pl) {
     tg_halo_plan_free(&pl->halo);
     tg_l1_map_destroy(&pl->l1);
     tg_traffic_destroy(&pl->traffic);
+    tg_timeline_free(&pl->time);
     free(pl->roles);
     pl->roles = NULL;
     pl->materialised = false;
@@ -326,7 +327,7 @@ static tg_status materialise_rest(tg_conv2d_plan *pl, const tg_conv2d_site *site
     if (pl->halo.parts) tg_halo_traffic(&pl->halo, &pl->m, &pl->traffic);
     conv2d_schedule_traffic(pl);
     pl->materialised = true;
-    return TG_OK;
+    return tg_conv2d_timeline(pl, site, false, &pl->time);
 }
 
 /* ---- candidates ---- */

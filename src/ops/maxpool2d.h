@@ -45,6 +45,7 @@ typedef struct tg_maxpool2d_plan {
     tg_l1_map l1;
     int ev_stage, ev_out, ev_halo, ev_prog, cb_window, cb_block; /* DRAM: the program's CBs */
     tg_traffic traffic;
+    tg_timeline time; /* the device's time (pool_timeline.c) */
     bool materialised;
 } tg_maxpool2d_plan;
 
@@ -61,6 +62,9 @@ tg_status tg_maxpool2d_plan_fit(const tg_maxpool2d_params *p, const tg_machine *
                                 const tg_l1 *snapshot, const tg_tensor *in, bool fallback,
                                 tg_maxpool2d_plan *out);
 void tg_maxpool2d_plan_free(tg_maxpool2d_plan *pl);
+/* The device's time of a materialised plan (timeline.h); pl->time holds it without
+ * spans. */
+tg_status tg_maxpool2d_timeline(const tg_maxpool2d_plan *pl, bool spans, tg_timeline *out);
 /* The plan on the machine's empty L1 with the input in interleaved DRAM, as the
  * maxpool2d command and `ttgrid plan maxpool2d` see it. */
 tg_status tg_maxpool2d_plan_standalone(const tg_maxpool2d_params *p, const tg_machine *m,

@@ -10,6 +10,7 @@ void tg_maxpool2d_plan_free(tg_maxpool2d_plan *pl) {
     tg_halo_plan_free(&pl->halo);
     tg_l1_map_destroy(&pl->l1);
     tg_traffic_destroy(&pl->traffic);
+    tg_timeline_free(&pl->time);
     pl->materialised = false;
 }
 
@@ -175,7 +176,7 @@ static tg_status materialise_traffic(tg_maxpool2d_plan *pl) {
         tg_maxpool2d_schedule(pl, core, tally_step, &c);
     }
     pl->materialised = true;
-    return TG_OK;
+    return tg_maxpool2d_timeline(pl, false, &pl->time);
 }
 
 /* One candidate with the room the snapshot leaves (plus the input's own shard). */

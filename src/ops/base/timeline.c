@@ -459,11 +459,16 @@ static tl_inst *meet(tl *e, int ci, const tl_step *s, int set) {
         }
         memset(&v->v[v->n], 0, sizeof v->v[v->n]);
         v->v[v->n].op = s->op;
-        v->v[v->n].root = s->peer;
+        v->v[v->n].root = -1;
         v->n++;
     }
     tl_inst *I = &v->v[k];
-    if (I->op != s->op || (s->op == TG_XF_MCAST && I->root != s->peer)) {
+    /* a multicast's root: the one a receiver names, or a member naming itself with bytes
+     * to send; a member naming itself with none takes part and moves nothing (the
+     * schedules' cores outside the op's grid) */
+    int root = s->op == TG_XF_MCAST && !(s->peer == ci && s->blen == 0) ? s->peer : -1;
+    if (root >= 0 && I->root < 0) I->root = root;
+    if (I->op != s->op || (root >= 0 && I->root != root)) {
         e->st = tg_err(TG_ERR_RUNTIME,
                        "timeline: core %d's collective %lld over its set (%s) does not match the "
                        "other members' (%s, root %d against %s, root %d)",
@@ -588,6 +593,10 @@ static double land_all(tl *e, int ci, int k, double t0) {
  * land. False while a receiver waits for its root. */
 static bool mcast_move(tl *e, int ci, const tl_step *s, tl_inst *I) {
     tl_core *c = &e->core[ci];
+    if (s->blen == 0 && I->root != ci) { /* takes part, nothing moves to or from it */
+        c->cland = c->ct;
+        return true;
+    }
     bool recv = in_rect(s->rect, e->g, ci);
     if (ci == s->peer) {
         double d = 0, lat = 0, issue = 0;
