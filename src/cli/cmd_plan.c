@@ -289,18 +289,29 @@ static tg_status plan_pool(const tg_cli *g, tg_opargs *o) {
     return st != TG_OK ? st : ps;
 }
 
+typedef struct table_ctx {
+    const tg_cli *g;
+    double clock_ghz, cycles, ideal;
+} table_ctx;
+
 /* One line of the per-layer table. */
 static void layer_line(void *ctx, const tg_resnet_layer_info *l) {
-    const tg_cli *g = ctx;
+    table_ctx *t = ctx;
+    const tg_cli *g = t->g;
     uint64_t bytes = 0;
     for (int c = 0; c < l->traffic->ncores; c++) {
         const tg_counters *k = &l->traffic->core[c];
         bytes += k->noc_read_bytes + k->noc_write_bytes + k->noc_mcast_bytes + k->dram_read_bytes +
                  k->dram_write_bytes;
     }
-    tg_cli_out(g, "%-22s [%lld, %lld, %lld, %lld] %-22s NoC+DRAM %12llu B  L1 peak %8zu B\n",
+    double us = l->time->cycles / t->clock_ghz / 1e3;
+    t->cycles += l->time->cycles, t->ideal += l->time->ideal_cycles;
+    tg_cli_out(g,
+               "%-22s [%lld, %lld, %lld, %lld] %-22s %9.1f us %-8s NoC+DRAM %12llu B  L1 peak "
+               "%8zu B\n",
                l->name, (long long)l->shape[0], (long long)l->shape[1], (long long)l->shape[2],
-               (long long)l->shape[3], l->how, (unsigned long long)bytes, l->l1_high_water);
+               (long long)l->shape[3], l->how, us, tg_tl_bound_name(l->time->bound),
+               (unsigned long long)bytes, l->l1_high_water);
 }
 
 /* plan resnet50: every layer placed from one process for the machine asked for. */
@@ -321,7 +332,14 @@ static tg_status plan_resnet(const tg_cli *g, int argc, char **argv) {
                    (long long)o.net.batch, (long long)o.net.image, (long long)o.net.image,
                    tg_fmt_name(o.net.act_fmt), tg_fmt_name(o.net.w_fmt),
                    tg_fidelity_name(o.net.fidelity), m.arch->name, m.grid.w, m.grid.h);
-        tg_resnet50_each_layer(&net, layer_line, (void *)g);
+        table_ctx t = {g, tg_tl_costs_of(m.arch).clock_ghz, 0, 0};
+        tg_resnet50_each_layer(&net, layer_line, &t);
+        double s = t.cycles / (t.clock_ghz * 1e9);
+        tg_cli_out(g,
+                   "modelled device time %.3f ms per batch of %lld: %.0f images/s on %s %dx%d "
+                   "(TTNN's ideal compute %.3f ms)\n",
+                   s * 1e3, (long long)o.net.batch, (double)o.net.batch / s, m.arch->name,
+                   m.grid.w, m.grid.h, t.ideal / (t.clock_ghz * 1e6));
     }
     tg_resnet50_free(&net);
     return st;

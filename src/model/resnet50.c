@@ -770,6 +770,7 @@ static void conv_info(const tg_resnet_conv *c, tg_resnet_layer_info *l) {
                  (long long)pl->act_block_h);
     l->traffic = &pl->traffic;
     l->l1_high_water = pl->l1.high_water;
+    l->time = &pl->time;
 }
 
 void tg_resnet50_each_layer(const tg_resnet50 *net, tg_resnet_layer_info_fn fn, void *ctx) {
@@ -785,6 +786,7 @@ void tg_resnet50_each_layer(const tg_resnet50 *net, tg_resnet_layer_info_fn fn, 
         snprintf(l.how, sizeof l.how, "%s", net->pool.p.dram ? "none (DRAM)" : "height");
         l.traffic = &net->pool.traffic;
         l.l1_high_water = net->pool.l1.high_water;
+        l.time = &net->pool.time;
         fn(ctx, &l);
     }
     const int blocks[4] = {3, 4, 6, 3};
@@ -810,6 +812,7 @@ void tg_resnet50_each_layer(const tg_resnet50 *net, tg_resnet_layer_info_fn fn, 
                      a->place == TG_PLACE_DRAM ? "add+relu (DRAM)" : "add+relu");
             l.traffic = &net->adds[ai].traffic;
             l.l1_high_water = net->adds[ai].l1.high_water;
+            l.time = &net->adds[ai].time;
             fn(ctx, &l);
         }
     if (net->avg_planned) {
@@ -820,6 +823,7 @@ void tg_resnet50_each_layer(const tg_resnet50 *net, tg_resnet_layer_info_fn fn, 
         snprintf(l.how, sizeof l.how, "channels (DRAM)");
         l.traffic = &net->avg.traffic;
         l.l1_high_water = net->avg.l1.high_water;
+        l.time = &net->avg.time;
         fn(ctx, &l);
     }
     memset(&l, 0, sizeof l);

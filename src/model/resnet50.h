@@ -101,6 +101,7 @@ typedef struct tg_resnet_layer_info {
     char how[48];     /* layout and act_block_h, or where it runs */
     const tg_traffic *traffic;
     size_t l1_high_water;
+    const tg_timeline *time; /* the device's time */
 } tg_resnet_layer_info;
 typedef void (*tg_resnet_layer_info_fn)(void *ctx, const tg_resnet_layer_info *l);
 /* Calls fn for every planned layer in the order the network runs them. */
