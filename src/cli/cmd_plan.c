@@ -159,6 +159,27 @@ static void print_budget(const tg_cli *g, const tg_l1_item *items, int n, size_t
                total <= limit ? "fits" : "DOES NOT FIT");
 }
 
+/* The device's modelled time: the op's, and each kernel's busy cycles of the core that
+ * ends last, with its bound. */
+static void print_time(const tg_cli *g, const tg_timeline *t, const tg_machine *m) {
+    double ghz = tg_tl_costs_of(m->arch).clock_ghz;
+    int last = 0;
+    for (int c = 1; c < t->ncores; c++)
+        if (t->core[c].end > t->core[last].end) last = c;
+    const tg_tl_core *k = t->ncores ? &t->core[last] : NULL;
+    tg_cli_out(g,
+               "modelled device time %.0f cycles = %.2f us (%s bound; TTNN's ideal compute %.0f "
+               "cycles, %.0f %%)\n",
+               t->cycles, t->cycles / ghz / 1e3, tg_tl_bound_name(t->bound), t->ideal_cycles,
+               t->cycles > 0 ? 100.0 * t->ideal_cycles / t->cycles : 0.0);
+    if (k)
+        tg_cli_out(g,
+                   "  slowest core %d: reader %.0f, compute %.0f, writer %.0f busy; NoC %.0f, "
+                   "DRAM %.0f, latency %.0f, waiting %.0f cycles (%s)\n",
+                   last, k->busy[0], k->busy[1], k->busy[2], k->noc_cycles, k->dram_cycles,
+                   k->latency_cycles, k->wait_cycles, tg_tl_bound_name(k->bound));
+}
+
 static void print_explain(const tg_cli *g, const tg_explain *why) {
     tg_cli_out(g, "candidates, in order:\n");
     for (int i = 0; i < why->n; i++)
@@ -232,6 +253,7 @@ static tg_status plan_conv(const tg_cli *g, tg_opargs *o) {
                        .l1_peak = pl.l1.high_water,
                        .l1_size = pl.l1.size};
         print_cores(g, &v, o->format == OPT_FORMAT_CSV);
+        if (o->format == OPT_FORMAT_TEXT) print_time(g, &pl.time, &pl.m);
     }
     tg_status ps = o->format == OPT_FORMAT_TEXT ? print_l1(g, &pl.l1, &pl.m, st) : TG_OK;
     tg_conv2d_plan_free(&pl);

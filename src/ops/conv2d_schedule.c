@@ -197,14 +197,14 @@ static void compute_height(gen *g) {
     }
 }
 
-/* Block and width: for each turn the core holding that input-channel slice gathers its
- * activation block (TTNN's tilized act CB, in the output's format) and multicasts it to
- * the cores of its rows (into their act CB), which all multiply it by their weights for
- * that slice. Every core runs every turn (those outside the conv grid, or without
- * outputs, only take part in the barriers), so the barriers match. When a turn is one K
- * block, every sender gathers its block at once: one barrier when all are ready and one
- * before they are overwritten, per act block, instead of one per turn; the blocks, the
- * traffic and the order of the sums are those of the turns. */
+/* Block and width: for each K block (a kernel row of every input-channel slice), every
+ * core holding a slice gathers its block (TTNN's tilized act CB, in the output's format)
+ * and, turn by turn, each multicasts it to the cores of its rows (into their act CB),
+ * which all multiply it by their weights for that slice and kernel row. Every core runs
+ * every turn (those outside the conv grid, or without outputs, only take part in the
+ * barriers), so the barriers match. The row meets before the first turn (all blocks
+ * ready) and after the last (the senders may gather the next K block); the matmul path,
+ * whose input CB is both source and destination, meets around every turn. */
 static void compute_mcast(gen *g) {
     const tg_conv2d_plan *pl = g->pl;
     const tg_conv2d_role *r = g->r;
@@ -220,16 +220,19 @@ static void compute_mcast(gen *g) {
     bool recv = pl->cb[TG_CONV_CB_MCAST] >= 0;
     size_t mcast_cb = recv ? cb_off(pl, TG_CONV_CB_MCAST) : act_cb;
     int64_t slots = recv ? (int64_t)(pl->l1.cbs[pl->cb[TG_CONV_CB_MCAST]].bytes / ablock) : 1;
-    bool at_once = pl->kblocks_per_turn == 1 && recv && act_cb != mcast_cb;
+    /* each K block (kernel row) of every slice at once: the senders gather their own
+     * blocks together, then the turns multicast them one after the other (as TTNN's
+     * block-sharded reader walks the kernel rows outside the turns) */
+    bool at_once = recv && act_cb != mcast_cb;
     for (int64_t b = 0; b < nblocks; b++) {
         int64_t o0 = r->o_begin + b * abh, m = r->o_end - o0;
         if (m > abh) m = abh;
         if (m < 0) m = 0;
         if (r->busy) emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_ACC_ZERO, .cols = n});
-        for (int t = 0; t < pl->col_parts; t++)
-            for (int64_t kb = 0; kb < pl->kblocks_per_turn; kb++) {
+        for (int64_t kb = 0; kb < pl->kblocks_per_turn; kb++)
+            for (int t = 0; t < pl->col_parts; t++) {
                 int64_t k0 = kb * abw, k1 = k0 + abw < pl->k_turn ? k0 + abw : pl->k_turn;
-                int64_t step = ((b * pl->col_parts + t) * pl->kblocks_per_turn + kb);
+                int64_t step = ((b * pl->kblocks_per_turn + kb) * pl->col_parts + t);
                 if (!pl->weights_resident) streamed_weights(g, step, t * pl->k_turn + k0, k1 - k0);
                 size_t slot = mcast_cb + (size_t)(step % (slots > 0 ? slots : 1)) * ablock;
                 /* the sender's block goes where it multicasts from: its tilized act CB,

@@ -11,7 +11,9 @@
  *     create_op_performance_model];
  *   - the epilogue adds the bias (an element-wise tile op) and, for a row-major output,
  *     untilizes;
- *   - the matmul path tilizes a row-major input shard once (TTNN's tilized copy). */
+ *   - the matmul path tilizes a row-major input shard once (TTNN's tilized copy);
+ *   - weights are read from DRAM as tiles (TTNN's tiled weights), one transaction per
+ *     32x32 tile, where ttgrid's DRAM keeps them as rows. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,7 +58,16 @@ static void step(void *ctx, const tg_conv2d_step *st) {
     int64_t k = st->k1 - st->k0;
     switch (st->kind) {
     case TG_CONV_STEP_XFER:
-        tl_xfer(t->s, &st->x);
+        if (st->x.kind == TG_XF_DRAM_READ && st->x.buf == TG_CONV_BUF_WEIGHTS) {
+            /* the device keeps weights tiled in DRAM and reads a panel's rows as 32x32
+             * tiles, one transaction each (ttgrid's DRAM holds rows: same bytes) */
+            tg_xfer x = st->x;
+            x.count = (st->x.count + 31) / 32;
+            x.blen = st->x.blen * 32;
+            tl_xfer(t->s, &x);
+        } else {
+            tl_xfer(t->s, &st->x);
+        }
         break;
     case TG_CONV_STEP_ZERO:
         tl_local(t->s, st->bytes);
