@@ -10,6 +10,7 @@
 #include "linear.h"
 #include "reshard.h"
 #include "stats.h"
+#include "trace.h"
 
 #define BN_EPS 1e-5 /* torchvision BatchNorm2d default */
 
@@ -34,6 +35,11 @@ static void build(tg_resnet50 *net) {
     int64_t s = net->opts.image;
     int64_t h = (s + 2 * 3 - 7) / 2 + 1; /* conv1 output */
     add_conv(net, "conv1", "conv1", "bn1", 3, 64, s, s, 7, 2, true, TG_CONV_HEIGHT);
+    /* TTNN's ResNet-50 stem [models/demos ResNet-50 resnet50.__init__/run; tests/ttnn/
+     * NOTES.md section 7]: the image padded by 3 and its channels to 4, folded 2x2 (each
+     * pixel of [N, S/2 + 3, S/2 + 3, 16] holds a 2x2 patch), then a 4x4 stride-1 conv:
+     * the 7x7 stride-2 conv, exactly, with the weights rearranged (fold_weights) */
+    net->convs[0].fold = s % 2 == 0;
     h = (h + 2 - 3) / 2 + 1; /* max pool */
     const int blocks[4] = {3, 4, 6, 3};
     int64_t cin = 64;
@@ -64,6 +70,36 @@ static void build(tg_resnet50 *net) {
         }
     }
     add_conv(net, "fc", "fc", "", 2048, 1000, 1, 1, 1, 1, false, TG_CONV_BLOCK);
+}
+
+/* The folded stem's shape: 16 channels of 2x2 patches, a 4x4 kernel of stride 1. */
+static void fold_shape(tg_resnet_conv *c) {
+    c->cin = 16, c->k = 4, c->stride = 1, c->pad = 0;
+    c->in_h = c->in_h / 2 + 3, c->in_w = c->in_w / 2 + 3;
+}
+
+/* The 7x7 stride-2 weights [nco][3][7][7] as the folded stem's [nco][16][4][4]: input
+ * channel (dy * 2 + dx) * 4 + c of tap (ky, kx) is tap (2 ky + dy, 2 kx + dx) of channel
+ * c (zero past 7 and for the fourth channel). */
+static tg_status fold_weights(tg_resnet_conv *c, int64_t nco) {
+    float *w = calloc((size_t)(nco * 16 * 16 + 1), sizeof *w);
+    if (!w) return tg_err(TG_ERR_RUNTIME, "resnet50: out of host memory for the stem");
+    for (int64_t o = 0; o < nco; o++)
+        for (int ky = 0; ky < 4; ky++)
+            for (int kx = 0; kx < 4; kx++)
+                for (int dy = 0; dy < 2; dy++)
+                    for (int dx = 0; dx < 2; dx++)
+                        for (int ch = 0; ch < 3; ch++) {
+                            int i = 2 * ky + dy, j = 2 * kx + dx;
+                            if (i >= 7 || j >= 7) continue;
+                            int ci = (dy * 2 + dx) * 4 + ch;
+                            w[((o * 16 + ci) * 4 + ky) * 4 + kx] =
+                                c->w_cols[((o * 3 + ch) * 7 + i) * 7 + j];
+                        }
+    free(c->w_cols);
+    c->w_cols = w;
+    fold_shape(c);
+    return TG_OK;
 }
 
 static tg_resnet_conv *find(tg_resnet50 *net, const char *name) {
@@ -222,7 +258,10 @@ tg_status tg_resnet50_init(tg_resnet50 *net, const tg_resnet_opts *opts,
         if (opts->act_block_h) net->convs[i].act_block_h = opts->act_block_h;
     }
     for (int i = 0; i < noverrides; i++) TG_CHECK(apply_override(net, overrides[i]));
-    if (opts->plan_only) return TG_OK; /* no weights: the network is only planned */
+    if (opts->plan_only) { /* no weights: the network is only planned */
+        if (net->convs[0].fold) fold_shape(&net->convs[0]);
+        return TG_OK;
+    }
     tg_io_file *f = NULL;
     if (src->file) TG_CHECK(tg_io_open(src->file, &f));
     tg_status st = TG_OK;
@@ -239,6 +278,7 @@ tg_status tg_resnet50_init(tg_resnet50 *net, const tg_resnet_opts *opts,
             st = load_file(f, src->file, c, co0, co1);
         else
             load_generated(src->seed, i, c, co0, co1);
+        if (st == TG_OK && c->fold) st = fold_weights(c, nco);
     }
     tg_io_close(f);
     return tg_noc_agree(st);
@@ -260,6 +300,7 @@ void tg_resnet50_free(tg_resnet50 *net) {
         if (net->add_planned[i]) tg_add_plan_free(&net->adds[i]);
     net->pool_planned = net->avg_planned = false;
     memset(net->add_planned, 0, sizeof net->add_planned);
+    tg_timeline_free(&net->fold_time);
 }
 
 bool tg_resnet50_layer_plan(const tg_resnet50 *net, const char *name, const tg_traffic **traffic,
@@ -371,6 +412,114 @@ static tg_status to_dram(tg_tensor *t) {
     tg_tensor_free(t);
     *t = d;
     return TG_OK;
+}
+
+/* ---- the stem's fold (TTNN's ttnn.fold on the padded image) ---- */
+
+/* Output image rows [*y0, *y1) of the N * (S/2 + 3) that core `core` of `ncores` folds. */
+static void fold_rows(int64_t rows, int ncores, int core, int64_t *y0, int64_t *y1) {
+    int64_t per = (rows + ncores - 1) / ncores;
+    *y0 = per * core < rows ? per * core : rows;
+    *y1 = *y0 + per < rows ? *y0 + per : rows;
+}
+
+typedef struct fold_tl {
+    int64_t n, s, s2;
+    size_t in_row, out_row;
+    int ncores;
+} fold_tl;
+
+/* The fold on the device: each core reads the two image rows of every output row it
+ * makes (sticks from DRAM) and writes the folded rows back. */
+static void fold_gen(void *ctx, int core, tg_tl_emit_fn emit, void *ectx) {
+    const fold_tl *t = ctx;
+    int64_t y0, y1;
+    fold_rows(t->n * t->s2, t->ncores, core, &y0, &y1);
+    for (int64_t r = y0; r < y1; r++) {
+        int64_t n = r / t->s2, y = r % t->s2;
+        for (int64_t d = 0; d < 2; d++) {
+            int64_t iy = 2 * y + d - 3;
+            if (iy < 0 || iy >= t->s) continue;
+            tg_tl_step st = {.kind = TG_TL_XFER,
+                             .x = {.kind = TG_XF_DRAM_READ,
+                                   .first = (n * t->s + iy) * t->s,
+                                   .count = t->s,
+                                   .blen = t->in_row}};
+            emit(ectx, &st);
+        }
+        tg_tl_step w = {.kind = TG_TL_WORK, .kernel = TG_TL_COMPUTE, .what = "fold"};
+        emit(ectx, &w);
+        tg_tl_step st = {.kind = TG_TL_XFER,
+                         .x = {.kind = TG_XF_DRAM_WRITE,
+                               .buf = 1,
+                               .first = r * t->s2,
+                               .count = t->s2,
+                               .blen = t->out_row}};
+        emit(ectx, &st);
+    }
+    tg_tl_step sync = {.kind = TG_TL_XFER, .x = {.kind = TG_XF_SYNC, .set = TG_SET_ALL}};
+    emit(ectx, &sync);
+}
+
+static tg_status fold_model(const tg_machine *m, const tg_tensor *in, const tg_tensor *out,
+                            bool spans, tg_timeline *tl) {
+    fold_tl t = {in->n, in->h, out->h, in->row_bytes, out->row_bytes, tg_machine_cores(m)};
+    tg_tl_costs c = tg_tl_costs_of(m->arch);
+    return tg_timeline_model(m, &c, 2, spans, fold_gen, &t, tl);
+}
+
+static tg_status fold_timeline(tg_resnet50 *net, const tg_machine *m, const tg_tensor *in,
+                               const tg_tensor *out) {
+    tg_timeline_free(&net->fold_time);
+    TG_CHECK(fold_model(m, in, out, false, &net->fold_time));
+    if (tg_trace_on() && tg_core_self() && tg_core_self()->rank == 0 && !net->opts.plan_only) {
+        tg_timeline t;
+        if (fold_model(m, in, out, true, &t) == TG_OK) tg_timeline_trace("fold", &t);
+        tg_err_clear();
+        tg_timeline_free(&t);
+    }
+    return TG_OK;
+}
+
+/* Folds the image [N, S, S, 3] (DRAM) into [N, S/2 + 3, S/2 + 3, 16] in DRAM: output
+ * pixel (y, x) holds input pixels (2y + dy - 3, 2x + dx - 3) at channels (dy * 2 + dx) *
+ * 4 + c, zero outside the image and at c = 3. Every rank folds its share of the rows.
+ * Collective. */
+static tg_status fold_input(tg_resnet50 *net, const tg_tensor *in, tg_tensor *out) {
+    int64_t s = in->h, s2 = s / 2 + 3, shape[4] = {in->n, s2, s2, 16};
+    TG_CHECK(tg_tensor_alloc_dram(out, "resnet50:folded", shape, in->fmt));
+    tg_core *core = tg_core_self();
+    int64_t y0, y1;
+    fold_rows(in->n * s2, core->nranks, core->rank, &y0, &y1);
+    float *src = malloc((size_t)(2 * s * 3 + 1) * sizeof *src);
+    float *dst = malloc((size_t)(s2 * 16 + 1) * sizeof *dst);
+    tg_status st = src && dst ? TG_OK : tg_err(TG_ERR_RUNTIME, "resnet50: out of host memory");
+    for (int64_t r = y0; st == TG_OK && r < y1; r++) {
+        int64_t n = r / s2, y = r % s2;
+        memset(dst, 0, (size_t)(s2 * 16) * sizeof *dst);
+        for (int64_t d = 0; d < 2 && st == TG_OK; d++) {
+            int64_t iy = 2 * y + d - 3;
+            if (iy < 0 || iy >= s) continue;
+            st = tg_tensor_read_host_rows(in, (n * s + iy) * s, (n * s + iy + 1) * s, src);
+            for (int64_t x = 0; st == TG_OK && x < s2; x++)
+                for (int dx = 0; dx < 2; dx++) {
+                    int64_t ix = 2 * x + dx - 3;
+                    if (ix < 0 || ix >= s) continue;
+                    for (int ch = 0; ch < 3; ch++)
+                        dst[x * 16 + (d * 2 + dx) * 4 + ch] = src[ix * 3 + ch];
+                }
+        }
+        if (st == TG_OK) st = tg_tensor_write_host_rows(out, r * s2, (r + 1) * s2, dst);
+    }
+    free(src);
+    free(dst);
+    st = tg_noc_sync(st);
+    if (st == TG_OK) {
+        tg_machine m = tg_machine_self();
+        st = tg_noc_agree(fold_timeline(net, &m, in, out));
+    }
+    if (st != TG_OK) tg_tensor_free(out);
+    return st;
 }
 
 static void conv_params(const tg_resnet50 *net, const tg_resnet_conv *c, bool dealloc,
@@ -567,9 +716,24 @@ tg_status tg_resnet50_forward(tg_resnet50 *net, tg_tensor *input, tg_tensor *log
                       (long long)input->n, (long long)input->h, (long long)input->w,
                       (long long)input->c, (long long)o->batch, (long long)o->image,
                       (long long)o->image);
-    tg_tensor x = {0}, y = {0}, pooled = {0};
-    tg_status st;
-    TG_TRY(st, run_conv(&f, "conv1", input, NULL, false, &x), done);
+    tg_tensor x = {0}, y = {0}, pooled = {0}, folded = {0};
+    tg_status st = TG_OK;
+    tg_tensor *stem_in = input;
+    if (net->convs[0].fold) {
+        if (input->place != TG_PLACE_DRAM)
+            return tg_err(TG_ERR_USAGE, "resnet50: the image must be in DRAM to be folded");
+        tg_stats_begin("fold");
+        st = fold_input(net, input, &folded);
+        if (st == TG_OK) tg_timeline_record(&net->fold_time, tg_core_self()->rank);
+        if (st != TG_OK) {
+            tg_stats_end();
+            return st;
+        }
+        TG_TRY(st, layer_done(&f, "fold", &folded, "DRAM"), done);
+        stem_in = &folded;
+    }
+    TG_TRY(st, run_conv(&f, "conv1", stem_in, NULL, false, &x), done);
+    tg_tensor_free(&folded);
     TG_TRY(st, run_maxpool(&f, &x, &y), done);
     x = y;
     memset(&y, 0, sizeof y);
@@ -603,6 +767,7 @@ tg_status tg_resnet50_forward(tg_resnet50 *net, tg_tensor *input, tg_tensor *log
     if (logits->place == TG_PLACE_L1) st = to_dram(logits);
 done:
     progress_flush(&f);
+    tg_tensor_free(&folded);
     tg_tensor_free(&x);
     tg_tensor_free(&y);
     tg_tensor_free(&pooled);
@@ -706,6 +871,14 @@ tg_status tg_resnet50_plan_only(tg_resnet50 *net, const tg_machine *m) {
     tg_status st = tg_tensor_describe_dram(&in, "image", shape, o->act_fmt);
     in.allocated = true;
     TG_TRY(st, st, done);
+    if (net->convs[0].fold) {
+        tg_tensor folded;
+        int64_t s2 = o->image / 2 + 3, fshape[4] = {o->batch, s2, s2, 16};
+        TG_TRY(st, tg_tensor_describe_dram(&folded, "folded", fshape, o->act_fmt), done);
+        TG_TRY(st, fold_timeline(net, m, &in, &folded), done);
+        in = folded;
+        in.allocated = true;
+    }
     TG_TRY(st, dry_conv(&d, "conv1", &in, NULL, false, &x), done);
     tg_maxpool2d_params p = {.n = x.n,
                              .h = x.h,
@@ -776,6 +949,16 @@ static void conv_info(const tg_resnet_conv *c, tg_resnet_layer_info *l) {
 void tg_resnet50_each_layer(const tg_resnet50 *net, tg_resnet_layer_info_fn fn, void *ctx) {
     tg_resnet_layer_info l;
     const tg_resnet_conv *c = &net->convs[0];
+    static const tg_traffic none;
+    if (c->fold && net->fold_time.ncores) {
+        memset(&l, 0, sizeof l);
+        l.name = "fold";
+        l.shape[0] = net->opts.batch, l.shape[1] = l.shape[2] = c->in_h, l.shape[3] = 16;
+        snprintf(l.how, sizeof l.how, "DRAM");
+        l.traffic = &none;
+        l.time = &net->fold_time;
+        fn(ctx, &l);
+    }
     memset(&l, 0, sizeof l);
     if (c->planned) conv_info(c, &l), fn(ctx, &l);
     if (net->pool_planned) {

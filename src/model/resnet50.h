@@ -58,6 +58,7 @@ typedef struct tg_resnet_conv {
     tg_conv2d_plan plan;
     tg_conv2d_weights weights;
     bool weights_loaded;
+    bool fold; /* conv1 as TTNN's ResNet-50 runs it: on the folded input (resnet50.c) */
 } tg_resnet_conv;
 
 typedef struct tg_resnet50 {
@@ -68,7 +69,8 @@ typedef struct tg_resnet50 {
     tg_maxpool2d_plan pool;
     tg_avgpool_plan avg;
     bool add_planned[16];
-    tg_add_plan adds[16]; /* the residual of each bottleneck */
+    tg_add_plan adds[16];  /* the residual of each bottleneck */
+    tg_timeline fold_time; /* the stem's fold on the device */
 } tg_resnet50;
 
 /* Called after every layer with its output (for --dump-layers); may be NULL. */

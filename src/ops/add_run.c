@@ -6,6 +6,7 @@
 #include "multiversion.h"
 #include "reshard.h"
 #include "stats.h"
+#include "trace.h"
 
 TG_MULTIVERSION static void add_rows(tg_fmt f, uint8_t *a, const uint8_t *b, int64_t rows,
                                      int64_t cols, size_t row_bytes, bool relu, float *x,
@@ -61,6 +62,7 @@ static tg_status evict(tg_tensor *t) {
 tg_status tg_add_run(const tg_add_plan *pl, tg_tensor *a, const tg_tensor *b) {
     if (!pl->materialised)
         return tg_err(TG_ERR_RUNTIME, "add: the plan was not made by tg_add_plan_fit");
+    tg_tensor a0 = *a;
     if (pl->evict_a) TG_CHECK(evict(a));
     if (a->place != pl->a.place || b->place != pl->b.place)
         return tg_err(TG_ERR_RUNTIME, "add: the tensors are not where the plan found them");
@@ -95,6 +97,16 @@ tg_status tg_add_run(const tg_add_plan *pl, tg_tensor *a, const tg_tensor *b) {
     }
     tg_add_schedule(pl, tg_core_self()->rank, exec_step, &e);
     st = e.st;
+    if (st == TG_OK) {
+        tg_timeline_record(&pl->time, tg_core_self()->rank);
+        if (tg_trace_on() && tg_core_self()->rank == 0) {
+            tg_timeline t;
+            if (tg_add_timeline(pl, &a0, true, &t) == TG_OK)
+                tg_timeline_trace(tg_stats_scope(), &t);
+            tg_err_clear();
+            tg_timeline_free(&t);
+        }
+    }
 done:
     free(e.x), free(e.y);
     if (cbs) tg_core_cb_close();

@@ -5,6 +5,7 @@
 #include "avgpool.h"
 #include "reshard.h"
 #include "stats.h"
+#include "trace.h"
 
 typedef struct avg_exec {
     const tg_avgpool_plan *pl;
@@ -67,6 +68,15 @@ tg_status tg_avgpool_run(const tg_avgpool_plan *pl, tg_tensor *in, tg_tensor *ou
     if (!e.sum || !e.row) e.st = tg_err(TG_ERR_RUNTIME, "avgpool: out of host memory");
     tg_avgpool_schedule(pl, tg_core_self()->rank, exec_step, &e);
     st = e.st;
+    if (st == TG_OK) {
+        tg_timeline_record(&pl->time, tg_core_self()->rank);
+        if (tg_trace_on() && tg_core_self()->rank == 0) {
+            tg_timeline t;
+            if (tg_avgpool_timeline(pl, true, &t) == TG_OK) tg_timeline_trace(tg_stats_scope(), &t);
+            tg_err_clear();
+            tg_timeline_free(&t);
+        }
+    }
 done:
     free(e.sum), free(e.row);
     if (e.buf != (size_t)-1) tg_core_cb_close();

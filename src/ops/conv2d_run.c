@@ -14,6 +14,7 @@
 #include "multiversion.h"
 #include "reshard.h"
 #include "stats.h"
+#include "trace.h"
 
 /* Where im2col reads sticks from: rows of `row_bytes` at `base`; output o's window
  * starts at top_left(o) - origin (or o - origin on the matmul path). */
@@ -472,6 +473,8 @@ tg_status tg_conv2d_run(const tg_conv2d_plan *plan, tg_tensor *in, tg_tensor *sh
     if (p->has_bias != w->has_bias)
         return tg_err(TG_ERR_USAGE, "conv2d: the plan %s a bias but the weights %s one",
                       p->has_bias ? "has" : "has no", w->has_bias ? "have" : "lack");
+    tg_tensor in0 = *in, sc0 = shortcut ? *shortcut : (tg_tensor){0};
+    tg_conv2d_site site = {&in0, shortcut ? &sc0 : NULL, false};
     if (plan->evict_shortcut) TG_CHECK(evict(shortcut));
     if (plan->evict_input) TG_CHECK(evict(in));
     if (in->place != plan->in.place ||
@@ -482,5 +485,17 @@ tg_status tg_conv2d_run(const tg_conv2d_plan *plan, tg_tensor *in, tg_tensor *sh
     run_init(&r, plan, out);
     r.bufs[TG_CONV_BUF_WEIGHTS] = &w->w;
     r.bufs[TG_CONV_BUF_BIAS] = &w->bias;
-    return p->layout == TG_CONV_DRAM ? run_dram(&r, in) : run_sharded(&r, in);
+    tg_status st = p->layout == TG_CONV_DRAM ? run_dram(&r, in) : run_sharded(&r, in);
+    if (st != TG_OK) return st;
+    /* the device's time, as the plan models it */
+    tg_timeline_record(&plan->time, tg_core_self()->rank);
+    if (tg_trace_on() && tg_core_self()->rank == 0) {
+        tg_timeline t;
+        if (tg_conv2d_timeline(plan, &site, true, &t) == TG_OK)
+            tg_timeline_trace(tg_stats_scope(), &t);
+        else
+            tg_err_clear();
+        tg_timeline_free(&t);
+    }
+    return TG_OK;
 }

@@ -39,6 +39,7 @@ typedef struct tg_maxpool2d_plan {
     /* materialised */
     tg_tensor in;    /* the input as the run finds it */
     bool staged;     /* moved into the pool's layout (or to DRAM) first */
+    bool evict;      /* DRAM: an L1 input moves to DRAM (its L1 freed) before the blocks */
     tg_tensor stage; /* ... as this tensor */
     tg_tensor out;   /* the output (a description) */
     tg_halo_plan halo;

@@ -122,6 +122,9 @@ static tg_status materialise_l1(tg_maxpool2d_plan *pl, const tg_tensor *in, cons
     pl->ev_stage = pl->ev_out = pl->ev_halo = pl->ev_prog = pl->cb_window = pl->cb_block = -1;
     if (p->dram) {
         pl->staged = in->place != TG_PLACE_DRAM;
+        /* an L1 input moves to DRAM and gives its L1 to the blocks */
+        pl->evict = pl->staged && in->allocated;
+        if (pl->evict) tg_l1_map_free_old(m, "maxpool2d:input (to DRAM)", in->l1_off);
         TG_CHECK(
             tg_tensor_describe_dram(&pl->stage, "maxpool2d:input (interleaved)", in_shape, p->fmt));
         TG_CHECK(tg_tensor_describe_dram(&pl->out, "maxpool2d:output", out_shape, p->fmt));

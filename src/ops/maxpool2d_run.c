@@ -9,6 +9,7 @@
 #include "multiversion.h"
 #include "reshard.h"
 #include "stats.h"
+#include "trace.h"
 
 /* out[c] = max over the window of output o of sticks at base + taps, for the `real`
  * channels of the cs in a stick; padding channels stay 0. */
@@ -99,6 +100,12 @@ tg_status tg_maxpool2d_run(const tg_maxpool2d_plan *pl, tg_tensor *in, tg_tensor
         if (!p->dram) TG_TRY(st, tg_l1_map_check(&pl->l1, pl->ev_stage, resh.l1_off), done);
         TG_TRY(st, tg_tensor_reshard(in, &resh), done);
         src = &resh;
+        if (pl->evict) { /* the input is in DRAM now: its L1 goes to the blocks */
+            tg_tensor_free(in);
+            *in = resh;
+            memset(&resh, 0, sizeof resh);
+            src = in;
+        }
     }
     e.padrow = malloc(tg_fmt_row_bytes(p->fmt, pl->c_slice));
     e.buf = malloc((size_t)pl->c_slice * 3 * sizeof *e.buf);
@@ -134,6 +141,16 @@ tg_status tg_maxpool2d_run(const tg_maxpool2d_plan *pl, tg_tensor *in, tg_tensor
     }
     tg_maxpool2d_schedule(pl, tg_core_self()->rank, exec_step, &e);
     st = e.st;
+    if (st == TG_OK) {
+        tg_timeline_record(&pl->time, tg_core_self()->rank);
+        if (tg_trace_on() && tg_core_self()->rank == 0) {
+            tg_timeline t;
+            if (tg_maxpool2d_timeline(pl, true, &t) == TG_OK)
+                tg_timeline_trace(tg_stats_scope(), &t);
+            tg_err_clear();
+            tg_timeline_free(&t);
+        }
+    }
 done:
     free(e.padrow);
     free(e.buf);

@@ -1,6 +1,11 @@
 /* The pieces every op's device-time model shares; see impl/op_timeline.h. Pure. */
 #include "op_timeline.h"
 
+#include <stdlib.h>
+
+#include "stats.h"
+#include "trace.h"
+
 void tl_xfer(const tl_sink *s, const tg_xfer *x) {
     tg_tl_step st = {.kind = TG_TL_XFER, .x = *x};
     s->emit(s->ectx, &st);
@@ -86,4 +91,38 @@ static void halo_step(void *ctx, const tg_halo_step *st) {
 void tl_halo(const tl_sink *s, const tg_halo_plan *h, const tg_machine *m, int core) {
     halo_ctx c = {s, h->row_bytes};
     tg_halo_schedule(h, m, core, 0, 0, halo_step, &c);
+}
+
+void tg_timeline_record(const tg_timeline *t, int core) {
+    if (core < 0 || core >= t->ncores) return;
+    tg_counters *k = tg_stats_now();
+    const tg_tl_core *c = &t->core[core];
+    k->model_set = true;
+    k->model_start = c->start;
+    k->model_end = c->end;
+    k->model_op_cycles = t->cycles;
+    k->model_reader = c->busy[TG_TL_READER];
+    k->model_compute = c->busy[TG_TL_COMPUTE];
+    k->model_writer = c->busy[TG_TL_WRITER];
+    k->model_wait = c->wait_cycles;
+    k->model_ideal = c->ideal_cycles;
+    k->model_bound = (int)c->bound;
+}
+
+void tg_timeline_trace(const char *op, const tg_timeline *t) {
+    if (!tg_trace_on() || !t) return;
+    tg_trace_span *s = malloc((size_t)(t->nspans ? t->nspans : 1) * sizeof *s);
+    if (!s) {
+        tg_trace_op(op, t->cycles, NULL, -1); /* recorded as lost */
+        return;
+    }
+    for (int64_t i = 0; i < t->nspans; i++)
+        s[i] = (tg_trace_span){0,
+                               t->spans[i].core,
+                               (int)t->spans[i].kernel,
+                               t->spans[i].start,
+                               t->spans[i].end,
+                               t->spans[i].what};
+    tg_trace_op(op, t->cycles, s, t->nspans);
+    free(s);
 }

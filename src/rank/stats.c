@@ -72,8 +72,13 @@ static void close_record(int i) {
     tg_core *c = tg_core_self();
     if (!c) return;
     if (c->l1.high_water > r->c.l1_high_water) r->c.l1_high_water = c->l1.high_water;
+    if (r->c.model_set) { /* the op modelled its device time (timeline.h) */
+        r->c.model_cycles = r->c.model_end - r->c.model_start;
+        return;
+    }
     const tg_arch *a = c->arch;
-    /* NoC: bytes over one link's width, plus the router latency of every hop.
+    /* Ops without a timeline (I/O, weight preparation): NoC bytes over one link's width,
+     * plus the router latency of every hop.
      * DRAM: bytes over one bank's share of the chip's bandwidth, in core cycles. */
     double noc_bytes = (double)(r->c.noc_read_bytes + r->c.noc_write_bytes + r->c.noc_mcast_bytes);
     double noc_cycles = noc_bytes / a->noc_bytes_per_cycle + (double)r->c.hops * a->noc_hop_cycles;
@@ -106,6 +111,10 @@ static record *current(void) {
     if (open_rec >= 0) return &recs[open_rec];
     ensure_other();
     return other_rec >= 0 ? &recs[other_rec] : NULL;
+}
+
+const char *tg_stats_scope(void) {
+    return open_rec >= 0 ? recs[open_rec].name : "other";
 }
 
 tg_counters *tg_stats_now(void) {
@@ -169,6 +178,16 @@ static const char *const columns[] = {
     "halo_remote_bytes",
     "halo_cores",
     "l1_high_water",
+    "model_start_cycles",
+    "model_end_cycles",
+    "model_op_cycles",
+    "model_reader_cycles",
+    "model_compute_cycles",
+    "model_writer_cycles",
+    "model_wait_cycles",
+    "model_ideal_cycles",
+    "model_bound",
+    "model_utilisation",
 };
 #define NCOLS ((int)(sizeof columns / sizeof columns[0]))
 
@@ -189,33 +208,18 @@ int tg_stats_columns(const char *const **names) {
 
 void tg_stats_row(double *row, int op, int core, int x, int y, const tg_counters *k,
                   const uint64_t *links, double served) {
-    double v[NCOLS] = {op,
-                       core,
-                       x,
-                       y,
-                       k->seconds,
-                       k->compute_seconds,
-                       k->model_cycles,
-                       k->macs,
-                       (double)k->noc_read_bytes,
-                       (double)k->noc_write_bytes,
-                       (double)k->noc_mcast_bytes,
-                       (double)k->noc_transactions,
-                       (double)k->messages,
-                       (double)k->hops,
-                       (double)k->dram_read_bytes,
-                       (double)k->dram_write_bytes,
-                       served,
-                       (double)links[0],
-                       (double)links[1],
-                       (double)links[2],
-                       (double)links[3],
-                       (double)k->halo_pad_sticks,
-                       (double)k->halo_local_sticks,
-                       (double)k->halo_remote_sticks,
-                       (double)k->halo_remote_bytes,
-                       (double)k->halo_cores,
-                       (double)k->l1_high_water};
+    double v[NCOLS] = {
+        op, core, x, y, k->seconds, k->compute_seconds, k->model_cycles, k->macs,
+        (double)k->noc_read_bytes, (double)k->noc_write_bytes, (double)k->noc_mcast_bytes,
+        (double)k->noc_transactions, (double)k->messages, (double)k->hops,
+        (double)k->dram_read_bytes, (double)k->dram_write_bytes, served, (double)links[0],
+        (double)links[1], (double)links[2], (double)links[3], (double)k->halo_pad_sticks,
+        (double)k->halo_local_sticks, (double)k->halo_remote_sticks, (double)k->halo_remote_bytes,
+        (double)k->halo_cores, (double)k->l1_high_water, k->model_start, k->model_end,
+        k->model_op_cycles, k->model_reader, k->model_compute, k->model_writer, k->model_wait,
+        k->model_ideal, k->model_set ? k->model_bound : -1,
+        /* TTNN's ideal compute over the core's modelled time */
+        k->model_end > k->model_start ? k->model_ideal / (k->model_end - k->model_start) : 0.0};
     memcpy(row, v, sizeof v);
 }
 

@@ -11,6 +11,7 @@
 #ifndef TG_STATS_H
 #define TG_STATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,11 +31,20 @@ typedef struct tg_counters {
     uint64_t halo_pad_sticks, halo_local_sticks, halo_remote_sticks, halo_remote_bytes;
     uint64_t halo_cores;  /* other cores this core fetched halo sticks from */
     size_t l1_high_water; /* L1 bytes in use at the op's peak */
+    /* the device's time of the op on this core, modelled from its plan (timeline.h), in
+     * cycles from the op's start; model_cycles is then end - start */
+    bool model_set;
+    double model_start, model_end, model_op_cycles;
+    double model_reader, model_compute, model_writer; /* kernels' busy cycles */
+    double model_wait, model_ideal;                   /* waiting; TTNN's ideal compute */
+    int model_bound;                                  /* tg_tl_bound */
 } tg_counters;
 
 /* Opens an op scope (nested scopes are not allowed: a second begin closes the first). */
 void tg_stats_begin(const char *name);
 void tg_stats_end(void);
+/* The open scope's op name (or "other"). */
+const char *tg_stats_scope(void);
 /* The counters of the open scope (or of "other"). */
 tg_counters *tg_stats_now(void);
 /* The counters of the scope closed last (zeros before any). */

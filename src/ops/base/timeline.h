@@ -134,6 +134,12 @@ tg_status tg_timeline_model(const tg_machine *m, const tg_tl_costs *c, int depth
                             tg_tl_gen_fn gen, void *ctx, tg_timeline *out);
 void tg_timeline_free(tg_timeline *t);
 
+/* Records core `core`'s part of the op in the open statistics scope (stats.h: modelled
+ * start, end, kernels' busy cycles, waiting, ideal cycles, bound, the op's cycles), and,
+ * when tracing is on (trace.h), `with_spans`'s intervals (may be NULL: none). */
+void tg_timeline_record(const tg_timeline *t, int core);
+void tg_timeline_trace(const char *op, const tg_timeline *with_spans);
+
 /* The cycles of matrix work: M x K x N multiply-accumulates on one core at fidelity
  * `phases` (1 LoFi .. 4 HiFi4), in whole 32x32 tiles, as the matrix engine does them. */
 double tg_tl_matmul_cycles(const tg_tl_costs *c, int64_t m, int64_t k, int64_t n, int phases);
