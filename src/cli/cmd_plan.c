@@ -360,8 +360,8 @@ static tg_status plan_resnet(const tg_cli *g, int argc, char **argv) {
         tg_cli_out(g,
                    "modelled device time %.3f ms per batch of %lld: %.0f images/s on %s %dx%d "
                    "(TTNN's ideal compute %.3f ms)\n",
-                   s * 1e3, (long long)o.net.batch, (double)o.net.batch / s, m.arch->name,
-                   m.grid.w, m.grid.h, t.ideal / (t.clock_ghz * 1e6));
+                   s * 1e3, (long long)o.net.batch, (double)o.net.batch / s, m.arch->name, m.grid.w,
+                   m.grid.h, t.ideal / (t.clock_ghz * 1e6));
     }
     tg_resnet50_free(&net);
     return st;

@@ -159,6 +159,14 @@ static tg_status resnet50_run(int argc, char **argv, const tg_cli *g) {
         tg_cli_out(g, "forward passes after the first: median %.4f s, best %.4f s per image\n",
                    n % 2 ? times[1 + n / 2] : 0.5 * (times[n / 2] + times[1 + n / 2]), times[1]);
     }
+    {
+        /* the device's modelled time of the last pass: its ops one after another */
+        const tg_arch *a = tg_core_self()->arch;
+        double sec = net.device_cycles / (tg_tl_costs_of(a).clock_ghz * 1e9);
+        tg_cli_out(g, "modelled device time %.3f ms per batch of %lld: %.0f images/s on %s %dx%d\n",
+                   sec * 1e3, (long long)o.net.batch, sec > 0 ? (double)o.net.batch / sec : 0.0,
+                   a->name, tg_core_self()->grid.w, tg_core_self()->grid.h);
+    }
     report_memory(g);
     /* logits ([N, 1, 1, 1000] in DRAM) to rank 0, which writes them and the top-5 */
     int64_t N = o.net.batch;
@@ -223,7 +231,8 @@ const tg_cmd tg_cmd_resnet50 = {
         "torchvision's ResNet-50 v1.5 (inference, BN folded into the convs). Writes the\n"
         "logits [N, 1000] at the output dataset (default /logits) and the top-5 classes\n"
         "[N, 5] as 'top5' beside it, with the per-op, per-core statistics under /stats;\n"
-        "prints one line per layer (shape, layout, time of the slowest core, NoC+DRAM\n"
+        "prints one line per layer (shape, layout, time of the slowest core, the device's\n"
+        "modelled time and its bound, NoC+DRAM\n"
         "bytes over all cores, L1 high-water mark) and the top-5 per image.\n\n"
         "  --weights F.h5         one dataset per torchvision state_dict key (e.g.\n"
         "                         /layer1.0.conv1.weight, /bn1.running_mean, /fc.bias);\n"

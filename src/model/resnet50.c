@@ -337,16 +337,18 @@ bool tg_resnet50_layer_plan(const tg_resnet50 *net, const char *name, const tg_t
 /* Progress lines wait here until a block of layers is done: one reduction per block
  * instead of one per layer (each costs every core a barrier, which at 64 ranks on a
  * few processors is most of a small layer's time). */
-enum { PENDING_MAX = TG_REDUCE_MAX / 3 };
+enum { PENDING_VALUES = 5, PENDING_MAX = TG_REDUCE_MAX / PENDING_VALUES };
 
 typedef struct pending_line {
     char name[32], how[32];
     int64_t shape[4];
-    double v[3]; /* seconds, NoC + DRAM bytes, L1 high-water mark */
+    double v[PENDING_VALUES]; /* seconds, NoC + DRAM bytes, L1 high-water mark, modelled
+                               * device cycles of the op and its bound */
 } pending_line;
 
 typedef struct fwd {
     tg_resnet50 *net;
+    double clock_ghz; /* the arch's, for the modelled times */
     tg_resnet_layer_fn on_layer;
     void *ctx;
     pending_line pending[PENDING_MAX];
@@ -360,18 +362,21 @@ static void progress_flush(fwd *f) {
     if (f->npending == 0) return;
     double in[TG_REDUCE_MAX], out[TG_REDUCE_MAX];
     char ops[TG_REDUCE_MAX + 1] = "";
-    int n = 3 * f->npending;
+    int n = PENDING_VALUES * f->npending;
     for (int i = 0; i < f->npending; i++) {
-        memcpy(in + 3 * i, f->pending[i].v, sizeof f->pending[i].v);
-        memcpy(ops + 3 * i, "msm", 3);
+        memcpy(in + PENDING_VALUES * i, f->pending[i].v, sizeof f->pending[i].v);
+        memcpy(ops + PENDING_VALUES * i, "msmmm", PENDING_VALUES);
     }
     tg_noc_reduce(in, out, n, ops);
     if (tg_core_self()->rank == 0) {
         for (int i = 0; i < f->npending; i++) {
             const pending_line *l = &f->pending[i];
-            printf("%-22s [%lld, %lld, %lld, %lld] %-22s %8.4f s  NoC %10.0f B  L1 peak %8.0f B\n",
+            const double *o = out + PENDING_VALUES * i;
+            printf("%-22s [%lld, %lld, %lld, %lld] %-22s %8.4f s  device %9.1f us %-8s NoC %10.0f "
+                   "B  L1 peak %8.0f B\n",
                    l->name, (long long)l->shape[0], (long long)l->shape[1], (long long)l->shape[2],
-                   (long long)l->shape[3], l->how, out[3 * i], out[3 * i + 1], out[3 * i + 2]);
+                   (long long)l->shape[3], l->how, o[0], o[3] / f->clock_ghz / 1e3,
+                   o[4] >= 0 ? tg_tl_bound_name((tg_tl_bound)o[4]) : "-", o[1], o[2]);
         }
         fflush(stdout);
     }
@@ -389,12 +394,15 @@ static void progress(fwd *f, const char *name, const tg_tensor *t, const char *h
     l->v[1] = (double)(k->noc_read_bytes + k->noc_write_bytes + k->noc_mcast_bytes +
                        k->dram_read_bytes + k->dram_write_bytes);
     l->v[2] = (double)k->l1_high_water;
+    l->v[3] = k->model_op_cycles;
+    l->v[4] = k->model_set ? (double)k->model_op_bound : -1;
     if (f->npending == PENDING_MAX) progress_flush(f);
 }
 
 /* Closes the layer's statistics scope, queues its line and hands its output out. */
 static tg_status layer_done(fwd *f, const char *name, const tg_tensor *t, const char *how) {
     tg_stats_end();
+    f->net->device_cycles += tg_stats_last()->model_op_cycles;
     progress(f, name, t, how);
     return f->on_layer ? f->on_layer(f->ctx, name, t) : TG_OK;
 }
@@ -707,6 +715,8 @@ fail:
 tg_status tg_resnet50_forward(tg_resnet50 *net, tg_tensor *input, tg_tensor *logits,
                               tg_resnet_layer_fn on_layer, void *ctx) {
     fwd f = {.net = net, .on_layer = on_layer, .ctx = ctx};
+    f.clock_ghz = tg_tl_costs_of(tg_core_self()->arch).clock_ghz;
+    net->device_cycles = 0;
     const tg_resnet_opts *o = &net->opts;
     memset(logits, 0, sizeof *logits);
     if (input->n != o->batch || input->h != o->image || input->w != o->image || input->c != 3)

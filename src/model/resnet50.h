@@ -71,6 +71,7 @@ typedef struct tg_resnet50 {
     bool add_planned[16];
     tg_add_plan adds[16];  /* the residual of each bottleneck */
     tg_timeline fold_time; /* the stem's fold on the device */
+    double device_cycles;  /* the last forward pass's modelled device time: its ops' sum */
 } tg_resnet50;
 
 /* Called after every layer with its output (for --dump-layers); may be NULL. */

@@ -107,6 +107,7 @@ void tg_timeline_record(const tg_timeline *t, int core) {
     k->model_wait = c->wait_cycles;
     k->model_ideal = c->ideal_cycles;
     k->model_bound = (int)c->bound;
+    k->model_op_bound = (int)t->bound;
 }
 
 void tg_timeline_trace(const char *op, const tg_timeline *t) {

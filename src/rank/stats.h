@@ -37,7 +37,8 @@ typedef struct tg_counters {
     double model_start, model_end, model_op_cycles;
     double model_reader, model_compute, model_writer; /* kernels' busy cycles */
     double model_wait, model_ideal;                   /* waiting; TTNN's ideal compute */
-    int model_bound;                                  /* tg_tl_bound */
+    int model_bound;                                  /* tg_tl_bound: this core's */
+    int model_op_bound;                               /* ... and the op's */
 } tg_counters;
 
 /* Opens an op scope (nested scopes are not allowed: a second begin closes the first). */

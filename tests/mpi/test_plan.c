@@ -438,6 +438,10 @@ static bool traffic_equal(const tg_traffic *a, const tg_traffic *b) {
            !memcmp(a->banks, b->banks, (size_t)a->nbanks * sizeof *a->banks);
 }
 
+static void sum_time(void *ctx, const tg_resnet_layer_info *l) {
+    *(double *)ctx += l->time->cycles;
+}
+
 /* The network planned without running (one process's view of the grid) places every
  * layer as the forward pass does: the same layout, blocks, L1 high-water mark and
  * traffic per core, link and bank. */
@@ -479,6 +483,12 @@ static void resnet50_plan_only_equals_the_run(void) {
         compared++;
     }
     CU_ASSERT_EQUAL(compared, 54);
+    /* the same modelled device time: each layer's, and the pass's (the run's statistics) */
+    double dry_total = 0;
+    tg_resnet50_each_layer(&dry, sum_time, &dry_total);
+    for (int i = 0; i < run.nconvs; i++)
+        CU_ASSERT_EQUAL(run.convs[i].plan.time.cycles, dry.convs[i].plan.time.cycles);
+    CU_ASSERT(dry_total > 0 && fabs(run.device_cycles - dry_total) <= 1e-9 * dry_total);
     for (int i = 0; i < 16; i++)
         CU_ASSERT_EQUAL(run.adds[i].l1.high_water, dry.adds[i].l1.high_water);
     CU_ASSERT_EQUAL(run.pool.l1.high_water, dry.pool.l1.high_water);
