@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "trace.h"
 #include "gemm_select.h"
 #include "noc.h"
 #include "rank.h"
@@ -36,6 +37,9 @@ static void usage(FILE *out) {
                  "                    device)\n"
                  "  --dram-size BYTES emulated bytes per DRAM bank (default 96M)\n"
                  "  --stats FILE.csv  per-op, per-core statistics as CSV\n"
+                 "  --trace FILE.json the device's modelled timeline (every core's reader,\n"
+                 "                    compute and writer) and each rank's measured time, as\n"
+                 "                    Chrome trace events (Perfetto, chrome://tracing)\n"
                  "  --noc-mode MODE   one-sided (MPI RMA, default) or two-sided (messages)\n"
                  "  --quiet           no progress output\n"
                  "  --help            this text; COMMAND --help for a command's\n"
@@ -69,6 +73,7 @@ static int parse_globals(int argc, char **argv, tg_cli *g, int *cmd_index, bool 
         {"dram-size", required_argument, 0, 'd'},
         {"stats", required_argument, 0, 's'},
         {"quiet", no_argument, 0, 'q'},
+        {"trace", required_argument, 0, 'T'},
         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, 'V'},
         {"noc-mode", required_argument, 0, 'm'},
@@ -102,6 +107,9 @@ static int parse_globals(int argc, char **argv, tg_cli *g, int *cmd_index, bool 
             break;
         case 's':
             g->stats_csv = optarg;
+            break;
+        case 'T':
+            g->trace = optarg;
             break;
         case 'q':
             g->quiet = true;
@@ -180,6 +188,8 @@ int main(int argc, char **argv) {
                            .l1_small_size = g.l1_small_size,
                            .dram_bank_size = g.dram_size};
         st = tg_noc_init(&co, (tg_noc_mode)g.noc_mode);
+        /* rank 0 keeps the modelled intervals of every op for --trace */
+        tg_trace_enable(g.trace && g.rank == 0);
         if (st == TG_OK) {
             /* the matrix kernel: the one TTGRID_KERNEL names, else the widest this
              * processor runs; the ranks agree, as they may run on different nodes */

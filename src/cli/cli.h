@@ -21,6 +21,7 @@ typedef struct tg_cli {
     bool l1_small_given; /* --l1-small-size was on the command line */
     size_t dram_size;
     const char *stats_csv; /* --stats FILE.csv, or NULL */
+    const char *trace;     /* --trace FILE.json, or NULL */
     int noc_mode;          /* tg_noc_mode */
     bool quiet;
     int rank; /* this rank, for printing on rank 0 only */
@@ -71,6 +72,10 @@ tg_status tg_cli_finish(const tg_cli *g, tg_io_file **out);
  * (--arch, --l1-size, --l1-small-size) on the --grid asked for, or on the grid the
  * processes make when --grid is not given. */
 tg_machine tg_cli_machine(const tg_cli *g);
+
+/* Writes the modelled device timeline kept by src/rank/trace.c and the measured time
+ * per rank from the statistics table as Chrome trace events (rank 0; trace_out.c). */
+tg_status tg_cli_trace_write(const char *path, const tg_machine *m, const tg_stats_table *t);
 
 /* Prints on rank 0 only (stdout). */
 void tg_cli_out(const tg_cli *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

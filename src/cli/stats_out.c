@@ -75,6 +75,10 @@ tg_status tg_cli_stats(const tg_cli *g, tg_io_file *out) {
     }
     if (st == TG_OK && g->rank == 0) {
         if (g->stats_csv) st = tg_stats_write_csv(&t, g->stats_csv);
+        if (st == TG_OK && g->trace) {
+            tg_machine m = tg_machine_self();
+            st = tg_cli_trace_write(g->trace, &m, &t);
+        }
         if (st == TG_OK && !g->quiet) print_summary(&t);
     }
     tg_stats_table_free(&t);

@@ -188,5 +188,30 @@ expect 0 "" 1 "${c32[@]}" --output one.h5:/y --act-block-h 32
 expect 0 "" 8 "${c32[@]}" --output eight.h5:/y
 h5diff one.h5 eight.h5 /y /y || fail "conv2d float32: 1 rank and 8 ranks differ"
 
+# --trace: Chrome trace events of the modelled device timeline and the measured ranks:
+# valid JSON, every event with its fields, each track's events in order, none overlapping
+expect 0 "" 4 --quiet --trace tr.json "${conv[@]}" --output co.h5:/y
+$TG_PYTHON - tr.json <<'PY' || fail "--trace: the trace file"
+import json, sys
+d = json.load(open(sys.argv[1]))
+ev = d["traceEvents"]
+assert isinstance(ev, list) and ev, "no events"
+tracks = {}
+for e in ev:
+    for k in ("name", "ph", "pid", "tid"):
+        assert k in e, (k, e)
+    if e["ph"] == "M":
+        assert e["name"] in ("process_name", "thread_name") and "name" in e["args"], e
+        continue
+    assert e["ph"] == "X", e
+    assert isinstance(e["ts"], (int, float)) and e["dur"] > 0, e
+    tracks.setdefault((e["pid"], e["tid"]), []).append((e["ts"], e["ts"] + e["dur"]))
+assert any(p == 1 for p, _ in tracks) and any(p == 2 for p, _ in tracks), "a process has no events"
+for key, spans in tracks.items():
+    for (a0, a1), (b0, b1) in zip(spans, spans[1:]):
+        assert b0 >= a0, ("out of order", key, a0, b0)
+        assert b0 >= a1 - 1e-6 * max(1.0, a1), ("overlap", key, a1, b0)
+PY
+
 [ $failed -eq 0 ] && echo "cli: all checks passed"
 exit $failed
