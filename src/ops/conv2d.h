@@ -266,6 +266,7 @@ typedef struct tg_conv2d_step {
                          * matmul path), 1 the DRAM window CB */
     bool from_cb, last; /* MATMUL: A is a received block; the last K block */
     bool to_block;      /* EPILOGUE: into the output block CB, not the shard */
+    bool weights;       /* XFER: bringing weights or bias in (TTNN's conv writer kernel) */
 } tg_conv2d_step;
 
 typedef void (*tg_conv2d_step_fn)(void *ctx, const tg_conv2d_step *s);

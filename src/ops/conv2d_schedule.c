@@ -38,6 +38,11 @@ static void xfer(gen *g, tg_xfer x) {
     emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_XFER, .x = x});
 }
 
+/* A transfer of weights or bias. */
+static void wxfer(gen *g, tg_xfer x) {
+    emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_XFER, .x = x, .weights = true});
+}
+
 /* Weight rows [k0, k0 + rows) x output channels [c0, c0 + cols) from DRAM into the
  * weights CB as panels of 32 channels (a column of weight tiles): one strided read per
  * panel; channels past the matrix stay 0. */
@@ -53,16 +58,16 @@ static void read_weights(gen *g, size_t wcb, int64_t k0, int64_t rows, int64_t c
         if (have < TG_GEMM_PANEL)
             emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_ZERO, .off = at, .bytes = pbytes});
         if (have > 0)
-            xfer(g, (tg_xfer){.kind = TG_XF_DRAM_READ,
-                              .buf = TG_CONV_BUF_WEIGHTS,
-                              .first = k0,
-                              .count = rows,
-                              .peer_off = tg_fmt_col_offset(f, c),
-                              .blen = tg_fmt_row_bytes(f, have),
-                              .off = at,
-                              .stride = prow});
+            wxfer(g, (tg_xfer){.kind = TG_XF_DRAM_READ,
+                               .buf = TG_CONV_BUF_WEIGHTS,
+                               .first = k0,
+                               .count = rows,
+                               .peer_off = tg_fmt_col_offset(f, c),
+                               .blen = tg_fmt_row_bytes(f, have),
+                               .off = at,
+                               .stride = prow});
     }
-    xfer(g, (tg_xfer){.kind = TG_XF_READ_BARRIER});
+    wxfer(g, (tg_xfer){.kind = TG_XF_READ_BARRIER});
 }
 
 static void unpack_weights(gen *g, size_t at, int64_t rows, int64_t cols) {
@@ -85,15 +90,15 @@ static void read_bias(gen *g, int64_t c0, int64_t cols) {
         emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_ZERO, .off = at, .bytes = rb});
         int64_t have = pl->cout_p - c0 < cols ? pl->cout_p - c0 : cols;
         if (have > 0) {
-            xfer(g, (tg_xfer){.kind = TG_XF_DRAM_READ,
-                              .buf = TG_CONV_BUF_BIAS,
-                              .first = 0,
-                              .count = 1,
-                              .peer_off = tg_fmt_col_offset(f, c0),
-                              .blen = tg_fmt_row_bytes(f, have),
-                              .off = at,
-                              .stride = rb});
-            xfer(g, (tg_xfer){.kind = TG_XF_READ_BARRIER});
+            wxfer(g, (tg_xfer){.kind = TG_XF_DRAM_READ,
+                               .buf = TG_CONV_BUF_BIAS,
+                               .first = 0,
+                               .count = 1,
+                               .peer_off = tg_fmt_col_offset(f, c0),
+                               .blen = tg_fmt_row_bytes(f, have),
+                               .off = at,
+                               .stride = rb});
+            wxfer(g, (tg_xfer){.kind = TG_XF_READ_BARRIER});
         }
     }
     emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_BIAS_UNPACK, .cols = cols});
@@ -112,14 +117,14 @@ static void sharded_weights(gen *g) {
         /* the group's first core multicasts what it read; every core of the set takes
          * part. No barrier after: the weights CB is not written again before the conv's
          * final sync, so the root's copy stays valid while the others fetch it. */
-        xfer(g, (tg_xfer){.kind = TG_XF_MCAST,
-                          .peer = r->w_root,
-                          .set = r->w_set,
-                          .rect = r->w_rect,
-                          .count = 1,
-                          .peer_off = wcb,
-                          .off = wcb,
-                          .blen = r->w_bytes});
+        wxfer(g, (tg_xfer){.kind = TG_XF_MCAST,
+                           .peer = r->w_root,
+                           .set = r->w_set,
+                           .rect = r->w_rect,
+                           .count = 1,
+                           .peer_off = wcb,
+                           .off = wcb,
+                           .blen = r->w_bytes});
     }
     if (r->busy) unpack_weights(g, wcb, pl->k_rows, pl->cout_slice);
 }
@@ -139,16 +144,16 @@ static void streamed_weights(gen *g, int64_t step, int64_t k0, int64_t rows) {
                 (size_t)(step % pl->w_slots) * weight_bytes(pl, pl->act_block_w);
     if (r->reads_weights) read_weights(g, at, k0, rows, c0, pl->cout_slice);
     if (pl->p.layout != TG_CONV_WIDTH)
-        xfer(g, (tg_xfer){.kind = TG_XF_MCAST,
-                          .peer = r->w_root,
-                          .set = r->w_set,
-                          .rect = r->w_rect,
-                          .count = 1,
-                          .peer_off = at,
-                          .off = at,
-                          .blen = r->w_bytes ? weight_bytes(pl, rows) : 0,
-                          .fence_before = true,
-                          .fence_after = pl->w_slots == 1});
+        wxfer(g, (tg_xfer){.kind = TG_XF_MCAST,
+                           .peer = r->w_root,
+                           .set = r->w_set,
+                           .rect = r->w_rect,
+                           .count = 1,
+                           .peer_off = at,
+                           .off = at,
+                           .blen = r->w_bytes ? weight_bytes(pl, rows) : 0,
+                           .fence_before = true,
+                           .fence_after = pl->w_slots == 1});
     if (r->busy) unpack_weights(g, at, rows, pl->cout_slice);
 }
 

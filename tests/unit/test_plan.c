@@ -377,6 +377,45 @@ static void add_plan_moves_only_what_it_must(void) {
     tg_l1_destroy(&snap);
 }
 
+/* The device's modelled time of a compute-bound conv (ResNet-50 layer2.1.conv2's shape at
+ * batch 8: 28x28x128 -> 128, 3x3, bfloat16, LoFi, act and weights double buffered as
+ * TTNN's ResNet-50 runs it) from 1 to 64 cores, height sharded where it fits in L1 (else
+ * without the double buffers, else interleaved in DRAM): it falls at every step, and the
+ * parallel efficiency at 64 cores is at least 0.6. */
+static void conv2d_modelled_time_scales(void) {
+    const int grids[][2] = {{1, 1}, {2, 1}, {2, 2}, {4, 2}, {4, 4}, {8, 4}, {8, 8}};
+    double t[7], t1 = 0;
+    printf("\n  layer2.1.conv2 at batch 8 (cores, layout, modelled us, speed-up, efficiency):");
+    for (int i = 0; i < 7; i++) {
+        tg_machine m = machine(grids[i][0], grids[i][1]);
+        tg_conv2d_params p = conv(8, 28, 128, 128, 3, 1, TG_CONV_HEIGHT);
+        p.fidelity = TG_LOFI;
+        p.act_double_buffer = p.weights_double_buffer = true;
+        tg_conv2d_plan pl;
+        tg_status st = tg_conv2d_plan_standalone(&p, &m, &pl, NULL);
+        for (int attempt = 0; st == TG_ERR_RUNTIME && attempt < 2; attempt++) {
+            tg_err_clear();
+            tg_conv2d_plan_free(&pl);
+            if (attempt == 0)
+                p.act_double_buffer = p.weights_double_buffer = false;
+            else
+                p.layout = TG_CONV_DRAM;
+            st = tg_conv2d_plan_standalone(&p, &m, &pl, NULL);
+        }
+        CU_ASSERT_EQUAL_FATAL(st, TG_OK);
+        t[i] = pl.time.cycles;
+        if (i == 0) t1 = t[0];
+        int cores = grids[i][0] * grids[i][1];
+        printf("\n    %2d %-6s %9.1f %6.2f %5.2f", cores, tg_conv_layout_name(pl.p.layout),
+               t[i] / 1e3, t1 / t[i], t1 / (t[i] * cores));
+        CU_ASSERT(t[i] > 0);
+        if (i > 0) CU_ASSERT(t[i] < t[i - 1]);
+        tg_conv2d_plan_free(&pl);
+    }
+    printf("\n");
+    CU_ASSERT(t1 / (t[6] * 64) >= 0.6);
+}
+
 void unit_register_plan(void) {
     tg_test_suite(
         "plan", "conv2d_plan_height_roles_tile_the_output",
@@ -387,5 +426,6 @@ void unit_register_plan(void) {
         halo_plan_traffic_is_the_remote_sticks, "reshard_plan_moves_each_element_once",
         reshard_plan_moves_each_element_once, "pool_plans_read_and_write_every_row",
         pool_plans_read_and_write_every_row, "add_plan_moves_only_what_it_must",
-        add_plan_moves_only_what_it_must, NULL);
+        add_plan_moves_only_what_it_must, "conv2d_modelled_time_scales",
+        conv2d_modelled_time_scales, NULL);
 }

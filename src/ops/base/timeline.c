@@ -229,6 +229,8 @@ typedef struct tl_step {
                   * reader, the compute step it feeds (the compute steps before it);
                   * writer, the compute step it drains (one less; -1: none) */
     uint8_t op, kernel, set, fence;
+    uint8_t win; /* an input of its block that the writer kernel brings in (TTNN's conv
+                  * weights: the writer RISC reads and multicasts them) */
 } tl_step;
 
 /* One meeting of a set's members: the k-th collective over that set on each of them. */
@@ -258,12 +260,15 @@ typedef struct tl_core {
     double *cend, *rready, *wdone; /* [nblk + 1]: compute end, block data ready, drained */
     int64_t *rlast, *wlast;        /* [nblk + 1]: queue position past a block's last reader
                                     * (writer) step; 0: the block has none */
+    double *iready;                /* [nblk + 1]: a block's writer-side inputs landed */
+    int64_t *ilast;                /* [nblk + 1]: writer queue position past them; 0: none */
     int64_t cdone;                 /* compute steps done */
     int64_t seq[3];                /* collectives taken per set kind */
-    int stage;                     /* of the reader's collective in progress (0: none) */
-    int set_i;                     /* ... its set instance and meeting */
-    int64_t inst;
-    double ct, cland; /* ... the reader's time in it, and when its bytes landed */
+    int stage[TG_TL_KERNELS];      /* each kernel's collective in progress (0: none) */
+    int set_i[TG_TL_KERNELS];      /* ... its set instance and meeting */
+    int64_t inst[TG_TL_KERNELS];
+    double ct[TG_TL_KERNELS], cland[TG_TL_KERNELS]; /* ... the kernel's time in it, and when
+                                                     * its bytes landed */
     bool at_sync;
     double sync_arr;
     double first; /* its first busy moment */
@@ -351,6 +356,7 @@ static void emit(void *ectx, const tg_tl_step *s) {
         return;
     }
     d->op = (uint8_t)s->x.kind;
+    d->win = s->writer_input;
     d->set = (uint8_t)s->x.set;
     d->fence =
         (uint8_t)((s->x.fence_before ? FENCE_BEFORE : 0) | (s->x.fence_after ? FENCE_AFTER : 0));
@@ -365,6 +371,7 @@ static void emit(void *ectx, const tg_tl_step *s) {
  * as TTNN's multicasting conv readers hold the semaphores. */
 static int kernel_of(const tl_step *s) {
     if (s->op == OP_WORK) return s->kernel;
+    if (s->win) return W;
     switch (s->op) {
     case TG_XF_WRITE:
     case TG_XF_DRAM_WRITE:
@@ -387,10 +394,12 @@ static bool plan_core(tl_core *c) {
     c->wdone = calloc(nb, sizeof *c->wdone);
     c->rlast = calloc(nb, sizeof *c->rlast);
     c->wlast = calloc(nb, sizeof *c->wlast);
+    c->iready = calloc(nb, sizeof *c->iready);
+    c->ilast = calloc(nb, sizeof *c->ilast);
     for (int k = 0; k < TG_TL_KERNELS; k++)
         c->q[k] = malloc((size_t)(c->n ? c->n : 1) * sizeof *c->q[k]);
-    if (!c->cend || !c->rready || !c->wdone || !c->rlast || !c->wlast || !c->q[R] || !c->q[C] ||
-        !c->q[W])
+    if (!c->cend || !c->rready || !c->wdone || !c->rlast || !c->wlast || !c->iready || !c->ilast ||
+        !c->q[R] || !c->q[C] || !c->q[W])
         return false;
     int64_t b = 0;
     for (int64_t i = 0; i < c->n; i++) {
@@ -400,10 +409,11 @@ static bool plan_core(tl_core *c) {
             continue;
         }
         int k = kernel_of(s);
-        s->blk = (int32_t)(k == C ? b++ : k == R ? b : b - 1);
+        s->blk = (int32_t)(k == C ? b++ : k == R || s->win ? b : b - 1);
         c->q[k][c->qn[k]++] = i;
         if (k == R) c->rlast[s->blk] = c->qn[R];
-        if (k == W && s->blk >= 0) c->wlast[s->blk] = c->qn[W];
+        if (k == W && s->win) c->ilast[s->blk] = c->qn[W];
+        if (k == W && !s->win && s->blk >= 0) c->wlast[s->blk] = c->qn[W];
     }
     return true;
 }
@@ -447,7 +457,7 @@ static const char *op_name(int op) {
 
 /* Core ci's next meeting over `set` (taken in order: the k-th collective over a set on
  * every member is the same meeting, as the run's collectives match). NULL on a failure. */
-static tl_inst *meet(tl *e, int ci, const tl_step *s, int set) {
+static tl_inst *meet(tl *e, int ci, int kk, const tl_step *s, int set) {
     tl_core *c = &e->core[ci];
     int si = set_index(e, ci, set);
     int64_t k = c->seq[set]++;
@@ -479,14 +489,14 @@ static tl_inst *meet(tl *e, int ci, const tl_step *s, int set) {
                        op_name(s->op), s->peer, op_name(I->op), I->root);
         return NULL;
     }
-    c->set_i = si;
-    c->inst = k;
+    c->set_i[kk] = si;
+    c->inst[kk] = k;
     return I;
 }
 
-static tl_inst *cur_inst(tl *e, int ci) {
+static tl_inst *cur_inst(tl *e, int ci, int kk) {
     tl_core *c = &e->core[ci];
-    return &e->sets[c->set_i].v[c->inst];
+    return &e->sets[c->set_i[kk]].v[c->inst[kk]];
 }
 
 /* ---- transfers ---- */
@@ -591,10 +601,10 @@ static double land_all(tl *e, int ci, int k, double t0) {
 
 /* The bytes of a multicast move (stage 2): the root sends; a receiver waits for them to
  * land. False while a receiver waits for its root. */
-static bool mcast_move(tl *e, int ci, const tl_step *s, tl_inst *I) {
+static bool mcast_move(tl *e, int ci, int k, const tl_step *s, tl_inst *I) {
     tl_core *c = &e->core[ci];
     if (s->blen == 0 && I->root != ci) { /* takes part, nothing moves to or from it */
-        c->cland = c->ct;
+        c->cland[k] = c->ct[k];
         return true;
     }
     bool recv = in_rect(s->rect, e->g, ci);
@@ -607,94 +617,95 @@ static bool mcast_move(tl *e, int ci, const tl_step *s, tl_inst *I) {
             c->r.latency_cycles += issue;
             tally(e, ci, s);
         }
-        I->sent = true, I->s = c->ct, I->d = d, I->at = c->ct + d + lat;
-        note(e, ci, R, c->ct, c->ct + d, "mcast", true);
+        I->sent = true, I->s = c->ct[k], I->d = d, I->at = c->ct[k] + d + lat;
+        note(e, ci, k, c->ct[k], c->ct[k] + d, "mcast", true);
         for (int j = 0; j < s->rect.h; j++)
             for (int i = 0; i < s->rect.w; i++)
                 wake(e, tg_core_rank(e->g, (s->rect.x0 + i) % e->g.w, (s->rect.y0 + j) % e->g.h));
-        c->ct += d;
-        if (I->at > c->out[R]) c->out[R] = I->at;
-        c->cland = recv ? I->at : c->ct;
+        c->ct[k] += d;
+        if (I->at > c->out[k]) c->out[k] = I->at;
+        c->cland[k] = recv ? I->at : c->ct[k];
         return true;
     }
     if (!recv) {
-        c->cland = c->ct;
+        c->cland[k] = c->ct[k];
         return true;
     }
     if (!I->sent) return false;
     /* before the root sends: waiting; while the bytes stream: the NoC; then their flight */
-    double a = c->ct, s_end = I->s + I->d;
-    if (a < I->s) wait_until(e, ci, R, a, I->s), a = I->s;
+    double a = c->ct[k], s_end = I->s + I->d;
+    if (a < I->s) wait_until(e, ci, k, a, I->s), a = I->s;
     if (a < s_end) {
         c->r.noc_cycles += s_end - a;
-        note(e, ci, R, a, s_end, MCAST_IN, false);
+        note(e, ci, k, a, s_end, MCAST_IN, false);
         a = s_end;
     }
     if (a < I->at) {
         c->r.latency_cycles += I->at - a;
-        note(e, ci, R, a, I->at, LATENCY, false);
+        note(e, ci, k, a, I->at, LATENCY, false);
         a = I->at;
     }
-    c->ct = a;
-    c->cland = a;
+    c->ct[k] = a;
+    c->cland[k] = a;
     return true;
 }
 
-/* A barrier or multicast on the reader, from t0. Stages: 1 the set meets (barriers, and
- * multicasts that fence before), 2 the bytes move, 3 the set meets again (fence after).
- * False while waiting for other members; *land: when the step's bytes are in this core. */
-static bool collective(tl *e, int ci, const tl_step *s, double t0, double *land) {
+/* A barrier or multicast on kernel k (the reader's, or the writer's for its inputs),
+ * from t0. Stages: 1 the set meets (barriers, and multicasts that fence before), 2 the
+ * bytes move, 3 the set meets again (fence after). False while waiting for other
+ * members; *land: when the step's bytes are in this core. */
+static bool collective(tl *e, int ci, int k, const tl_step *s, double t0, double *land) {
     tl_core *c = &e->core[ci];
     int members = set_members(e, s->set);
     tl_inst *I;
-    if (c->stage == 0) {
-        if (!(I = meet(e, ci, s, s->set))) return false;
-        c->ct = t0;
+    if (c->stage[k] == 0) {
+        if (!(I = meet(e, ci, k, s, s->set))) return false;
+        c->ct[k] = t0;
         if (s->op == TG_XF_BARRIER || (s->fence & FENCE_BEFORE)) {
             I->t1 = I->arr1 ? fmax(I->t1, t0) : t0;
             if (++I->arr1 == members) wake_set(e, ci, s->set);
-            c->stage = 1;
+            c->stage[k] = 1;
         } else {
-            c->stage = 2;
+            c->stage[k] = 2;
         }
     }
-    I = cur_inst(e, ci);
-    if (c->stage == 1) {
+    I = cur_inst(e, ci, k);
+    if (c->stage[k] == 1) {
         if (I->arr1 < members) return false;
         double t = I->t1 + BARRIER_CYCLES;
-        wait_until(e, ci, R, c->ct, t);
-        c->ct = t;
+        wait_until(e, ci, k, c->ct[k], t);
+        c->ct[k] = t;
         if (s->op == TG_XF_BARRIER) {
-            c->t[R] = *land = t;
-            c->stage = 0;
+            c->t[k] = *land = t;
+            c->stage[k] = 0;
             return true;
         }
-        c->stage = 2;
+        c->stage[k] = 2;
     }
-    if (c->stage == 2) {
-        if (!mcast_move(e, ci, s, I)) return false;
+    if (c->stage[k] == 2) {
+        if (!mcast_move(e, ci, k, s, I)) return false;
         if (!(s->fence & FENCE_AFTER)) {
-            c->t[R] = c->ct;
-            *land = c->cland;
-            c->stage = 0;
+            c->t[k] = c->ct[k];
+            *land = c->cland[k];
+            c->stage[k] = 0;
             return true;
         }
-        I->t2 = I->arr2 ? fmax(I->t2, c->ct) : c->ct;
+        I->t2 = I->arr2 ? fmax(I->t2, c->ct[k]) : c->ct[k];
         if (++I->arr2 == members) wake_set(e, ci, s->set);
-        c->stage = 3;
+        c->stage[k] = 3;
     }
     if (I->arr2 < members) return false;
     /* the root first waits for its own bytes to land (their flight), then for the others */
-    if (ci == s->peer && c->ct < I->at) {
+    if (ci == s->peer && c->ct[k] < I->at) {
         double a = fmin(I->at, I->t2);
-        c->r.latency_cycles += a - c->ct;
-        note(e, ci, R, c->ct, a, LATENCY, false);
-        c->ct = a;
+        c->r.latency_cycles += a - c->ct[k];
+        note(e, ci, k, c->ct[k], a, LATENCY, false);
+        c->ct[k] = a;
     }
-    wait_until(e, ci, R, c->ct, I->t2);
-    c->t[R] = I->t2;
-    *land = c->cland;
-    c->stage = 0;
+    wait_until(e, ci, k, c->ct[k], I->t2);
+    c->t[k] = I->t2;
+    *land = c->cland[k];
+    c->stage[k] = 0;
     return true;
 }
 
@@ -708,7 +719,7 @@ static bool advance_kernel(tl *e, int ci, int k) {
     tl_step *s = &c->s[c->q[k][c->pos[k]]];
     if (s->op == TG_XF_SYNC) return false;
     double t0 = c->t[k];
-    if (k == R) {
+    if (k == R || s->win) {
         /* the CB slot this block fills is free once compute consumed the block `depth`
          * before it */
         int64_t b = s->blk - e->depth;
@@ -720,12 +731,16 @@ static bool advance_kernel(tl *e, int ci, int k) {
         /* its block's data is in; the output slot it fills was drained `depth` blocks ago */
         if (c->pos[R] < c->rlast[s->blk]) return false;
         t0 = fmax(t0, c->rready[s->blk]);
+        if (c->ilast[s->blk] > 0) { /* and the inputs the writer brings */
+            if (c->pos[W] < c->ilast[s->blk]) return false;
+            t0 = fmax(t0, c->iready[s->blk]);
+        }
         int64_t b = s->blk - e->depth;
         if (b >= 0 && c->wlast[b] > 0) {
             if (c->pos[W] < c->wlast[b]) return false;
             t0 = fmax(t0, c->wdone[b]);
         }
-    } else if (s->blk >= 0) {
+    } else if (!s->win && s->blk >= 0) {
         if (c->cdone <= s->blk) return false;
         t0 = fmax(t0, c->cend[s->blk]);
     }
@@ -748,15 +763,17 @@ static bool advance_kernel(tl *e, int ci, int k) {
         break;
     case TG_XF_BARRIER:
     case TG_XF_MCAST:
-        if (!collective(e, ci, s, t0, &land)) return false;
+        if (!collective(e, ci, k, s, t0, &land)) return false;
         break;
     default:
         break;
     }
     c->pos[k]++;
     if (k == R && land > c->rready[s->blk]) c->rready[s->blk] = land;
+    if (s->win && land > c->iready[s->blk]) c->iready[s->blk] = land;
     if (k == C) c->cend[c->cdone++] = c->t[C];
-    if (k == W && s->blk >= 0 && c->pos[W] == c->wlast[s->blk]) c->wdone[s->blk] = c->t[W];
+    if (k == W && !s->win && s->blk >= 0 && c->pos[W] == c->wlast[s->blk])
+        c->wdone[s->blk] = c->t[W];
     return true;
 }
 
@@ -801,7 +818,7 @@ static bool advance_sync(tl *e, int ci) {
     if (!c->at_sync) {
         double a = fmax(c->t[C], land_all(e, ci, R, c->t[R]));
         a = fmax(a, land_all(e, ci, W, c->t[W]));
-        tl_inst *I = meet(e, ci, &c->s[i], TG_SET_ALL);
+        tl_inst *I = meet(e, ci, R, &c->s[i], TG_SET_ALL);
         if (!I) return false;
         I->t1 = I->arr1 ? fmax(I->t1, a) : a;
         c->at_sync = true;
@@ -811,7 +828,7 @@ static bool advance_sync(tl *e, int ci) {
             wake_set(e, ci, TG_SET_ALL);
         }
     }
-    tl_inst *I = cur_inst(e, ci);
+    tl_inst *I = cur_inst(e, ci, R);
     if (I->arr1 < e->ncores) return false;
     bool trailing = i == c->n - 1;
     double a = c->sync_arr, stretch = I->rel - I->t1;
@@ -901,7 +918,7 @@ static void tl_free(tl *e) {
         for (int i = 0; i < e->ncores; i++) {
             tl_core *c = &e->core[i];
             free(c->s), free(c->cend), free(c->rready), free(c->wdone), free(c->rlast);
-            free(c->wlast);
+            free(c->wlast), free(c->iready), free(c->ilast);
             for (int k = 0; k < TG_TL_KERNELS; k++) free(c->q[k]);
         }
     if (e->sets)

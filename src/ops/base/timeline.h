@@ -86,6 +86,10 @@ typedef struct tg_tl_step {
     double ideal;        /* WORK on compute: the cycles TTNN's performance model gives it */
     const char *what;    /* WORK: what it does, for the trace ("matmul", "tilize", ...; a
                           * string that outlives the timeline; NULL: "work") */
+    bool writer_input;   /* XFER: an input of the next compute step that the writer kernel
+                          * brings in (TTNN's conv weights: the writer RISC reads and
+                          * multicasts them while the reader gathers activations); compute
+                          * waits for it, and it waits for the CB slot as a reader step */
 } tg_tl_step;
 
 typedef void (*tg_tl_emit_fn)(void *ectx, const tg_tl_step *s);
