@@ -36,6 +36,9 @@ occurrence counts, so the figures describe one pass.
   halo MiB         halo_remote_bytes summed over cores
   L1 peak KiB      maximum over cores and ops of l1_high_water
   model Mcyc       sum over ops of the slowest core's model_cycles, in millions
+  device Mcyc      the device's modelled time (the timeline model of DESIGN.md section
+                   9): sum over ops of model_op_cycles, in millions of cycles; with its
+                   own speed-up and efficiency against the smallest rank count
   balance          mean over cores of the per-core compute_seconds (summed over
                    ops) divided by their maximum; 1.0 = perfectly balanced
   link MiB         the busiest directed link: per core and direction (E, S, N,
@@ -86,6 +89,9 @@ COLUMNS = [
     ("halo_mib", "halo MiB", 8, "{:.3f}"),
     ("l1_peak_kib", "L1 KiB", 7, "{:.0f}"),
     ("model_mcycles", "model Mcyc", 10, "{:.3f}"),
+    ("device_mcycles", "device Mcyc", 11, "{:.3f}"),
+    ("device_speedup", "dev speed-up", 12, "{:.2f}"),
+    ("device_efficiency", "dev effic.", 10, "{:.2f}"),
     ("load_balance", "balance", 7, "{:.3f}"),
     ("busiest_link_mib", "link MiB", 8, "{:.2f}"),
 ]
@@ -373,6 +379,8 @@ def read_stats(path):
             key = (core, d)
             links[key] = links.get(key, 0.0) + num(r, "link_%s_bytes" % d)
     cycles = sum(max(num(r, "model_cycles") for r in op_rows) for op_rows in ops.values())
+    device = sum(max(num(r, "model_op_cycles") for r in op_rows) for op_rows in ops.values()
+                 if "model_op_cycles" in op_rows[0])
     op_seconds = {op_rows[0]["op"]: max(num(r, "seconds") for r in op_rows)
                   for op_rows in ops.values()}
     busiest = max(per_core.values())
@@ -381,7 +389,7 @@ def read_stats(path):
         "grid": "%dx%d" % (width, height),
         "op_seconds": op_seconds,
         "noc": noc, "dram": dram, "halo": halo, "l1": l1,
-        "cycles": cycles, "balance": balance, "link": max(links.values()),
+        "cycles": cycles, "device": device, "balance": balance, "link": max(links.values()),
     }
 
 
@@ -432,7 +440,8 @@ def run_rank_count(wl, ranks, args, mpirun, env):
         "ranks": ranks, "grid": stats["grid"], "time_s": t, "wall_s": min(walls),
         "noc_mib": stats["noc"] / MIB, "dram_mib": stats["dram"] / MIB,
         "halo_mib": stats["halo"] / MIB, "l1_peak_kib": stats["l1"] / KIB,
-        "model_mcycles": stats["cycles"] / 1e6, "load_balance": stats["balance"],
+        "model_mcycles": stats["cycles"] / 1e6, "device_mcycles": stats["device"] / 1e6,
+        "load_balance": stats["balance"],
         "busiest_link_mib": stats["link"] / MIB,
     }, None
 
@@ -446,6 +455,9 @@ def add_speedup(results):
     for r in ok:
         r["speedup"] = base["time_s"] / r["time_s"] if r["time_s"] > 0 else float("nan")
         r["efficiency"] = r["speedup"] * base["ranks"] / r["ranks"]
+        dev = r.get("device_mcycles") or 0
+        r["device_speedup"] = base["device_mcycles"] / dev if dev > 0 else float("nan")
+        r["device_efficiency"] = r["device_speedup"] * base["ranks"] / r["ranks"]
     return base["ranks"]
 
 
@@ -511,12 +523,18 @@ def plot(results, base_ranks, wl, path):
     ax.plot(x, series("time_s"), "o-", label=label)
     ax.plot(x, series("wall_s"), "s--", color="grey", label="mpirun wall")
     ax.set_yscale("log")
-    ax.set_ylabel("seconds")
-    ax.set_title("time")
-    ax.legend(fontsize=8)
+    ax.set_ylabel("seconds (measured)")
+    ax.set_title("time: measured and the device's (modelled)")
+    dev = ax.twinx()
+    dev.plot(x, series("device_mcycles"), "^-", color="tab:red", label="device (modelled)")
+    dev.set_yscale("log")
+    dev.set_ylabel("device Mcycles (modelled)", color="tab:red")
+    lines = ax.get_lines() + dev.get_lines()
+    ax.legend(lines, [ln.get_label() for ln in lines], fontsize=8)
 
     ax = axes[0][1]
     ax.plot(x, series("speedup"), "o-", label="measured")
+    ax.plot(x, series("device_speedup"), "^-", color="tab:red", label="device (modelled)")
     ax.plot(x, [n / base_ranks for n in x], ":", color="black", label="ideal")
     ax.set_yscale("log", base=2)
     ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
@@ -526,7 +544,9 @@ def plot(results, base_ranks, wl, path):
     ax.legend(fontsize=8)
 
     ax = axes[0][2]
-    ax.plot(x, series("efficiency"), "o-")
+    ax.plot(x, series("efficiency"), "o-", label="measured")
+    ax.plot(x, series("device_efficiency"), "^-", color="tab:red", label="device (modelled)")
+    ax.legend(fontsize=8)
     ax.axhline(1.0, ls=":", color="black")
     ax.set_ylim(bottom=0)
     ax.set_ylabel("speed-up x %d / ranks" % base_ranks)

@@ -346,6 +346,32 @@ static cJSON *conv_core(const tg_conv2d_plan *pl, int c) {
     return o;
 }
 
+/* The device's modelled time of a materialised plan: the op's cycles, microseconds,
+ * bound and TTNN's ideal compute cycles, and each core's part. */
+static cJSON *device_time(const tg_timeline *t, const tg_machine *m) {
+    cJSON *o = cJSON_CreateObject(), *cores = cJSON_CreateArray();
+    double ghz = tg_tl_costs_of(m->arch).clock_ghz;
+    cJSON_AddNumberToObject(o, "cycles", t->cycles);
+    cJSON_AddNumberToObject(o, "us", t->cycles / ghz / 1e3);
+    cJSON_AddStringToObject(o, "bound", tg_tl_bound_name(t->bound));
+    cJSON_AddNumberToObject(o, "ideal_cycles", t->ideal_cycles);
+    for (int c = 0; c < t->ncores; c++) {
+        const tg_tl_core *k = &t->core[c];
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddNumberToObject(j, "start", k->start);
+        cJSON_AddNumberToObject(j, "end", k->end);
+        cJSON_AddNumberToObject(j, "reader", k->busy[TG_TL_READER]);
+        cJSON_AddNumberToObject(j, "compute", k->busy[TG_TL_COMPUTE]);
+        cJSON_AddNumberToObject(j, "writer", k->busy[TG_TL_WRITER]);
+        cJSON_AddNumberToObject(j, "wait", k->wait_cycles);
+        cJSON_AddNumberToObject(j, "ideal", k->ideal_cycles);
+        cJSON_AddStringToObject(j, "bound", tg_tl_bound_name(k->bound));
+        cJSON_AddItemToArray(cores, j);
+    }
+    cJSON_AddItemToObject(o, "cores", cores);
+    return o;
+}
+
 tg_status tg_cli_json_conv2d(const tg_cli *g, const tg_conv2d_plan *pl, const tg_explain *why,
                              tg_status fit_st) {
     cJSON *root = cJSON_CreateObject();
@@ -389,6 +415,7 @@ tg_status tg_cli_json_conv2d(const tg_cli *g, const tg_conv2d_plan *pl, const tg
     cJSON_AddItemToObject(root, "l1", l1_map(&pl->l1, &pl->m));
     cJSON_AddItemToObject(root, "halo", halo(&pl->halo));
     if (pl->materialised) {
+        cJSON_AddItemToObject(root, "device", device_time(&pl->time, &pl->m));
         cJSON_AddItemToObject(root, "turns", turns(pl));
         cJSON *cores = cJSON_CreateArray();
         for (int c = 0; c < tg_machine_cores(&pl->m); c++)
@@ -442,6 +469,7 @@ tg_status tg_cli_json_maxpool2d(const tg_cli *g, const tg_maxpool2d_plan *pl, tg
     cJSON_AddItemToObject(root, "l1", l1_map(&pl->l1, &pl->m));
     cJSON_AddItemToObject(root, "halo", halo(&pl->halo));
     if (pl->materialised) {
+        cJSON_AddItemToObject(root, "device", device_time(&pl->time, &pl->m));
         cJSON *cores = cJSON_CreateArray();
         for (int c = 0; c < tg_machine_cores(&pl->m); c++) {
             cJSON *o = cJSON_CreateObject();
