@@ -215,6 +215,9 @@ tg_status io_create_dset(tg_status st, tg_io_file *f, const char *dset, hid_t ty
     if (st == TG_OK && (ndims < 1 || ndims > IO_SEL_DIMS))
         st = tg_err(TG_ERR_RUNTIME, "cannot create dataset '%s' in '%s' with %d dimensions", dset,
                     f->path, ndims);
+    /* Changing the file's metadata (groups, links, the dataset) is done by every rank
+     * alike or by none: agreed first, with room reserved for what it will write. */
+    st = tg_noc_agree(io_reserve_room(st, f, -1));
     if (st == TG_OK) st = io_make_parents(f, dset);
     if (st == TG_OK) {
         htri_t e = H5Lexists(f->fid, dset, H5P_DEFAULT);
@@ -229,6 +232,7 @@ tg_status io_create_dset(tg_status st, tg_io_file *f, const char *dset, hid_t ty
     if (st == TG_OK &&
         (*out = H5Dcreate2(f->fid, dset, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
         st = tg_err(TG_ERR_RUNTIME, "cannot create dataset '%s' in '%s'", dset, f->path);
+    st = io_reserve_room(st, f, *out);
     return io_close(st, space, f, dset);
 }
 

@@ -158,6 +158,8 @@ int main(int argc, char **argv) {
             /* the matrix kernel: the one TTGRID_KERNEL names, else the widest this
              * processor runs; the ranks agree, as they may run on different nodes */
             st = tg_noc_agree(tg_gemm_select(getenv("TTGRID_KERNEL")));
+            /* io's fault injection, for tests (README, "Files") */
+            if (st == TG_OK) st = tg_noc_agree(tg_io_fault_setup(getenv("TTGRID_IO_FAULT")));
             if (st == TG_OK) st = cmd->run(argc - cmd_at, argv + cmd_at, &g);
             st = tg_noc_agree(st);
             tg_noc_finalize();
