@@ -59,6 +59,7 @@ static tg_status conv2d_run(int argc, char **argv, const tg_cli *g) {
     TG_CHECK(tg_opargs_parse(argc, argv, "conv2d", OPT_IO | OPT_CONV, &o));
     if (!o.have_input || !o.have_output || !o.have_weights)
         return tg_err(TG_ERR_USAGE, "conv2d: --input, --weights and --output are required");
+    TG_CHECK(tg_cli_check_outputs(g, &o.output, NULL, NULL));
     tg_core *c = tg_core_self();
     tg_conv2d_params p = o.conv;
     tg_io_file *fin = NULL, *fw = NULL, *fout = NULL;
@@ -83,6 +84,7 @@ static tg_status conv2d_run(int argc, char **argv, const tg_cli *g) {
     /* Plan first: a conv that does not fit fails before anything is written. The input
      * is loaded into interleaved DRAM below, as the plan assumes. */
     tg_machine m = tg_machine_self();
+    TG_TRY(st, tg_opargs_check_conv(&p), done);
     TG_TRY(st, tg_conv2d_plan_standalone(&p, &m, c->l1.size, &pl, NULL), done);
     if (!fw) TG_TRY(st, tg_io_open(o.weights.file, &fw), done);
     TG_TRY(st, read_weights(fw, &o, &p, &w, &b), done);
@@ -116,7 +118,7 @@ static tg_status conv2d_run(int argc, char **argv, const tg_cli *g) {
     TG_TRY(st, tg_io_store_tensor(&out, fout, o.output.dset, "ttgrid " TTGRID_VERSION " conv2d"),
            done);
     tg_stats_end();
-    st = tg_cli_finish(g, &fout);
+    st = tg_cli_finish(g, &fout, NULL);
 done:
     tg_stats_end();
     tg_io_abort(fout);

@@ -46,6 +46,11 @@ typedef struct tg_maxpool2d_plan {
     bool materialised;
 } tg_maxpool2d_plan;
 
+/* The parameter rules of max pool beyond the window's (tg_window_make): channels,
+ * and PyTorch's limit on padding, at most half the effective kernel on each side.
+ * TG_ERR_USAGE with the numbers. Pure. */
+tg_status tg_maxpool2d_params_check(const tg_maxpool2d_params *p);
+
 /* Plans the pool from a snapshot of the L1 allocator with the input `in` as it is.
  * With `fallback`, a sharded plan that does not fit gives way to the DRAM layout (as
  * ResNet-50 places its pool). Bad parameters are TG_ERR_USAGE; no fit TG_ERR_RUNTIME
