@@ -28,6 +28,10 @@ with h5py.File("a.h5", "a") as f:
     f["zero"] = np.zeros((1, 0, 3, 4), np.float32)
     f["w2d"] = np.zeros((16, 144), np.float32)
     f["bias7"] = np.zeros((7,), np.float32)
+    f["scalar"] = np.float32(1.5)
+    f.create_dataset("huge", shape=(1 << 40, 1 << 40, 1 << 20), dtype=np.float32)
+    f["layout_pair"] = np.zeros((1, 8, 8, 3), np.float32)
+    f["layout_pair"].attrs["layout"] = np.array([b"NCHW", b"NHWC"])
     f.create_group("g")
     f["nchw_bad"] = np.zeros((1, 3, 40, 32), np.float32)
     f["nchw_bad"].attrs["layout"] = "NCHW"
@@ -43,7 +47,7 @@ echo "notes, not HDF5" >notes.txt
 mkdir -p adir
 inputs=(a.h5 conv.h5 rn_shape.h5 rn_missing.h5 rn_int.h5 notes.txt adir)
 outs=(o.h5 d.h5 s.csv q.h5 adir/o.h5)
-jobs=${TG_BAD_INPUT_JOBS:-2}
+jobs=${TG_BAD_INPUT_JOBS:-4}
 
 # run_case N CODE PATTERN NP ARGS...: one case in its own folder cN (the inputs linked
 # in, notes.txt copied), its failures written to cN/fail.
@@ -177,6 +181,10 @@ bad 1 "out of L1" 1 --l1-size 16K "${cv[@]}" --shard height --output o.h5:/y
 bad 2 "'notes.txt' exists and is not an HDF5 file" 2 "${cv[@]}" --output notes.txt:/y
 bad 2 "option --input-shape does not apply" 1 "${cv[@]}" --input-shape 1,8,8,16 --output o.h5:/y
 bad 2 "'/int' in 'a.h5' is not floating point" 2 conv2d --input a.h5:/int --weights conv.h5:/weight --kernel 3x3 --output o.h5:/y
+bad 2 "bias '/scalar'" 2 "${cv[@]}" --bias a.h5:/scalar --output o.h5:/y
+bad 2 "bias '/huge'" 2 "${cv[@]}" --bias a.h5:/huge --output o.h5:/y
+bad 2 "expected 4 dimensions" 2 conv2d --input conv.h5:/input --weights a.h5:/r3 --kernel 3x3 --output o.h5:/y
+bad 2 "holds 2 strings; expected one" 2 copy --input a.h5:/layout_pair --output o.h5:/y
 CASE_ENV="TTGRID_IO_FAULT=1:write" bad 1 "No space left on device" 2 "${cv[@]}" --output o.h5:/y
 
 # ---- maxpool2d
