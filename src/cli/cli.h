@@ -23,6 +23,12 @@ typedef struct tg_cli {
     int rank; /* this rank, for printing on rank 0 only */
 } tg_cli;
 
+/* Parses the global options of argv into g (which the caller zeroed); *cmd_index is
+ * where the command's name is (argc when there is none); --help and --version set
+ * their flags. A bad option or value is TG_ERR_USAGE naming it. Pure. */
+tg_status tg_cli_parse_globals(int argc, char **argv, tg_cli *g, int *cmd_index, bool *help,
+                               bool *version);
+
 typedef tg_status (*tg_cmd_fn)(int argc, char **argv, const tg_cli *g);
 
 typedef struct tg_cmd {
