@@ -249,7 +249,8 @@ tg_status io_create_dset(tg_status st, tg_io_file *f, const char *dset, hid_t ty
     if (st == TG_OK &&
         (*out = H5Dcreate2(f->fid, dset, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
         st = tg_err(TG_ERR_RUNTIME, "cannot create dataset '%s' in '%s'", dset, f->path);
-    st = io_reserve_room(st, f, *out);
+    /* attributes and data follow on every rank alike, or on none */
+    st = tg_noc_agree(io_reserve_room(st, f, *out));
     return io_close(st, space, f, dset);
 }
 

@@ -345,7 +345,12 @@ tg_status tg_io_create(const char *path, tg_io_file **out) {
     tg_status st = f ? io_fapl_new(f, &fapl) : TG_ERR_RUNTIME;
     bool existing = false;
     st = tg_noc_agree(st);
-    if (st == TG_OK) st = io_begin(f, true, &existing);
+    if (st != TG_OK) { /* nothing exists yet, and f may be NULL on some ranks only */
+        if (f) io_close(st, fapl, f, NULL);
+        free(f);
+        return st;
+    }
+    st = io_begin(f, true, &existing);
     if (st == TG_OK) st = tg_noc_agree(io_fapl_mpio(f, fapl));
     if (st == TG_OK) {
         f->fid = existing ? H5Fopen(f->temp, H5F_ACC_RDWR, fapl)
@@ -354,10 +359,9 @@ tg_status tg_io_create(const char *path, tg_io_file **out) {
             st =
                 tg_err(TG_ERR_RUNTIME, "cannot create output '%s' (temporary '%s')", path, f->temp);
     }
-    if (f) st = io_close(st, fapl, f, NULL);
-    st = tg_noc_agree(st);
+    st = tg_noc_agree(io_close(st, fapl, f, NULL));
     if (st != TG_OK) {
-        if (f) tg_io_abort(f);
+        tg_io_abort(f);
         return st;
     }
     *out = f;

@@ -86,9 +86,10 @@ tg_status io_info(tg_io_file *f, const char *dset, tg_io_info *info);
 /* Creates dataset `dset` of `type` and dims (replacing one of the same name, making
  * the groups on the way); *out is the open dataset, or negative on failure. Every
  * rank calls it with the same arguments, even after a local failure in st (then it
- * only joins the agreement before the collective H5Dcreate2). Returns this rank's
- * status after the create: the caller agrees on it before its next collective step
- * (io_transfer does). */
+ * only joins the agreements). The ranks agree before the create (groups, links and
+ * datasets change the file's metadata, which every rank must change alike) and after
+ * it, with the disk space rank 0 reserves for it (io_reserve_room), so the status
+ * returned is the same on every rank. */
 tg_status io_create_dset(tg_status st, tg_io_file *f, const char *dset, hid_t type, int ndims,
                          const int64_t *dims, hid_t *out);
 /* Writes the string attribute name=value on object obj (path `objname` in f, for
