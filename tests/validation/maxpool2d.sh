@@ -24,7 +24,9 @@ cases=(
 )
 for c in "${cases[@]}"; do
   IFS='|' read -r name shape kernel stride pad dil extra refextra <<<"$c"
-  for kind in ramp random; do
+  kinds="ramp random"
+  [ "$name" = specials ] && kinds=random
+  for kind in $kinds; do
     ref=mp_${name}_${kind}.h5
     # shellcheck disable=SC2086
     $TG_PYTHON "$here/scripts/make_reference.py" maxpool2d --input-shape "$shape" --kernel "$kernel" \
@@ -59,7 +61,7 @@ else:
     raise SystemExit("FAIL torch accepted padding 2 for kernel 3")
 PY
 set +e
-$TG_MPIRUN -np "$ranks" "$tg" --quiet maxpool2d --input mp_specials_ramp.h5:/input --output mpo_pad.h5:/y \
+$TG_MPIRUN -np "$ranks" "$tg" --quiet maxpool2d --input mp_specials_random.h5:/input --output mpo_pad.h5:/y \
   --kernel 3x3 --padding 2,1 2>err.txt
 rc=$?
 set -e
