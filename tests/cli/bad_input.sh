@@ -47,7 +47,7 @@ echo "notes, not HDF5" >notes.txt
 mkdir -p adir
 inputs=(a.h5 conv.h5 rn_shape.h5 rn_missing.h5 rn_int.h5 notes.txt adir)
 outs=(o.h5 d.h5 s.csv q.h5 adir/o.h5)
-jobs=${TG_BAD_INPUT_JOBS:-6}
+jobs=${TG_BAD_INPUT_JOBS:-8}
 
 # run_case N CODE PATTERN NP ARGS...: one case in its own folder cN (the inputs linked
 # in, notes.txt copied), its failures written to cN/fail.
