@@ -54,7 +54,9 @@ static tg_status attr_err(const tg_io_file *f, const char *obj, const char *name
 }
 
 /* Reads the string attribute `name` of obj (path objname), fixed or variable
- * length, into out; *found is false when it is absent or not a string. */
+ * length, into out; *found is false when it is absent or not a string. An attribute
+ * holding more or fewer than one string is TG_ERR_USAGE (found by fuzzing: an array
+ * of strings read as one overran the buffer). */
 static tg_status io_attr_string(tg_io_file *f, hid_t obj, const char *objname, const char *name,
                                 char *out, size_t cap, bool *found) {
     *found = false;
@@ -68,6 +70,16 @@ static tg_status io_attr_string(tg_io_file *f, hid_t obj, const char *objname, c
     if (st == TG_OK && (t = H5Aget_type(a)) < 0) st = attr_err(f, objname, name, "H5Aget_type");
     if (st == TG_OK && (cls = H5Tget_class(t)) == H5T_NO_CLASS)
         st = attr_err(f, objname, name, "H5Tget_class");
+    if (st == TG_OK && cls == H5T_STRING) {
+        hid_t sp = H5Aget_space(a);
+        hssize_t np = sp < 0 ? -1 : H5Sget_simple_extent_npoints(sp);
+        if (np < 0) st = attr_err(f, objname, name, "H5Sget_simple_extent_npoints");
+        st = io_close(st, sp, f, objname);
+        if (st == TG_OK && np != 1)
+            st = tg_err(TG_ERR_USAGE,
+                        "attribute '%s' of '%s' in '%s' holds %lld strings; expected one", name,
+                        objname, f->path, (long long)np);
+    }
     if (st == TG_OK && cls == H5T_STRING) {
         htri_t var = H5Tis_variable_str(t);
         H5T_cset_t cset = H5Tget_cset(t); /* h5py writes UTF-8 */
@@ -173,7 +185,12 @@ tg_status tg_io_read_all(tg_io_file *f, const char *dset, float *buf, int64_t co
     hid_t d = -1;
     tg_status st = io_info(f, dset, &info);
     int64_t total = 1;
-    for (int i = 0; st == TG_OK && i < info.ndims; i++) total *= info.dims[i];
+    bool over = false; /* more elements than an int64_t counts (found by fuzzing) */
+    for (int i = 0; st == TG_OK && i < info.ndims; i++)
+        over |= __builtin_mul_overflow(total, info.dims[i], &total);
+    if (st == TG_OK && over)
+        st = tg_err(TG_ERR_USAGE, "dataset '%s' in '%s' has more than 2^63 elements, expected %lld",
+                    dset, f->path, (long long)count);
     if (st == TG_OK && total != count)
         st = tg_err(TG_ERR_USAGE, "dataset '%s' in '%s' has %lld elements, expected %lld", dset,
                     f->path, (long long)total, (long long)count);
@@ -215,6 +232,9 @@ tg_status io_create_dset(tg_status st, tg_io_file *f, const char *dset, hid_t ty
     if (st == TG_OK && (ndims < 1 || ndims > IO_SEL_DIMS))
         st = tg_err(TG_ERR_RUNTIME, "cannot create dataset '%s' in '%s' with %d dimensions", dset,
                     f->path, ndims);
+    /* Changing the file's metadata (groups, links, the dataset) is done by every rank
+     * alike or by none: agreed first, with room reserved for what it will write. */
+    st = tg_noc_agree(io_reserve_room(st, f, -1));
     if (st == TG_OK) st = io_make_parents(f, dset);
     if (st == TG_OK) {
         htri_t e = H5Lexists(f->fid, dset, H5P_DEFAULT);
@@ -229,6 +249,8 @@ tg_status io_create_dset(tg_status st, tg_io_file *f, const char *dset, hid_t ty
     if (st == TG_OK &&
         (*out = H5Dcreate2(f->fid, dset, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
         st = tg_err(TG_ERR_RUNTIME, "cannot create dataset '%s' in '%s'", dset, f->path);
+    /* attributes and data follow on every rank alike, or on none */
+    st = tg_noc_agree(io_reserve_room(st, f, *out));
     return io_close(st, space, f, dset);
 }
 

@@ -112,9 +112,11 @@ tg_status tg_io_load_tensor(tg_io_file *f, const char *dset, tg_tensor *t) {
     }
     if (st == TG_OK) {
         tg_tensor_host_rows(dram, &r0, &r1);
-        rows = malloc((size_t)((r1 - r0) * t->c + 1) * sizeof *rows);
+        rows =
+            io_fault(IO_STEP_ALLOC) ? NULL : malloc((size_t)((r1 - r0) * t->c + 1) * sizeof *rows);
         if (!rows)
-            st = tg_err(TG_ERR_RUNTIME, "out of host memory loading '%s' from '%s'", dset, f->path);
+            st = tg_err(TG_ERR_RUNTIME, "out of host memory loading '%s' from '%s' (%lld B)%s",
+                        dset, f->path, (long long)((r1 - r0) * t->c * 4), io_fault_note());
     }
     st = read_rows(st, f, dset, shape, r0, r1, rows);
     if (st == TG_OK) st = tg_noc_sync(tg_tensor_write_host_rows(dram, r0, r1, rows));
@@ -138,9 +140,11 @@ tg_status tg_io_store_tensor(const tg_tensor *t, tg_io_file *f, const char *dset
     }
     if (st == TG_OK) {
         tg_tensor_host_rows(dram, &r0, &r1);
-        rows = malloc((size_t)((r1 - r0) * t->c + 1) * sizeof *rows);
+        rows =
+            io_fault(IO_STEP_ALLOC) ? NULL : malloc((size_t)((r1 - r0) * t->c + 1) * sizeof *rows);
         if (!rows)
-            st = tg_err(TG_ERR_RUNTIME, "out of host memory storing '%s' to '%s'", dset, f->path);
+            st = tg_err(TG_ERR_RUNTIME, "out of host memory storing '%s' to '%s' (%lld B)%s", dset,
+                        f->path, (long long)((r1 - r0) * t->c * 4), io_fault_note());
         /* every rank ends the step, so that one rank's failure reaches all */
         st = tg_noc_sync(st == TG_OK ? tg_tensor_read_host_rows(dram, r0, r1, rows) : st);
     }

@@ -57,6 +57,7 @@ tg_status io_transfer(tg_status st, tg_io_file *f, const char *dset, hid_t d, io
         st = io_h5_err(f, dset, "H5Pcreate");
     if (st == TG_OK && H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE) < 0)
         st = io_h5_err(f, dset, "H5Pset_dxpl_mpio");
+    if (dir == IO_WRITE) st = io_reserve(st, f, dset, d, fs, sel);
     st = tg_noc_agree(st);
     if (st == TG_OK) {
         herr_t rc = dir == IO_READ ? H5Dread(d, mtype, ms, fs, dxpl, buf)

@@ -3,10 +3,12 @@
  * Every rank reads and writes exactly its own part of a tensor, with hyperslab
  * selections and collective transfers through parallel HDF5; ranks with nothing to
  * move still take part. Datasets are NHWC float32; a dataset with the attribute
- * layout="NCHW" is read as NHWC. Output files are written under a temporary name
- * in the same folder (an existing file is copied there first, so its other datasets
- * survive) and renamed over the final name only by tg_io_commit(); a run that fails
- * calls tg_io_abort() and leaves the final name untouched.
+ * layout="NCHW" is read as NHWC. Output files are checked before any computation
+ * (tg_io_check_output), written under a temporary name unique to the run in the same
+ * folder (an existing file is copied there first, so its other datasets survive; a
+ * second run writing the same file waits for the first to publish), and renamed over
+ * the final name only by tg_io_commit_all(), together with the run's other outputs;
+ * a run that fails calls tg_io_abort() and leaves the final names untouched.
  *
  * All functions here are collective over the core's communicator unless they say
  * otherwise, and return the same status on every rank: a failure on one rank (a
@@ -80,9 +82,28 @@ tg_status tg_io_store_tensor(const tg_tensor *t, tg_io_file *f, const char *dset
 
 /* ---- outputs ---- */
 
-/* Opens the temporary file for path: rank 0 copies an existing HDF5 file there (so
- * its other datasets survive) and tells the others. */
+typedef enum { TG_IO_HDF5, TG_IO_TEXT } tg_io_kind;
+
+/* Checks, before any computation, that `path` can become an output of this kind:
+ * its folder exists on every rank and is writable, the path is not a folder, and an
+ * existing file there is a regular file and, for HDF5 outputs, a readable HDF5 file
+ * (anything else is refused rather than replaced). TG_ERR_USAGE naming `what` (the
+ * option) and the path. Collective. */
+tg_status tg_io_check_output(const char *what, const char *path, tg_io_kind kind);
+/* Refuses an output dataset ttgrid itself writes: /stats and anything under it, and
+ * a name ending in '/'. TG_ERR_USAGE. Rank-local (the same on every rank). */
+tg_status tg_io_check_output_dset(const char *what, const tg_io_ref *ref);
+/* Whether two output paths name the same file (same folder, same name). Rank-local. */
+bool tg_io_same_file(const char *a, const char *b);
+
+/* Opens the temporary file for path: rank 0 takes the lock on path (waiting for
+ * another run that writes it), makes a temporary name unique to this run, copies an
+ * existing HDF5 file there (so its other datasets survive) and tells the others. */
 tg_status tg_io_create(const char *path, tg_io_file **out);
+/* A text output (the statistics CSV): rank 0 writes tg_io_temp_path(f) itself; it is
+ * committed with the others. */
+tg_status tg_io_create_text(const char *path, tg_io_file **out);
+const char *tg_io_temp_path(const tg_io_file *f);
 /* Writes a float array of `ndims` dims held whole by rank 0 (the others pass NULL). */
 tg_status tg_io_write_root(tg_io_file *f, const char *dset, int ndims, const int64_t *dims,
                            const float *buf);
@@ -93,10 +114,29 @@ tg_status tg_io_write_root_i64(tg_io_file *f, const char *dset, int64_t rows, in
 tg_status tg_io_copy_attrs(tg_io_file *from, const char *src, tg_io_file *to, const char *dst);
 /* Writes a string attribute on a dataset or group of an open output. */
 tg_status tg_io_attr(tg_io_file *f, const char *obj, const char *name, const char *value);
-/* Closes the temporary file and renames it over the final name. */
+/* Commits outputs together: closes every one, and only when every rank closed every
+ * one without failure, renames them over their final names in the order given
+ * (NULL entries are skipped); on failure every temporary file is removed. The files
+ * are freed and the entries set to NULL. */
+tg_status tg_io_commit_all(tg_io_file **files, int n);
+/* tg_io_commit_all of one file. */
 tg_status tg_io_commit(tg_io_file *f);
-/* Closes and removes the temporary file; the final name is left as it was. */
+/* Closes and removes the temporary file; the final name is left as it was. NULL is
+ * nothing to do. Collective. */
 void tg_io_abort(tg_io_file *f);
+
+/* ---- fault injection ----
+ *
+ * TTGRID_IO_FAULT=RANK:STEP[:N] makes the N-th (default: the first) io step STEP on
+ * rank RANK fail as a full disk or a missing file would, so that the handling of
+ * rank-local failures is testable without root: stat (ENOENT: an input, an output's
+ * folder or its temporary file that rank cannot see), open (EACCES: an input it
+ * cannot read), create (ENOSPC: the output's temporary file; rank 0), alloc (ENOMEM:
+ * host memory of a transfer), write (ENOSPC: the disk space a collective write
+ * reserves), close (ENOSPC: closing an output), copy (ENOSPC half way through copying
+ * an existing output; rank 0), rename (EACCES: the final rename; rank 0). A bad
+ * spec is TG_ERR_USAGE; NULL or "" injects nothing. Rank-local. */
+tg_status tg_io_fault_setup(const char *spec);
 
 /* Columns of a table written under /stats (see tg_io_write_table). */
 typedef struct tg_io_table {

@@ -396,8 +396,21 @@ def cmd_maxpool2d(args):
         fail(f"output size {ho}x{wo} is not positive: input {h}x{w}, padding "
              f"{pt},{pb},{pl},{pr}, kernel {kh}x{kw}, dilation {dh}x{dw}, stride {sh}x{sw}")
 
+    # PyTorch's rule (aten/src/ATen/native/Pool.h, pooling_output_shape), on each side
+    for name, p_, k, d in (("top", pt, kh, dh), ("bottom", pb, kh, dh), ("left", pl, kw, dw),
+                           ("right", pr, kw, dw)):
+        if p_ > ((k - 1) * d + 1) // 2:
+            fail(f"{name} padding {p_} is more than half of the effective kernel "
+                 f"{(k - 1) * d + 1} (kernel {k}, dilation {d}), which PyTorch refuses")
+
     gen = torch.Generator().manual_seed(args.seed)
     x = round_to(torch, make_input(torch, gen, (n, h, w, c), args.input_kind), args.dtype)
+    if args.specials:
+        # NaN, +inf and -inf in turn at seeded positions (drawn after the input)
+        flat = x.view(-1)
+        pos = torch.randperm(flat.numel(), generator=gen)[:args.specials]
+        vals = torch.tensor([math.nan, math.inf, -math.inf], dtype=torch.float32)
+        flat[pos] = vals[torch.arange(pos.numel()) % 3]
     y = maxpool_reference(torch, x, (kh, kw), (sh, sw), pad, (dh, dw), args.ceil_mode)
     empty = int(torch.isneginf(y).sum())
     if empty:
@@ -647,8 +660,10 @@ def main():
         "maxpool2d", help="max-pool input and reference output", formatter_class=fmt,
         description=(
             "Writes /input (NHWC, or NCHW with --nchw) and /output (NHWC).\n"
-            "Padding never wins a max (it acts as -inf). Symmetric padding within torch's\n"
-            "limit (<= kernel//2) uses torch.max_pool2d directly; other padding pads with\n"
+            "Padding never wins a max (it acts as -inf), and is at most half of the\n"
+            "effective kernel (d*(k-1)+1)//2 on each side, as PyTorch requires; a NaN in a\n"
+            "window gives NaN. Symmetric padding within the installed torch's limit\n"
+            "(<= kernel//2) uses torch.max_pool2d directly; other padding pads with\n"
             "-inf via F.pad and pools with padding 0. Output size per dimension:\n"
             "  floor_or_ceil((in + pad_before + pad_after - d*(k-1) - 1) / s) + 1,\n"
             "and in ceil mode one less when the last window would start at or after\n"
@@ -660,6 +675,9 @@ def main():
                    help="symmetric PH,PW or top,bottom,left,right (default 0)")
     m.add_argument("--dilation", default="1", metavar="DHxDW", help="default 1x1")
     m.add_argument("--ceil-mode", action="store_true", help="ceil instead of floor")
+    m.add_argument("--specials", type=int, default=0, metavar="K",
+                   help="put NaN, +inf and -inf in turn at K seeded places of the input\n"
+                        "(PyTorch's max pool gives NaN for a window holding a NaN)")
     add_common_op_args(m)
     m.set_defaults(run=cmd_maxpool2d)
 

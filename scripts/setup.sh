@@ -9,6 +9,7 @@ packages=(
   openmpi-bin libopenmpi-dev
   libhdf5-openmpi-dev hdf5-tools
   libcunit1-dev libopenblas-dev libcjson-dev
+  clang libclang-rt-14-dev
   python3-numpy python3-h5py python3-torch python3-torchvision python3-matplotlib
 )
 

@@ -5,7 +5,6 @@
  * input. Every rank runs the same command (SPMD); before exiting, the ranks agree
  * on the outcome so that rank 0 prints exactly one error line and every rank exits
  * with the same code. It never moves data itself. */
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,76 +63,6 @@ static void default_env(void) {
     setenv("OMPI_MCA_io", "romio321", 0);
 }
 
-static int parse_globals(int argc, char **argv, tg_cli *g, int *cmd_index, bool *help,
-                         bool *version) {
-    static const struct option opts[] = {
-        {"arch", required_argument, 0, 'a'},
-        {"grid", required_argument, 0, 'g'},
-        {"l1-size", required_argument, 0, 'l'},
-        {"dram-size", required_argument, 0, 'd'},
-        {"stats", required_argument, 0, 's'},
-        {"quiet", no_argument, 0, 'q'},
-        {"trace", required_argument, 0, 'T'},
-        {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},
-        {"noc-mode", required_argument, 0, 'm'},
-        {"l1-small-size", required_argument, 0, 'S'},
-        {0, 0, 0, 0},
-    };
-    opterr = 0;
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'a':
-            if (!tg_arch_find(optarg))
-                return tg_err(TG_ERR_USAGE, "unknown arch '%s' (grayskull, wormhole_b0, blackhole)",
-                              optarg);
-            g->arch = optarg;
-            break;
-        case 'g':
-            TG_CHECK(tg_grid_parse(optarg, &g->grid));
-            break;
-        case 'l':
-            TG_CHECK(tg_cli_size("--l1-size", optarg, &g->l1_size));
-            if (g->l1_size < 4096)
-                return tg_err(TG_ERR_USAGE, "--l1-size %zu B is below 4096 B", g->l1_size);
-            break;
-        case 'd':
-            TG_CHECK(tg_cli_size("--dram-size", optarg, &g->dram_size));
-            break;
-        case 'S':
-            TG_CHECK(tg_cli_size("--l1-small-size", optarg, &g->l1_small_size));
-            break;
-        case 's':
-            g->stats_csv = optarg;
-            break;
-        case 'T':
-            g->trace = optarg;
-            break;
-        case 'q':
-            g->quiet = true;
-            break;
-        case 'm': {
-            tg_noc_mode m;
-            TG_CHECK(tg_noc_mode_parse(optarg, &m));
-            g->noc_mode = (int)m;
-            break;
-        }
-        case 'h':
-            *help = true;
-            break;
-        case 'V':
-            *version = true;
-            break;
-        default:
-            return tg_cli_bad_option("ttgrid", argv, optind);
-        }
-    }
-    *cmd_index = optind;
-    return TG_OK;
-}
-
 int main(int argc, char **argv) {
     default_env();
     tg_noc_start(&argc, &argv);
@@ -144,7 +73,7 @@ int main(int argc, char **argv) {
 
     int cmd_at = 0;
     bool help = false, version = false;
-    tg_status st = parse_globals(argc, argv, &g, &cmd_at, &help, &version);
+    tg_status st = tg_cli_parse_globals(argc, argv, &g, &cmd_at, &help, &version);
     const tg_cmd *cmd = NULL;
     if (st == TG_OK && !help && !version) {
         if (cmd_at >= argc) {
@@ -194,6 +123,8 @@ int main(int argc, char **argv) {
             /* the matrix kernel: the one TTGRID_KERNEL names, else the widest this
              * processor runs; the ranks agree, as they may run on different nodes */
             st = tg_noc_agree(tg_gemm_select(getenv("TTGRID_KERNEL")));
+            /* io's fault injection, for tests (README, "Files") */
+            if (st == TG_OK) st = tg_noc_agree(tg_io_fault_setup(getenv("TTGRID_IO_FAULT")));
             if (st == TG_OK) st = cmd->run(argc - cmd_at, argv + cmd_at, &g);
             st = tg_noc_agree(st);
             tg_noc_finalize();

@@ -27,6 +27,12 @@ typedef struct tg_cli {
     int rank; /* this rank, for printing on rank 0 only */
 } tg_cli;
 
+/* Parses the global options of argv into g (which the caller zeroed); *cmd_index is
+ * where the command's name is (argc when there is none); --help and --version set
+ * their flags. A bad option or value is TG_ERR_USAGE naming it. Pure. */
+tg_status tg_cli_parse_globals(int argc, char **argv, tg_cli *g, int *cmd_index, bool *help,
+                               bool *version);
+
 typedef tg_status (*tg_cmd_fn)(int argc, char **argv, const tg_cli *g);
 
 typedef struct tg_cmd {
@@ -58,15 +64,26 @@ extern const tg_cmd tg_cmd_conv2d;
 extern const tg_cmd tg_cmd_maxpool2d;
 extern const tg_cmd tg_cmd_resnet50;
 
-/* Ends a command's statistics: gathers the per-op, per-core table, writes it under
- * /stats in `out` (when not NULL) and to the --stats CSV, and prints one summary
- * line per op unless --quiet. Collective. */
-tg_status tg_cli_stats(const tg_cli *g, tg_io_file *out);
+/* Checks before any computation every file a command will write (issue 12): the
+ * HDF5 output `out` (its dataset not under /stats), a side output `side` (NULL: none;
+ * `side_opt` is its option, e.g. "--dump-layers") and the --stats CSV: each folder
+ * exists on every rank and is writable, no path is a folder or an existing file
+ * ttgrid would not replace, and no two of them are one file. TG_ERR_USAGE naming the
+ * option. Collective. */
+tg_status tg_cli_check_outputs(const tg_cli *g, const tg_io_ref *out, const char *side,
+                               const char *side_opt);
 
-/* The end of a command that writes `*out`: its statistics (tg_cli_stats), then the
- * file committed under its final name. `*out` is NULL afterwards unless the
- * statistics failed, when the caller still aborts it. Collective. */
-tg_status tg_cli_finish(const tg_cli *g, tg_io_file **out);
+/* Gathers a command's statistics, writes them under /stats in `out` (when not NULL)
+ * and to the temporary file of the --stats CSV `csv` (when not NULL), and prints one
+ * summary line per op unless --quiet. Collective. */
+tg_status tg_cli_stats(const tg_cli *g, tg_io_file *out, tg_io_file *csv);
+
+/* The end of a command that writes `*out` (and `*side` when side is not NULL and
+ * *side is open: --dump-layers): its statistics (tg_cli_stats, with the --stats CSV),
+ * then every file committed together (tg_io_commit_all: side output, CSV, output),
+ * only once all are complete. *out and *side are NULL afterwards unless the
+ * statistics failed, when the caller still aborts them. Collective. */
+tg_status tg_cli_finish(const tg_cli *g, tg_io_file **out, tg_io_file **side);
 
 /* The machine a command plans for: this process's arch, L1 size and L1_SMALL region
  * (--arch, --l1-size, --l1-small-size) on the --grid asked for, or on the grid the

@@ -24,7 +24,13 @@ static tg_status read_weights(tg_io_file *f, const tg_opargs *o, const tg_conv2d
                       o->weights.dset, o->weights.file, (long long)want[0], (long long)want[1],
                       (long long)want[2], (long long)want[3], info.ndims, (long long)info.dims[0],
                       (long long)info.dims[1], (long long)info.dims[2], (long long)info.dims[3]);
-    int64_t n = want[0] * want[1] * want[2] * want[3];
+    int64_t n, n01, n23;
+    if (__builtin_mul_overflow(want[0], want[1], &n01) ||
+        __builtin_mul_overflow(want[2], want[3], &n23) || __builtin_mul_overflow(n01, n23, &n) ||
+        n > INT64_MAX / (int64_t)sizeof **w)
+        return tg_err(TG_ERR_USAGE, "weights '%s' in '%s': [%lld, %lld, %lld, %lld] is too large",
+                      o->weights.dset, o->weights.file, (long long)want[0], (long long)want[1],
+                      (long long)want[2], (long long)want[3]);
     *w = malloc((size_t)n * sizeof **w);
     TG_CHECK(tg_noc_agree(
         *w ? TG_OK
@@ -57,12 +63,17 @@ static tg_status read_bias(const tg_opargs *o, const tg_conv2d_params *p, float 
     tg_io_info info;
     tg_status st = tg_io_info_get(f, o->bias.dset, &info);
     int64_t count = 1;
-    for (int i = 0; i < info.ndims; i++) count *= info.dims[i];
-    if (st == TG_OK && (count != p->cout || info.dims[info.ndims - 1] != p->cout))
+    bool over = false;
+    for (int i = 0; i < info.ndims; i++)
+        over |= __builtin_mul_overflow(count, info.dims[i], &count);
+    if (st == TG_OK &&
+        (over || info.ndims < 1 || count != p->cout || info.dims[info.ndims - 1] != p->cout))
         st = tg_err(TG_ERR_USAGE,
-                    "bias '%s' in '%s': expected [%lld] or [1, 1, 1, %lld], found %lld values",
+                    "bias '%s' in '%s': expected [%lld] or [1, 1, 1, %lld], found %s%lld values "
+                    "in %d dimensions",
                     o->bias.dset, o->bias.file, (long long)p->cout, (long long)p->cout,
-                    (long long)count);
+                    over ? "more than " : "", over ? (long long)INT64_MAX : (long long)count,
+                    info.ndims);
     if (st == TG_OK) {
         *b = malloc((size_t)p->cout * sizeof **b);
         st = tg_noc_agree(*b ? TG_OK : tg_err(TG_ERR_RUNTIME, "conv2d: out of host memory"));
@@ -77,6 +88,7 @@ static tg_status conv2d_run(int argc, char **argv, const tg_cli *g) {
     TG_CHECK(tg_opargs_parse(argc, argv, "conv2d", OPT_IO | OPT_CONV, &o));
     if (!o.have_input || !o.have_output || !o.have_weights)
         return tg_err(TG_ERR_USAGE, "conv2d: --input, --weights and --output are required");
+    TG_CHECK(tg_cli_check_outputs(g, &o.output, NULL, NULL));
     tg_conv2d_params p = o.conv;
     tg_io_file *fin = NULL, *fw = NULL, *fout = NULL;
     float *w = NULL, *b = NULL;
@@ -94,9 +106,17 @@ static tg_status conv2d_run(int argc, char **argv, const tg_cli *g) {
         TG_TRY(st, tg_io_open(o.weights.file, &fw), done);
         tg_io_info wi;
         TG_TRY(st, tg_io_info_get(fw, o.weights.dset, &wi), done);
+        if (wi.ndims != 4) {
+            st = tg_err(TG_ERR_USAGE,
+                        "weights '%s' in '%s': expected 4 dimensions (Cout, Cin/groups, Kh, Kw), "
+                        "found %d",
+                        o.weights.dset, o.weights.file, wi.ndims);
+            goto done;
+        }
         p.cout = wi.dims[0];
     }
     p.has_bias = o.have_bias;
+    TG_TRY(st, tg_opargs_check_conv(&p), done);
     if (!fw) TG_TRY(st, tg_io_open(o.weights.file, &fw), done);
     TG_TRY(st, read_weights(fw, &o, &p, &w, &b), done);
     if (!o.w_dtype_set) p.w_fmt = weights_format(w, p.cout * (p.cin / p.groups) * p.kh * p.kw);
@@ -135,7 +155,7 @@ static tg_status conv2d_run(int argc, char **argv, const tg_cli *g) {
     TG_TRY(st, tg_io_store_tensor(&out, fout, o.output.dset, "ttgrid " TTGRID_VERSION " conv2d"),
            done);
     tg_stats_end();
-    st = tg_cli_finish(g, &fout);
+    st = tg_cli_finish(g, &fout, NULL);
 done:
     tg_stats_end();
     tg_io_abort(fout);

@@ -78,6 +78,7 @@ static tg_status copy_parse(int argc, char **argv, copy_opts *o) {
 static tg_status copy_run(int argc, char **argv, const tg_cli *g) {
     copy_opts o;
     TG_CHECK(copy_parse(argc, argv, &o));
+    TG_CHECK(tg_cli_check_outputs(g, &o.out, NULL, NULL));
     tg_io_file *fin = NULL, *fout = NULL;
     tg_tensor shard = {0}, din = {0}, dout = {0};
     int64_t shape[4];
@@ -117,7 +118,7 @@ static tg_status copy_run(int argc, char **argv, const tg_cli *g) {
     TG_TRY(st, tg_io_copy_attrs(fin, o.in.dset, fout, o.out.dset), done);
     if (info.nchw) TG_TRY(st, tg_io_attr(fout, o.out.dset, "layout", "NHWC"), done);
     tg_stats_end();
-    st = tg_cli_finish(g, &fout);
+    st = tg_cli_finish(g, &fout, NULL);
 done:
     tg_stats_end();
     tg_io_close(fin);

@@ -12,6 +12,7 @@ static tg_status maxpool2d_run(int argc, char **argv, const tg_cli *g) {
     TG_CHECK(tg_opargs_parse(argc, argv, "maxpool2d", OPT_IO | OPT_POOL, &o));
     if (!o.have_input || !o.have_output)
         return tg_err(TG_ERR_USAGE, "maxpool2d: --input and --output are required");
+    TG_CHECK(tg_cli_check_outputs(g, &o.output, NULL, NULL));
     tg_io_file *fin = NULL, *fout = NULL;
     tg_tensor din = {0}, out = {0};
     tg_maxpool2d_plan pl = {0};
@@ -21,6 +22,7 @@ static tg_status maxpool2d_run(int argc, char **argv, const tg_cli *g) {
     TG_TRY(st, tg_io_tensor_shape(fin, o.input.dset, shape), done);
     tg_maxpool2d_params p = tg_opargs_pool(&o, shape);
     tg_machine m = tg_machine_self();
+    TG_TRY(st, tg_opargs_check_pool(&p), done);
     TG_TRY(st, tg_maxpool2d_plan_standalone(&p, &m, &pl), done);
     if (!g->quiet)
         tg_cli_out(g,
@@ -40,7 +42,7 @@ static tg_status maxpool2d_run(int argc, char **argv, const tg_cli *g) {
     TG_TRY(st, tg_io_store_tensor(&out, fout, o.output.dset, "ttgrid " TTGRID_VERSION " maxpool2d"),
            done);
     tg_stats_end();
-    st = tg_cli_finish(g, &fout);
+    st = tg_cli_finish(g, &fout, NULL);
 done:
     tg_stats_end();
     tg_io_abort(fout);

@@ -192,6 +192,7 @@ static tg_status plan_conv(const tg_cli *g, tg_opargs *o) {
     tg_conv2d_params p = o->conv;
     p.n = o->shape[0], p.h = o->shape[1], p.w = o->shape[2], p.cin = o->shape[3];
     if (p.cout <= 0) p.cout = p.cin; /* --out-channels defaults to the input's */
+    TG_CHECK(tg_opargs_check_conv(&p));
     tg_conv2d_plan pl;
     tg_explain why = {0};
     tg_status st = tg_conv2d_plan_standalone(&p, &m, &pl, &why);
@@ -263,6 +264,7 @@ static tg_status plan_conv(const tg_cli *g, tg_opargs *o) {
 static tg_status plan_pool(const tg_cli *g, tg_opargs *o) {
     tg_machine m = tg_cli_machine(g);
     tg_maxpool2d_params p = tg_opargs_pool(o, o->shape);
+    TG_CHECK(tg_opargs_check_pool(&p));
     tg_maxpool2d_plan pl;
     tg_status st = tg_maxpool2d_plan_standalone(&p, &m, &pl);
     if (st == TG_ERR_USAGE || (st != TG_OK && pl.l1.n == 0)) {

@@ -114,6 +114,7 @@ static void top5(const float *logits, int64_t *idx) {
 static tg_status resnet50_run(int argc, char **argv, const tg_cli *g) {
     rn_opts o;
     TG_CHECK(tg_cli_resnet_parse(argc, argv, false, &o));
+    TG_CHECK(tg_cli_check_outputs(g, &o.output, o.dump, "--dump-layers"));
     o.net.progress = !g->quiet;
     tg_resnet50 net;
     tg_tensor in = {0}, logits = {0};
@@ -170,12 +171,6 @@ static tg_status resnet50_run(int argc, char **argv, const tg_cli *g) {
     report_memory(g);
     /* logits ([N, 1, 1, 1000] in DRAM) to rank 0, which writes them and the top-5 */
     int64_t N = o.net.batch;
-    if (dump.f) {
-        TG_TRY(st, tg_cli_stats(g, NULL), done);
-        st = tg_io_commit(dump.f);
-        dump.f = NULL;
-        if (st != TG_OK) goto done;
-    }
     all = g->rank == 0 ? malloc((size_t)(N * 1000) * sizeof *all) : NULL;
     TG_TRY(st,
            tg_noc_agree(g->rank == 0 && !all
@@ -206,7 +201,7 @@ static tg_status resnet50_run(int argc, char **argv, const tg_cli *g) {
     char *slash = strrchr(tpath, '/');
     snprintf(slash + 1, sizeof tpath - (size_t)(slash + 1 - tpath), "top5");
     TG_TRY(st, tg_io_write_root_i64(fout, tpath, N, 5, top), done);
-    st = tg_cli_finish(g, &fout);
+    st = tg_cli_finish(g, &fout, &dump.f);
 done:
     tg_resnet50_free(&net);
 early:

@@ -341,3 +341,26 @@ tg_maxpool2d_params tg_opargs_pool(const tg_opargs *o, const int64_t shape[4]) {
     if (c->layout == TG_CONV_DRAM) p.dram = true;
     return p;
 }
+
+/* The grid's DRAM: every bank at its emulated size. */
+static size_t dram_bytes(void) {
+    const tg_core *c = tg_core_self();
+    return (size_t)c->arch->dram_banks * c->dram_bank_bytes;
+}
+
+tg_status tg_opargs_check_conv(const tg_conv2d_params *p) {
+    tg_window w;
+    TG_CHECK(tg_window_make(p->n, p->h, p->w, p->kh, p->kw, p->sh, p->sw, p->pad_t, p->pad_b,
+                            p->pad_l, p->pad_r, p->dh, p->dw, false, &w));
+    return tg_window_fits(&w, "conv2d", p->cin, p->in_fmt, p->cout, p->out_fmt,
+                          tg_core_self()->l1.size, dram_bytes());
+}
+
+tg_status tg_opargs_check_pool(const tg_maxpool2d_params *p) {
+    TG_CHECK(tg_maxpool2d_params_check(p));
+    tg_window w;
+    TG_CHECK(tg_window_make(p->n, p->h, p->w, p->kh, p->kw, p->sh, p->sw, p->pad_t, p->pad_b,
+                            p->pad_l, p->pad_r, p->dh, p->dw, p->ceil_mode, &w));
+    return tg_window_fits(&w, "maxpool2d", p->c, p->fmt, p->c, p->fmt, tg_core_self()->l1.size,
+                          dram_bytes());
+}

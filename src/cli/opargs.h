@@ -35,4 +35,10 @@ tg_status tg_opargs_parse(int argc, char **argv, const char *cmd, unsigned allow
  * defaults to the kernel (PyTorch's default), --shard none becomes DRAM height. */
 tg_maxpool2d_params tg_opargs_pool(const tg_opargs *o, const int64_t shape[4]);
 
+/* Whether the tensors a conv2d or maxpool2d implies can be held by this machine at
+ * all (tg_window_fits with this core's L1 and the grid's DRAM), checked before any
+ * planning loop walks them. TG_ERR_USAGE with the numbers. */
+tg_status tg_opargs_check_conv(const tg_conv2d_params *p);
+tg_status tg_opargs_check_pool(const tg_maxpool2d_params *p);
+
 #endif

@@ -1,5 +1,5 @@
 /* Statistics output of a command: /stats in its HDF5 output, the --stats CSV and a
- * summary line per op. */
+ * summary line per op. The files are committed by tg_cli_finish (outputs.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +60,7 @@ static void print_summary(const tg_stats_table *t) {
     }
 }
 
-tg_status tg_cli_stats(const tg_cli *g, tg_io_file *out) {
+tg_status tg_cli_stats(const tg_cli *g, tg_io_file *out, tg_io_file *csv, tg_io_file *trace) {
     tg_stats_table t;
     TG_CHECK(tg_noc_agree(tg_noc_stats_gather(&t)));
     tg_status st = TG_OK;
@@ -74,20 +74,13 @@ tg_status tg_cli_stats(const tg_cli *g, tg_io_file *out) {
         st = tg_io_write_table(out, "/stats", &table);
     }
     if (st == TG_OK && g->rank == 0) {
-        if (g->stats_csv) st = tg_stats_write_csv(&t, g->stats_csv);
-        if (st == TG_OK && g->trace) {
+        if (csv) st = tg_stats_write_csv(&t, tg_io_temp_path(csv));
+        if (st == TG_OK && trace) {
             tg_machine m = tg_machine_self();
-            st = tg_cli_trace_write(g->trace, &m, &t);
+            st = tg_cli_trace_write(tg_io_temp_path(trace), &m, &t);
         }
         if (st == TG_OK && !g->quiet) print_summary(&t);
     }
     tg_stats_table_free(&t);
     return tg_noc_agree(st);
-}
-
-tg_status tg_cli_finish(const tg_cli *g, tg_io_file **out) {
-    TG_CHECK(tg_cli_stats(g, *out));
-    tg_io_file *f = *out;
-    *out = NULL;
-    return tg_io_commit(f);
 }

@@ -50,6 +50,11 @@ typedef struct tg_maxpool2d_plan {
     bool materialised;
 } tg_maxpool2d_plan;
 
+/* The parameter rules of max pool beyond the window's (tg_window_make): channels,
+ * and PyTorch's limit on padding, at most half the effective kernel on each side.
+ * TG_ERR_USAGE with the numbers. Pure. */
+tg_status tg_maxpool2d_params_check(const tg_maxpool2d_params *p);
+
 /* Plans the pool from a snapshot of the L1 allocator with the input `in` as it is.
  * An input in L1 sharded in the pool's layout is pooled where it is, on its own spec
  * (cores, parts, shard height, channel alignment: TTNN's max_pool2d keeps a sharded

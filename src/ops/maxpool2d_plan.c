@@ -61,13 +61,32 @@ static bool keeps_input(const tg_maxpool2d_params *p, const tg_tensor *in) {
     return !p->dram && in->place == TG_PLACE_L1 && in->spec.layout == p->layout;
 }
 
+tg_status tg_maxpool2d_params_check(const tg_maxpool2d_params *p) {
+    if (p->c <= 0) return tg_err(TG_ERR_USAGE, "maxpool2d: %lld channels", (long long)p->c);
+    /* PyTorch's rule (aten/src/ATen/native/Pool.h, pooling_output_shape, pytorch/pytorch
+     * at 05f542c9ef2e3d9994e92eb30a7bae294ccc7cf0): "pad should be at most half of
+     * effective kernel size", pad <= ((kernel - 1) * dilation + 1) / 2, here on each of
+     * the four sides. (PyTorch 1.13, Debian's, still checks pad <= kernel / 2, the same
+     * rule at dilation 1.) */
+    long eh = ((long)p->kh - 1) * p->dh + 1, ew = ((long)p->kw - 1) * p->dw + 1;
+    if (p->kh >= 1 && p->kw >= 1 && p->dh >= 1 && p->dw >= 1 &&
+        (p->pad_t > eh / 2 || p->pad_b > eh / 2 || p->pad_l > ew / 2 || p->pad_r > ew / 2))
+        return tg_err(TG_ERR_USAGE,
+                      "maxpool2d: padding %d,%d,%d,%d (top, bottom, left, right) is more than half "
+                      "of the effective kernel %ldx%ld (kernel %dx%d, dilation %dx%d): at most "
+                      "%ld,%ld, as PyTorch requires",
+                      p->pad_t, p->pad_b, p->pad_l, p->pad_r, eh, ew, p->kh, p->kw, p->dh, p->dw,
+                      eh / 2, ew / 2);
+    return TG_OK;
+}
+
 /* Shapes, blocks and budget for l1_size bytes of which l1_other are held elsewhere. */
 static tg_status decide(const tg_maxpool2d_params *p, const tg_machine *m, const tg_tensor *in_t,
                         size_t l1_size, size_t l1_other, tg_maxpool2d_plan *pl) {
     memset(pl, 0, sizeof *pl);
     pl->p = *p;
     pl->m = *m;
-    if (p->c <= 0) return tg_err(TG_ERR_USAGE, "maxpool2d: %lld channels", (long long)p->c);
+    TG_CHECK(tg_maxpool2d_params_check(p));
     TG_CHECK(tg_window_make(p->n, p->h, p->w, p->kh, p->kw, p->sh, p->sw, p->pad_t, p->pad_b,
                             p->pad_l, p->pad_r, p->dh, p->dw, p->ceil_mode, &pl->win));
     pl->kept = keeps_input(p, in_t);

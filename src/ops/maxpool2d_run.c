@@ -12,7 +12,10 @@
 #include "trace.h"
 
 /* out[c] = max over the window of output o of sticks at base + taps, for the `real`
- * channels of the cs in a stick; padding channels stay 0. */
+ * channels of the cs in a stick; padding channels stay 0. A NaN in the window gives
+ * NaN, as PyTorch's max pool (pytorch/pytorch at 9a8dcf66e09c993089393da1d89f65920b6bdbc5,
+ * aten/src/ATen/native/cpu/MaxPoolKernel.cpp: `if ((val > maxval) || std::isnan(val))`): once the
+ * maximum is NaN no value replaces it. */
 TG_MULTIVERSION static void window_max(const tg_window *w, tg_fmt f, const uint8_t *base,
                                        size_t row_bytes, int64_t first, int64_t cs, int64_t real,
                                        float *acc, float *tmp, float *out) {
@@ -26,7 +29,7 @@ TG_MULTIVERSION static void window_max(const tg_window *w, tg_fmt f, const uint8
                 v = tmp;
             }
             for (int64_t c = 0; c < real; c++)
-                if (v[c] > acc[c]) acc[c] = v[c];
+                if (v[c] > acc[c] || isnan(v[c])) acc[c] = v[c];
         }
     memcpy(out, acc, (size_t)cs * sizeof *out);
 }

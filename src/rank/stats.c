@@ -2,6 +2,7 @@
  * src/noc gathers them over ranks. */
 #include "stats.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,12 +232,10 @@ void tg_stats_table_free(tg_stats_table *t) {
 }
 
 tg_status tg_stats_write_csv(const tg_stats_table *t, const char *path) {
-    /* written as PATH.partial and renamed when complete, like every output */
-    char tmp[4096];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.partial", path) >= sizeof tmp)
-        return tg_err(TG_ERR_USAGE, "statistics path '%s' is too long", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return tg_err(TG_ERR_RUNTIME, "cannot write statistics to '%s'", path);
+    /* path is the output's temporary name (io's), renamed when the run commits */
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return tg_err(TG_ERR_RUNTIME, "cannot write statistics to '%s': %s", path, strerror(errno));
     fprintf(f, "op");
     for (int c = 0; c < t->ncols; c++) fprintf(f, ",%s", t->names[c]);
     fprintf(f, "\n");
@@ -251,9 +250,10 @@ tg_status tg_stats_write_csv(const tg_stats_table *t, const char *path) {
         }
         fprintf(f, "\n");
     }
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        remove(tmp);
-        return tg_err(TG_ERR_RUNTIME, "cannot write statistics to '%s'", path);
-    }
+    bool bad = ferror(f) != 0;
+    int e = bad ? errno : 0;
+    if (fclose(f) != 0 && !bad) bad = true, e = errno;
+    if (bad)
+        return tg_err(TG_ERR_RUNTIME, "cannot write statistics to '%s': %s", path, strerror(e));
     return TG_OK;
 }

@@ -96,7 +96,7 @@ int tg_stats_columns(const char *const **names);
 void tg_stats_row(double *row, int op, int core, int x, int y, const tg_counters *k,
                   const uint64_t *links, double served);
 void tg_stats_table_free(tg_stats_table *t);
-/* Writes the table as CSV (rank 0). */
+/* Writes the table as CSV to path (rank 0; the caller makes it the output by renaming). */
 tg_status tg_stats_write_csv(const tg_stats_table *t, const char *path);
 
 #endif

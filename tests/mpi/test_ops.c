@@ -16,8 +16,12 @@
 #include "reshard.h"
 #include "tg_test.h"
 
+/* Every nan_every-th element (offset 3) of the tensors made is NaN; 0: none. */
+static int64_t nan_every;
+
 /* The same seeded values on every rank: element i of a tensor. */
 static float value(unsigned long long seed, int64_t i) {
+    if (nan_every && i % nan_every == 3) return NAN;
     tg_rng r;
     tg_rng_seed(&r, seed * 1000003ULL + (unsigned long long)i);
     return tg_rng_float(&r) * 4.0f;
@@ -67,7 +71,9 @@ static float rounded(tg_fmt f, float v) {
     return v;
 }
 
-static void maxpool2d_matches_naive_max(void) {
+/* Max pool in every layout against the naive maximum; with NaNs in the input, a window
+ * holding one gives NaN (PyTorch's max pool propagates NaN). */
+static void maxpool2d_check(void) {
     tg_machine m = tg_machine_self();
     const tg_fmt fmts[] = {TG_FLOAT32, TG_BFLOAT16};
     for (int fi = 0; fi < 2; fi++)
@@ -105,6 +111,7 @@ static void maxpool2d_matches_naive_max(void) {
                 for (int64_t ch = 0; ch < p.c; ch++) {
                     int64_t n = o / (ho * wo), oy = o / wo % ho, ox = o % wo;
                     float want = -INFINITY;
+                    bool nan = false;
                     for (int ky = 0; ky < p.kh; ky++)
                         for (int kx = 0; kx < p.kw; kx++) {
                             int64_t y = oy * p.sh + ky * p.dh - p.pad_t,
@@ -112,15 +119,28 @@ static void maxpool2d_matches_naive_max(void) {
                             if (y < 0 || y >= p.h || x < 0 || x >= p.w) continue;
                             float v = rounded(f, value(11 + (unsigned long long)l,
                                                        ((n * p.h + y) * p.w + x) * p.c + ch));
+                            nan |= isnan(v);
                             if (v > want) want = v;
                         }
-                    if (memcmp(&want, &got[(o - r0) * p.c + ch], sizeof want)) bad++;
+                    float g = got[(o - r0) * p.c + ch];
+                    if (nan ? !isnan(g) : memcmp(&want, &g, sizeof want) != 0) bad++;
                 }
             CU_ASSERT_EQUAL(bad, 0);
             free(got);
             tg_tensor_free(&out), tg_tensor_free(&in);
             tg_maxpool2d_plan_free(&pl);
         }
+}
+
+static void maxpool2d_matches_naive_max(void) {
+    nan_every = 0;
+    maxpool2d_check();
+}
+
+static void maxpool2d_propagates_nan(void) {
+    nan_every = 41;
+    maxpool2d_check();
+    nan_every = 0;
 }
 
 static void avgpool_matches_naive_mean(void) {
@@ -265,6 +285,7 @@ static void linear_matches_naive_matmul(void) {
 
 static void register_ops(void) {
     tg_test_suite("ops", "maxpool2d_matches_naive_max", maxpool2d_matches_naive_max,
+                  "maxpool2d_propagates_nan", maxpool2d_propagates_nan,
                   "avgpool_matches_naive_mean", avgpool_matches_naive_mean, "add_matches_naive_sum",
                   add_matches_naive_sum, "reshard_round_trips_every_placement",
                   reshard_round_trips_every_placement, "linear_matches_naive_matmul",

@@ -94,6 +94,72 @@ static void bfp8_matches_reference_on_random_blocks(void) {
     }
 }
 
+static uint32_t bits_of(float v) {
+    uint32_t u;
+    memcpy(&u, &v, 4);
+    return u;
+}
+
+static float float_of(uint32_t u) {
+    float v;
+    memcpy(&v, &u, 4);
+    return v;
+}
+
+/* Infinities and NaNs as TTNN's packer (tt-metal's blockfloat_common.cpp): they share
+ * exponent 255 with their block, keep their sign (Inf magnitude 64, NaN more) and come
+ * back as themselves; the block's other values are shifted out to 0 unless they are
+ * within 2^7 of the float32 maximum. Expected bytes worked by hand from
+ * convert_u32_to_bfp<Bfp8_b> and convert_bfp_to_u32. */
+static void bfp8_nan_and_inf_as_ttnn_packer(void) {
+    float in[16] = {INFINITY,
+                    -INFINITY,
+                    float_of(0x7fc00000u),
+                    float_of(0xffc00000u),
+                    1.0f,
+                    -2.5f,
+                    3.0e38f,
+                    -1.0e37f,
+                    0.0f,
+                    -0.0f,
+                    float_of(0x7f800001u),
+                    1e-30f,
+                    65504.0f,
+                    -7.0f,
+                    0.5f,
+                    2.0f};
+    uint8_t packed[17];
+    float out[16];
+    tg_fmt_pack(TG_BFLOAT8_B, in, 16, packed);
+    CU_ASSERT_EQUAL(packed[0], 255);
+    CU_ASSERT_EQUAL(packed[1], 0x40);        /* +Inf: the hidden bit alone */
+    CU_ASSERT_EQUAL(packed[2], 0x80 | 0x40); /* -Inf keeps its sign */
+    CU_ASSERT_EQUAL(packed[3], 0x60);        /* quiet NaN: hidden bit and the quiet bit */
+    CU_ASSERT_EQUAL(packed[4], 0x80 | 0x60);
+    /* 3e38 = 1.7632 * 2^127, one place below 255: round(1.7632 * 2^5) = 56 */
+    CU_ASSERT_EQUAL(packed[7], 56);
+    /* 1e37 = 1.8807 * 2^122: six places below, round(1.8807) = 2 */
+    CU_ASSERT_EQUAL(packed[8], 0x80 | 2);
+    tg_fmt_unpack(TG_BFLOAT8_B, packed, 16, out);
+    CU_ASSERT(isinf(out[0]) && out[0] > 0);
+    CU_ASSERT(isinf(out[1]) && out[1] < 0);
+    CU_ASSERT(isnan(out[2]) && !signbit(out[2]));
+    CU_ASSERT(isnan(out[3]) && signbit(out[3]));
+    CU_ASSERT_EQUAL(bits_of(out[2]), 0x7fc00000u); /* as convert_bfp_to_u32 builds it */
+    CU_ASSERT_EQUAL(out[6], 56.0f * ldexpf(1, 122));
+    CU_ASSERT_EQUAL(out[7], -2.0f * ldexpf(1, 122));
+    /* a NaN whose payload rounds away is an infinity, as in TTNN */
+    CU_ASSERT(isinf(out[10]) && out[10] > 0);
+    /* the finite values far below the shared exponent are shifted out */
+    const int zero[] = {4, 5, 8, 9, 11, 12, 13, 14, 15};
+    for (int i = 0; i < 9; i++) CU_ASSERT_EQUAL(out[zero[i]], 0.0f);
+    /* rounding in place gives the same, and a block without specials is untouched */
+    float r[16];
+    memcpy(r, in, sizeof r);
+    tg_fmt_round(TG_BFLOAT8_B, r, 16);
+    CU_ASSERT(isinf(r[1]) && r[1] < 0 && isnan(r[2]) && r[4] == 0.0f);
+}
+
 static void formats_parse_and_pack_rows(void) {
     tg_fmt f;
     CU_ASSERT_EQUAL(tg_fmt_parse("bfloat16", &f), TG_OK);
@@ -116,6 +182,7 @@ void unit_register_format(void) {
     tg_test_suite("format", "bf16_rounds_to_nearest_even", bf16_rounds_to_nearest_even,
                   "bfp8_blocks_share_the_largest_exponent", bfp8_blocks_share_the_largest_exponent,
                   "bfp8_matches_reference_on_random_blocks",
-                  bfp8_matches_reference_on_random_blocks, "formats_parse_and_pack_rows",
+                  bfp8_matches_reference_on_random_blocks, "bfp8_nan_and_inf_as_ttnn_packer",
+                  bfp8_nan_and_inf_as_ttnn_packer, "formats_parse_and_pack_rows",
                   formats_parse_and_pack_rows, NULL);
 }

@@ -323,6 +323,50 @@ static void pool_plans_read_and_write_every_row(void) {
     tg_l1_destroy(&snap);
 }
 
+/* PyTorch's rule: max pool padding at most half the effective kernel
+ * ((k - 1) * d + 1) / 2, on every side; more is a usage error before any planning. */
+static void maxpool2d_padding_at_most_half_the_effective_kernel(void) {
+    tg_machine m = machine(2, 1);
+    tg_maxpool2d_params p = {.n = 1,
+                             .h = 9,
+                             .w = 9,
+                             .c = 16,
+                             .kh = 3,
+                             .kw = 3,
+                             .sh = 1,
+                             .sw = 1,
+                             .dh = 1,
+                             .dw = 1,
+                             .pad_t = 1,
+                             .pad_b = 1,
+                             .pad_l = 1,
+                             .pad_r = 1,
+                             .layout = TG_SHARD_HEIGHT,
+                             .snap = true,
+                             .fmt = TG_BFLOAT16};
+    tg_maxpool2d_plan pl;
+    CU_ASSERT_EQUAL(tg_maxpool2d_params_check(&p), TG_OK);
+    CU_ASSERT_EQUAL(tg_maxpool2d_plan_standalone(&p, &m, 1 << 20, &pl), TG_OK);
+    tg_maxpool2d_plan_free(&pl);
+    const int sides[4][4] = {{2, 1, 1, 1}, {1, 2, 1, 1}, {1, 1, 2, 1}, {1, 1, 1, 2}};
+    for (int i = 0; i < 4; i++) {
+        p.pad_t = sides[i][0], p.pad_b = sides[i][1], p.pad_l = sides[i][2], p.pad_r = sides[i][3];
+        CU_ASSERT_EQUAL(tg_maxpool2d_params_check(&p), TG_ERR_USAGE);
+        CU_ASSERT_EQUAL(tg_maxpool2d_plan_standalone(&p, &m, 1 << 20, &pl), TG_ERR_USAGE);
+        CU_ASSERT_PTR_NOT_NULL(strstr(tg_err_msg(), "half"));
+        tg_maxpool2d_plan_free(&pl);
+    }
+    /* dilation widens the window: kernel 3 at dilation 2 spans 5, so padding 2 is fine */
+    p.pad_t = p.pad_b = p.pad_l = p.pad_r = 2;
+    p.dh = p.dw = 2;
+    CU_ASSERT_EQUAL(tg_maxpool2d_params_check(&p), TG_OK);
+    /* kernel 2 allows padding 1; kernel 1 none */
+    p.dh = p.dw = 1, p.kh = p.kw = 2, p.pad_t = p.pad_b = p.pad_l = p.pad_r = 1;
+    CU_ASSERT_EQUAL(tg_maxpool2d_params_check(&p), TG_OK);
+    p.kh = 1;
+    CU_ASSERT_EQUAL(tg_maxpool2d_params_check(&p), TG_ERR_USAGE);
+}
+
 /* Add in DRAM reads both operands once and writes the sum once; with the same spec in
  * L1 it moves nothing; a differently sharded b moves once. */
 static void add_plan_moves_only_what_it_must(void) {
@@ -427,5 +471,6 @@ void unit_register_plan(void) {
         reshard_plan_moves_each_element_once, "pool_plans_read_and_write_every_row",
         pool_plans_read_and_write_every_row, "add_plan_moves_only_what_it_must",
         add_plan_moves_only_what_it_must, "conv2d_modelled_time_scales",
-        conv2d_modelled_time_scales, NULL);
+        conv2d_modelled_time_scales, "maxpool2d_padding_at_most_half_the_effective_kernel",
+        maxpool2d_padding_at_most_half_the_effective_kernel, NULL);
 }

@@ -100,6 +100,39 @@ static void window_rejects_impossible_parameters(void) {
     CU_ASSERT_EQUAL(w.out_h, 3);
 }
 
+/* Sizes no int64_t index counts, and tensors no machine holds, are usage errors found
+ * before any loop walks them (issue 12: --padding 1048576,1048576 ran for hours). */
+static void window_sizes_are_checked_before_any_loop(void) {
+    tg_window w;
+    const int64_t big = INT64_C(1) << 30;
+    CU_ASSERT_EQUAL(tg_window_make(big, big, big, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, &w),
+                    TG_ERR_USAGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(tg_err_msg(), "64-bit"));
+    CU_ASSERT_EQUAL(tg_window_make(1, INT64_C(1) << 41, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, &w),
+                    TG_ERR_USAGE);
+    /* the issue's case: 8x8 padded by 2^20 on every side */
+    CU_ASSERT_EQUAL(
+        tg_window_make(1, 8, 8, 3, 3, 1, 1, 1 << 20, 1 << 20, 1 << 20, 1 << 20, 1, 1, false, &w),
+        TG_OK);
+    size_t l1 = 1499136, dram = (size_t)12 * 96 * 1024 * 1024;
+    CU_ASSERT_EQUAL(tg_window_fits(&w, "conv2d", 16, TG_BFLOAT16, 16, TG_BFLOAT16, l1, dram),
+                    TG_ERR_USAGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(tg_err_msg(), "[1, 2097158, 2097158, 16]"));
+    /* padded in width only: the output fits in DRAM, one window does not fit in L1 */
+    CU_ASSERT_EQUAL(tg_window_make(1, 8, 8, 3, 3, 1, 1, 0, 0, 1 << 20, 1 << 20, 1, 1, false, &w),
+                    TG_OK);
+    CU_ASSERT_EQUAL(tg_window_fits(&w, "maxpool2d", 16, TG_BFLOAT16, 16, TG_BFLOAT16, l1, dram),
+                    TG_ERR_USAGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(tg_err_msg(), "window spans"));
+    /* the ResNet stem fits */
+    CU_ASSERT_EQUAL(tg_window_make(1, 224, 224, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, false, &w), TG_OK);
+    CU_ASSERT_EQUAL(tg_window_fits(&w, "conv2d", 3, TG_BFLOAT16, 64, TG_BFLOAT16, l1, dram), TG_OK);
+    /* an input larger than the DRAM given */
+    CU_ASSERT_EQUAL(tg_window_fits(&w, "conv2d", 3, TG_FLOAT32, 64, TG_FLOAT32, l1, 1 << 20),
+                    TG_ERR_USAGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(tg_err_msg(), "the input [1, 224, 224, 3]"));
+}
+
 /* Independent reference: PyTorch's output size, with ceil mode's rule. */
 static int64_t ref_out(int64_t in, int pb, int pa, int k, int s, int d, bool ceil_mode) {
     int64_t num = in + pb + pa - (int64_t)d * (k - 1) - 1;
@@ -193,5 +226,7 @@ static void window_halo_property_random_configs(void) {
 void unit_register_window(void) {
     tg_test_suite("window", "halo_plan_matches_paper_example", halo_plan_matches_paper_example,
                   "window_rejects_impossible_parameters", window_rejects_impossible_parameters,
-                  "window_halo_property_random_configs", window_halo_property_random_configs, NULL);
+                  "window_sizes_are_checked_before_any_loop",
+                  window_sizes_are_checked_before_any_loop, "window_halo_property_random_configs",
+                  window_halo_property_random_configs, NULL);
 }

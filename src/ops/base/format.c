@@ -7,7 +7,20 @@
  * the hidden bit, shifted right by its distance to the shared exponent and rounded
  * to nearest even (tt-metal docs, "Data formats: BFLOAT8_B"). One block of 16 is
  * stored as 17 bytes: the exponent, then 16 sign/magnitude bytes — 1088 B per
- * 32x32 tile, as on the device. */
+ * 32x32 tile, as on the device.
+ *
+ * Infinities and NaNs as TTNN's packer treats them (tenstorrent/tt-metal at
+ * 034fc8c7f283118f8e0cc6f0a603299171199488, tt_metal/impl/data_format/
+ * blockfloat_common.cpp, functions get_max_exp, convert_u32_to_bfp<Bfp8_b> and
+ * convert_bfp_to_u32):
+ * their exponent byte 255 is an exponent like any other, so a block holding one
+ * shares exponent 255; the Inf or NaN keeps its sign and its magnitude (hidden bit and
+ * top mantissa bits: 64 for an infinity, more for a NaN whose payload survives the
+ * rounding), and the block's finite values, shifted 255 - e places, become 0 unless
+ * they are within a factor 2^7 of the float32 maximum. Unpacked, magnitude 64 at
+ * exponent 255 is ±Inf and a larger one NaN (a NaN whose payload rounds away comes
+ * back as Inf, as in TTNN). Subnormal inputs become 0 (TTNN would give them a hidden
+ * bit; they only matter in blocks whose largest value is under 2^-103). */
 #include "format.h"
 #include "multiversion.h"
 
@@ -76,7 +89,6 @@ static void bfp8_pack_block(const float *src, uint8_t *dst) {
     for (int i = 0; i < TG_BFP8_BLOCK; i++) {
         memcpy(&bits[i], &src[i], 4);
         int e = (int)((bits[i] >> 23) & 0xffu);
-        if (e == 0xff) e = 0xfe; /* inf/NaN saturate to the largest finite block */
         if (e > shared) shared = e;
     }
     dst[0] = (uint8_t)shared;
@@ -85,10 +97,7 @@ static void bfp8_pack_block(const float *src, uint8_t *dst) {
         int e = (int)((u >> 23) & 0xffu);
         uint8_t sign = (uint8_t)((u >> 31) << 7);
         uint32_t mag = 0;
-        if (e == 0xff)
-            mag = 127; /* inf/NaN saturate */
-        else if (e != 0)
-            mag = bfp8_magnitude((u & 0x7fffffu) | 0x800000u, shared - e);
+        if (e != 0) mag = bfp8_magnitude((u & 0x7fffffu) | 0x800000u, shared - e);
         dst[1 + i] = (uint8_t)(mag ? (sign | mag) : 0);
     }
 }
@@ -99,7 +108,14 @@ static void bfp8_unpack_block(const uint8_t *src, float *dst) {
     float scale = ldexpf(1.0f, shared - 127 - 6);
     for (int i = 0; i < TG_BFP8_BLOCK; i++) {
         uint8_t b = src[1 + i];
-        float v = (float)(b & 0x7f) * scale;
+        uint32_t m = b & 0x7fu;
+        if (shared == 0xff && m > 64) {
+            /* exponent 255 with mantissa bits: a NaN (64 alone overflows to Inf) */
+            uint32_t u = ((uint32_t)(b & 0x80) << 24) | 0x7f800000u | ((m << 1) & 0x7fu) << 16;
+            memcpy(&dst[i], &u, 4);
+            continue;
+        }
+        float v = (float)m * scale;
         dst[i] = (b & 0x80) ? -v : v;
     }
 }

@@ -1,6 +1,8 @@
 /* The sliding-window planner; see window.h. Pure. */
 #include "window.h"
 
+#include "tensor.h"
+
 static int64_t floor_div(int64_t a, int64_t b) {
     return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
@@ -8,6 +10,11 @@ static int64_t floor_div(int64_t a, int64_t b) {
 tg_status tg_window_make(int64_t n, int64_t in_h, int64_t in_w, int kh, int kw, int sh, int sw,
                          int pad_t, int pad_b, int pad_l, int pad_r, int dh, int dw, bool ceil_mode,
                          tg_window *out) {
+    /* bounds that keep the sums below in int64_t (shapes from files are int64_t) */
+    if (n > TG_WINDOW_DIM_MAX || in_h > TG_WINDOW_DIM_MAX || in_w > TG_WINDOW_DIM_MAX)
+        return tg_err(TG_ERR_USAGE,
+                      "input %lldx%lldx%lld (NxHxW) is larger than %lld in a dimension",
+                      (long long)n, (long long)in_h, (long long)in_w, (long long)TG_WINDOW_DIM_MAX);
     if (n <= 0 || in_h <= 0 || in_w <= 0)
         return tg_err(TG_ERR_USAGE, "input %lldx%lldx%lld (NxHxW) is empty", (long long)n,
                       (long long)in_h, (long long)in_w);
@@ -55,7 +62,44 @@ tg_status tg_window_make(int64_t n, int64_t in_h, int64_t in_w, int kh, int kw, 
     w.pad_r_eff = need_w > span_w ? pad_r + need_w - span_w : pad_r;
     w.hp = in_h + pad_t + w.pad_b_eff;
     w.wp = in_w + pad_l + w.pad_r_eff;
+    /* Every index of the plans (padded sticks, outputs) must be an int64_t. */
+    int64_t rows;
+    if (__builtin_mul_overflow(n, w.hp, &rows) || __builtin_mul_overflow(rows, w.wp, &rows))
+        return tg_err(TG_ERR_USAGE,
+                      "the padded input %lldx%lldx%lld (NxHxW) has more sticks than a 64-bit "
+                      "index counts",
+                      (long long)n, (long long)w.hp, (long long)w.wp);
     *out = w;
+    return TG_OK;
+}
+
+tg_status tg_window_fits(const tg_window *w, const char *op, int64_t cin, tg_fmt in_fmt,
+                         int64_t cout, tg_fmt out_fmt, size_t l1, size_t dram) {
+    /* in double: the products may pass 2^63 bytes, and a limit needs no exact bytes */
+    double in_b =
+        (double)tg_window_in_rows(w) * (double)tg_fmt_row_bytes(in_fmt, tg_channels_padded(cin));
+    double out_b =
+        (double)tg_window_out_rows(w) * (double)tg_fmt_row_bytes(out_fmt, tg_channels_padded(cout));
+    if (in_b > (double)dram)
+        return tg_err(TG_ERR_USAGE,
+                      "%s: the input [%lld, %lld, %lld, %lld] needs %.0f B of DRAM, more than the "
+                      "grid's %zu B (--dram-size sets the bytes per bank)",
+                      op, (long long)w->n, (long long)w->in_h, (long long)w->in_w, (long long)cin,
+                      in_b, dram);
+    if (out_b > (double)dram)
+        return tg_err(TG_ERR_USAGE,
+                      "%s: the output [%lld, %lld, %lld, %lld] needs %.0f B of DRAM, more than the "
+                      "grid's %zu B (--dram-size sets the bytes per bank)",
+                      op, (long long)w->n, (long long)w->out_h, (long long)w->out_w,
+                      (long long)cout, out_b, dram);
+    int64_t sticks = tg_window_tap(w, w->kh - 1, w->kw - 1) + 1;
+    double win_b = (double)sticks * (double)tg_fmt_row_bytes(in_fmt, TG_BFP8_BLOCK);
+    if (win_b > (double)l1)
+        return tg_err(
+            TG_ERR_USAGE,
+            "%s: one output's window spans %lld padded input sticks (rows of %lld), %.0f B "
+            "even at 16 channels, more than a core's L1 of %zu B",
+            op, (long long)sticks, (long long)w->wp, win_b, l1);
     return TG_OK;
 }
 

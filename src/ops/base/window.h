@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "format.h"
 
 typedef struct tg_window {
     int64_t n, in_h, in_w; /* batch and input size */
@@ -35,12 +36,27 @@ typedef struct tg_window {
     int64_t hp, wp;               /* padded input size */
 } tg_window;
 
+/* The largest batch, height or width a window accepts (2^40): with kernel, stride,
+ * dilation and padding ints, every size derived below stays in int64_t. */
+#define TG_WINDOW_DIM_MAX (INT64_C(1) << 40)
+
 /* Checks the parameters and derives the output size. Stride, kernel or dilation
- * below 1, negative padding, or a window larger than the padded input is
- * TG_ERR_USAGE with the numbers. */
+ * below 1, negative padding, a window larger than the padded input, a dimension over
+ * TG_WINDOW_DIM_MAX or a padded input of more sticks than an int64_t counts is
+ * TG_ERR_USAGE with the numbers. (Whether the tensors fit the machine is the
+ * caller's check: tg_window_fits.) */
 tg_status tg_window_make(int64_t n, int64_t in_h, int64_t in_w, int kh, int kw, int sh, int sw,
                          int pad_t, int pad_b, int pad_l, int pad_r, int dh, int dw, bool ceil_mode,
                          tg_window *out);
+
+/* Whether an op's tensors can be held by the machine at all, checked before any
+ * planning loop walks them: the input [N, H, W, cin] and the output [N, Ho, Wo, cout]
+ * (channels padded, in their formats) each within `dram` bytes (the grid's whole
+ * DRAM), and the padded sticks of one output's window within `l1` bytes even at 16
+ * channels (every layout holds at least that in one core's L1). TG_ERR_USAGE naming
+ * `op` with the numbers. */
+tg_status tg_window_fits(const tg_window *w, const char *op, int64_t cin, tg_fmt in_fmt,
+                         int64_t cout, tg_fmt out_fmt, size_t l1, size_t dram);
 
 static inline int64_t tg_window_out_rows(const tg_window *w) {
     return w->n * w->out_h * w->out_w;

@@ -8,11 +8,14 @@
  * compare and add without fused multiply-adds (-ffp-contract=off), so every copy gives
  * the same bits; TTGRID_KERNEL chooses the matrix kernel only (gemm_select.h).
  * With -DTTGRID_NATIVE=ON everything is already compiled for this processor and the
- * attribute is left out; so it is on compilers or systems without ifuncs. */
+ * attribute is left out; so it is on compilers or systems without ifuncs, and with
+ * clang (clang 14, Debian's, emits no symbol for such a function called from another
+ * file: the fuzzing build of tests/fuzz, the one clang build, takes the baseline). */
 #ifndef TG_MULTIVERSION_H
 #define TG_MULTIVERSION_H
 
-#if !defined(TTGRID_NATIVE) && defined(__x86_64__) && defined(__ELF__) && defined(__has_attribute)
+#if !defined(TTGRID_NATIVE) && !defined(__clang__) && defined(__x86_64__) && defined(__ELF__) &&   \
+    defined(__has_attribute)
 #if __has_attribute(target_clones)
 #define TG_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
