@@ -90,7 +90,8 @@ bad() {
 copy=(copy --input a.h5:/x)
 pc=(plan conv2d --input-shape 1,8,8,16 --out-channels 16 --kernel 3x3)
 pm=(plan maxpool2d --input-shape 1,8,8,16 --kernel 3x3)
-cv=(conv2d --input conv.h5:/input --weights conv.h5:/weight --kernel 3x3 --padding 1,1)
+# the device opened with an L1_SMALL for the convs' config tensors (TTNN's default has none)
+cv=(--l1-small-size 32768 conv2d --input conv.h5:/input --weights conv.h5:/weight --kernel 3x3 --padding 1,1)
 mp=(maxpool2d --input conv.h5:/input --kernel 3x3 --stride 2x2)
 rn=(resnet50 --image-size 32)
 
@@ -137,7 +138,7 @@ bad 2 "--output 'adir' is a folder" 1 "${copy[@]}" --output adir:/y
 bad 2 "--stats 'adir' is a folder" 1 --stats adir "${copy[@]}" --output o.h5:/y
 bad 2 "--stats 'o.h5' and --output 'o.h5' are one file" 1 --stats o.h5 "${copy[@]}" --output o.h5:/y
 bad 2 "--stats '/nodir/s.csv': cannot use folder" 1 --stats /nodir/s.csv "${copy[@]}" --output o.h5:/y
-bad 1 "out of memory in L1" 1 --l1-size 8K "${copy[@]}" --output o.h5:/y
+bad 2 "L1 of 8192 B leaves no room for buffers" 1 --l1-size 8K "${copy[@]}" --output o.h5:/y
 CASE_ENV="TTGRID_IO_FAULT=0:create" bad 1 "cannot create a temporary file" 2 "${copy[@]}" --output o.h5:/y
 CASE_ENV="TTGRID_IO_FAULT=1:stat" bad 2 "on rank 1: No such file" 2 "${copy[@]}" --output o.h5:/y
 
@@ -165,7 +166,8 @@ bad 2 "one output's window spans" 1 "${pc[@]}" --padding 0,1048576 --shard none
 bad 2 "more than half of the effective kernel" 1 "${pm[@]}" --padding 1048576,1048576 --shard none
 bad 2 "more than half of the effective kernel" 1 "${pm[@]}" --padding 2,1
 bad 2 "64-bit" 1 plan conv2d --input-shape 1073741824,1073741824,1073741824,16 --kernel 3x3
-bad 1 "out of L1" 1 plan conv2d --input-shape 1,56,56,64 --out-channels 64 --kernel 3x3 --padding 1,1 --shard height
+bad 1 "TTNN: Statically allocated circular buffers" 1 --l1-small-size 32768 plan conv2d --input-shape 1,56,56,64 --out-channels 64 --kernel 3x3 --padding 1,1 --shard height
+bad 1 "TTNN: Out of Memory: Not enough space to allocate [0-9]* B L1_SMALL buffer" 1 plan conv2d --input-shape 1,56,56,64 --out-channels 64 --kernel 3x3 --padding 1,1 --shard height
 
 # ---- conv2d: files, weights, bias, parameters
 bad 2 "--input, --weights and --output are required" 1 conv2d --input conv.h5:/input --kernel 3x3 --output o.h5:/y
@@ -177,7 +179,8 @@ bad 2 "cannot open 'nobias.h5'" 1 "${cv[@]}" --bias nobias.h5:/b --output o.h5:/
 bad 2 "groups" 1 "${cv[@]}" --groups 3 --output o.h5:/y
 bad 2 "the output \[1, 2097162, 2097162, 16\] needs" 1 conv2d --input conv.h5:/input \
   --weights conv.h5:/weight --kernel 3x3 --padding 1048576,1048576 --shard none --output o.h5:/y
-bad 1 "out of L1" 1 --l1-size 16K "${cv[@]}" --shard height --output o.h5:/y
+bad 2 "L1 of 16384 B leaves no room for buffers" 1 --l1-size 16K "${cv[@]}" --shard height --output o.h5:/y
+bad 1 "TTNN: Statically allocated circular buffers in program conv clash" 1 --l1-size 160K "${cv[@]}" --shard height --output o.h5:/y
 bad 2 "'notes.txt' exists and is not an HDF5 file" 1 "${cv[@]}" --output notes.txt:/y
 bad 2 "option --input-shape does not apply" 1 "${cv[@]}" --input-shape 1,8,8,16 --output o.h5:/y
 bad 2 "'/int' in 'a.h5' is not floating point" 1 conv2d --input a.h5:/int --weights conv.h5:/weight --kernel 3x3 --output o.h5:/y

@@ -47,7 +47,7 @@ no_leftovers() {
 $TG_PYTHON "$here/scripts/make_reference.py" conv2d --input-shape 1,56,56,64 --out-channels 64 \
   --kernel 3x3 --padding 1,1 --seed 3 --output conv.h5 >/dev/null
 $TG_PYTHON "$here/scripts/make_reference.py" tensor --shape 1,20,20,64 --seed 1 --output t.h5:/x
-conv=(--quiet conv2d --input "$work/conv.h5:/input" --weights "$work/conv.h5:/weight" --kernel 3x3
+conv=(--quiet --l1-small-size 32768 conv2d --input "$work/conv.h5:/input" --weights "$work/conv.h5:/weight" --kernel 3x3
       --padding 1,1)
 
 # ---- item 1: a write that fails on some ranks (the disk-full case) -------------------
@@ -166,7 +166,7 @@ exec "\$@"
 EOF
   chmod +x ns/wrap.sh
   if unshare -m true 2>/dev/null; then
-    RUN_ENV="HIDE=in" WRAP=ns/wrap.sh run 60 4 --quiet conv2d --input "$work/ns/in/conv.h5:/input" \
+    RUN_ENV="HIDE=in" WRAP=ns/wrap.sh run 60 4 --quiet --l1-small-size 32768 conv2d --input "$work/ns/in/conv.h5:/input" \
       --weights "$work/ns/in/conv.h5:/weight" --kernel 3x3 --padding 1,1 --output y.h5:/y
     expect_fail "item 2 (namespaces): input" 2 "on rank 2: No such file"
     RUN_ENV="HIDE=out" WRAP=ns/wrap.sh run 60 4 "${conv[@]}" --output "$work/ns/out/y.h5:/y"
