@@ -51,9 +51,13 @@ static void check(tg_status st) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     reader r = {data, size, 0};
-    static const size_t l1s[] = {64 << 10, 256 << 10, 1 << 20, 1499136};
-    tg_machine m = {tg_arch_find("wormhole_b0"), {(int)pick(&r, 1, 4), (int)pick(&r, 1, 4)}};
+    /* L1 sizes above the unreserved base (102,784 B on Wormhole), with or without L1_SMALL */
+    static const size_t l1s[] = {160 << 10, 256 << 10, 1 << 20, 1499136};
+    tg_machine m = tg_machine_of(tg_arch_find("wormhole_b0"),
+                                 (tg_grid){(int)pick(&r, 1, 4), (int)pick(&r, 1, 4)});
     size_t l1 = l1s[take(&r, 1) % 4], dram = (size_t)m.arch->dram_banks << 20;
+    m.l1_size = l1;
+    m.l1_small = take(&r, 1) & 1 ? 32768 : 0;
     bool pool = take(&r, 1) & 1;
     int64_t n = pick(&r, 1, 1 << 30), h = pick(&r, 1, 1 << 30), w = pick(&r, 1, 1 << 30);
     int64_t c = pick(&r, 1, 1 << 30), cout = pick(&r, 1, 1 << 30);
@@ -119,7 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                                  .fmt = fmt,
                                  .dram = (flags >> 7) & 1};
         tg_maxpool2d_plan pl_;
-        check(tg_maxpool2d_plan_standalone(&p, &m, l1, &pl_));
+        check(tg_maxpool2d_plan_standalone(&p, &m, &pl_));
         tg_maxpool2d_plan_free(&pl_);
     } else {
         tg_conv2d_params p;
@@ -136,7 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         p.snap = flags & 8;
         tg_conv2d_plan pl_;
         memset(&pl_, 0, sizeof pl_);
-        check(tg_conv2d_plan_standalone(&p, &m, l1, &pl_, NULL));
+        check(tg_conv2d_plan_standalone(&p, &m, &pl_, NULL));
         tg_conv2d_plan_free(&pl_);
     }
     return 0;
