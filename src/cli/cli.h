@@ -76,7 +76,7 @@ tg_status tg_cli_check_outputs(const tg_cli *g, const tg_io_ref *out, const char
 /* Gathers a command's statistics, writes them under /stats in `out` (when not NULL)
  * and to the temporary file of the --stats CSV `csv` (when not NULL), and prints one
  * summary line per op unless --quiet. Collective. */
-tg_status tg_cli_stats(const tg_cli *g, tg_io_file *out, tg_io_file *csv);
+tg_status tg_cli_stats(const tg_cli *g, tg_io_file *out, tg_io_file *csv, tg_io_file *trace);
 
 /* The end of a command that writes `*out` (and `*side` when side is not NULL and
  * *side is open: --dump-layers): its statistics (tg_cli_stats, with the --stats CSV),

@@ -10,7 +10,8 @@ tg_status tg_cli_parse_globals(int argc, char **argv, tg_cli *g, int *cmd_index,
         {"l1-size", required_argument, 0, 'l'},  {"dram-size", required_argument, 0, 'd'},
         {"stats", required_argument, 0, 's'},    {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},           {"version", no_argument, 0, 'V'},
-        {"noc-mode", required_argument, 0, 'm'}, {0, 0, 0, 0},
+        {"noc-mode", required_argument, 0, 'm'}, {"l1-small-size", required_argument, 0, 'S'},
+        {"trace", required_argument, 0, 'T'},    {0, 0, 0, 0},
     };
     opterr = 0;
     optind = 1;
@@ -34,8 +35,14 @@ tg_status tg_cli_parse_globals(int argc, char **argv, tg_cli *g, int *cmd_index,
         case 'd':
             TG_CHECK(tg_cli_size("--dram-size", optarg, &g->dram_size));
             break;
+        case 'S':
+            TG_CHECK(tg_cli_size("--l1-small-size", optarg, &g->l1_small_size));
+            break;
         case 's':
             g->stats_csv = optarg;
+            break;
+        case 'T':
+            g->trace = optarg;
             break;
         case 'q':
             g->quiet = true;

@@ -116,6 +116,12 @@ tg_status tg_cli_resnet_parse(int argc, char **argv, bool plan, rn_opts *o) {
                       plan ? "plan resnet50" : "resnet50", argv[optind]);
     if (!o->have_output && !plan)
         return tg_err(TG_ERR_USAGE, "resnet50: --output F.h5[:/logits] is required");
+    const char *leaf = strrchr(o->output.dset, '/');
+    if (!plan && leaf && !strcmp(leaf + 1, "top5"))
+        return tg_err(TG_ERR_USAGE,
+                      "resnet50: --output dataset '%s' is where the top-5 classes go; name the "
+                      "logits otherwise",
+                      o->output.dset);
     if (!o->wdtype_set) o->net.w_fmt = o->net.act_fmt;
     return TG_OK;
 }

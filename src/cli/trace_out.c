@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "stats.h"
@@ -95,18 +94,13 @@ tg_status tg_cli_trace_write(const char *path, const tg_machine *m, const tg_sta
     char *text = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     if (!text) return tg_err(TG_ERR_RUNTIME, "--trace: out of host memory");
-    /* written under a temporary name and renamed: never a half-written file */
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
+    /* `path` is the output's temporary file, committed with the command's others */
+    FILE *f = fopen(path, "w");
     tg_status st = TG_OK;
     if (!f || fputs(text, f) == EOF || fputc('\n', f) == EOF)
         st = tg_err(TG_ERR_RUNTIME, "--trace: cannot write '%s'", path);
     if (f && fclose(f) != 0 && st == TG_OK)
         st = tg_err(TG_ERR_RUNTIME, "--trace: cannot write '%s'", path);
-    if (st == TG_OK && rename(tmp, path) != 0)
-        st = tg_err(TG_ERR_RUNTIME, "--trace: cannot write '%s'", path);
     free(text);
-    if (st != TG_OK) remove(tmp);
     return st;
 }
