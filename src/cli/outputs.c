@@ -20,8 +20,8 @@ static tg_status distinct(const tg_cli *g, const tg_io_ref *out, const char *sid
     const char *names[3] = {"--output", side_opt, "--stats"};
     for (int i = 0; g->trace && i < 3; i++)
         if (others[i] && tg_io_same_file(g->trace, others[i]))
-            return tg_err(TG_ERR_USAGE, "--trace '%s' and %s '%s' are one file", g->trace,
-                          names[i], others[i]);
+            return tg_err(TG_ERR_USAGE, "--trace '%s' and %s '%s' are one file", g->trace, names[i],
+                          others[i]);
     return TG_OK;
 }
 
