@@ -108,6 +108,10 @@ static record *current(void) {
     return other_rec >= 0 ? &recs[other_rec] : NULL;
 }
 
+const char *tg_stats_scope(void) {
+    return open_rec >= 0 ? recs[open_rec].name : "other";
+}
+
 tg_counters *tg_stats_now(void) {
     uint64_t *links, *banks;
     return tg_stats_sink(&links, &banks);
