@@ -24,6 +24,7 @@
 
 void tg_noc_start(int *argc, char ***argv) {
     MPI_Init(argc, argv);
+    noc_kill_init();
     /* the communicators ttgrid makes from it inherit this */
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
 }

@@ -202,6 +202,7 @@ static void end_job(const char *line) {
     if (w.board && atomic_exchange(&w.board->reported, 1)) return;
     fprintf(stderr, "ttgrid: error: %s\n", line);
     fflush(stderr);
+    noc_kill_remove_files();
     /* The one exit from library code (DESIGN.md section 10: MPI_Abort only where the
      * ranks cannot agree): the core this one waits for no longer answers, so no
      * agreement can carry the error; MPI_Abort ends every rank of the job. */

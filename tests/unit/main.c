@@ -11,6 +11,7 @@ static void register_all(void) {
     unit_register_window();
     unit_register_plan();
     unit_register_gemm();
+    unit_register_kill();
 }
 
 int main(int argc, char **argv) {

@@ -10,5 +10,6 @@ void unit_register_traffic(void);
 void unit_register_window(void);
 void unit_register_plan(void);
 void unit_register_gemm(void);
+void unit_register_kill(void);
 
 #endif

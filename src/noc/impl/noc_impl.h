@@ -151,6 +151,14 @@ tg_status noc_fault(const char *call, bool transfer);
 /* At every agreement: a fault that fired enters it as this core's failure. */
 tg_status noc_fault_agree(tg_status st);
 
+/* ---- the job's end (kill.c) ---- */
+
+/* Installs the handlers of SIGTERM, SIGINT and SIGHUP that remove the registered
+ * files (tg_noc_remove_on_kill) and die of the signal. */
+void noc_kill_init(void);
+/* Removes the registered files now (the watchdog, before its MPI_Abort). */
+void noc_kill_remove_files(void);
+
 /* ---- waiting (sync.c) ---- */
 
 /* Exponential back-off for polite waiting: pause() sleeps 1 us, then twice as
