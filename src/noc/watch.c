@@ -14,9 +14,9 @@
  * Waits inside MPI calls that block without a loop of ours (an RMA flush under
  * osc pt2pt towards a core that stopped) are not seen.
  *
- * Faults. TTGRID_FAULT=RANK:OP[:error|crash|hang] arms one fault: rank RANK fails at
- * its first call into src/noc while the statistics scope OP is open (the op name
- * tg_stats_begin received: load, conv2d, store, layer1.0.conv2, ...). `error`: a
+ * Faults. TTGRID_FAULT=RANK:OP[:error|crash|hang][:N] arms one fault: rank RANK
+ * fails at its N-th (first) call into src/noc while the statistics scope OP is open
+ * (the op name tg_stats_begin received: load, conv2d, store, layer1.0.conv2, ...). `error`: a
  * transfer (read, write, multicast, DRAM, semaphore increment) returns the error
  * without moving anything; any other call (a barrier, a group multicast, an
  * agreement: steps every core must take together) goes on, and the error enters
@@ -35,10 +35,11 @@
 
 #include "noc_impl.h"
 
-/* An hour: no wait of a run comes near it (the longest measured in the test suite
- * is given in the README), while a hung job on a cluster would otherwise hold its
- * nodes until the scheduler's time limit. TTGRID_TIMEOUT=0 turns the watchdog off
- * (a debugger stopping one rank). */
+/* An hour: far above any wait of a run (the longest over the whole Release test
+ * suite, 753 runs of a core, was 1.2 s; io's rank 0 may wait up to 10 minutes for
+ * another run's lock on an output while the others wait in an agreement), while a
+ * hung job on a cluster would otherwise hold its nodes until the scheduler's time
+ * limit. TTGRID_TIMEOUT=0 turns the watchdog off (a debugger stopping one rank). */
 #define WATCH_DEFAULT_S 3600.0
 /* Node i reports this much after node i - 1 (at most WATCH_STAGGER_MAX turns). */
 #define WATCH_STAGGER_NS 500000000LL
@@ -71,6 +72,7 @@ static struct {
 static struct {
     bool armed, held;
     int rank;
+    long nth, seen; /* the call that fails, the calls seen in the op */
     enum { FAULT_ERROR, FAULT_CRASH, FAULT_HANG } kind;
     char op[64];
     char spec[160];
@@ -111,17 +113,29 @@ static tg_status parse_fault(int nranks) {
     char *end;
     long r = strtol(env, &end, 10);
     if (end == env || *end != ':' || !end[1])
-        return tg_err(TG_ERR_USAGE, "TTGRID_FAULT='%s': expected RANK:OP[:error|crash|hang]", env);
+        return tg_err(TG_ERR_USAGE, "TTGRID_FAULT='%s': expected RANK:OP[:error|crash|hang][:N]",
+                      env);
     if (r < 0 || r >= nranks)
         return tg_err(TG_ERR_USAGE, "TTGRID_FAULT='%s': rank %ld does not exist (%d ranks)", env, r,
                       nranks);
     const char *op = end + 1, *last = strrchr(op, ':');
     size_t oplen = strlen(op);
     f.kind = FAULT_ERROR;
+    f.nth = 1;
+    if (last && last[1] >= '0' && last[1] <= '9') { /* :N, the call that fails */
+        char *e;
+        f.nth = strtol(last + 1, &e, 10);
+        if (*e || f.nth < 1)
+            return tg_err(TG_ERR_USAGE, "TTGRID_FAULT='%s': the call number must be 1 or more",
+                          env);
+        oplen = (size_t)(last - op);
+        last = memrchr(op, ':', oplen);
+    }
     if (last) {
         static const char *const kinds[] = {"error", "crash", "hang"};
+        size_t len = (size_t)(op + oplen - (last + 1));
         for (int k = 0; k < 3; k++)
-            if (!strcmp(last + 1, kinds[k])) {
+            if (strlen(kinds[k]) == len && !strncmp(last + 1, kinds[k], len)) {
                 f.kind = k;
                 oplen = (size_t)(last - op);
             }
@@ -310,23 +324,34 @@ static void hang(void) {
     }
 }
 
+/* "first DRAM read", or "call 5 (a barrier)" */
+static const char *call_name(const char *call) {
+    static char name[96];
+    if (f.nth == 1)
+        snprintf(name, sizeof name, "first %s", call);
+    else
+        snprintf(name, sizeof name, "call %ld (a%s %s)", f.nth, strchr("aeiou", call[0]) ? "n" : "",
+                 call);
+    return name;
+}
+
 tg_status noc_fault(const char *call, bool transfer) {
     if (!f.armed) return TG_OK;
     tg_core *c = tg_core_self();
-    if (c->rank != f.rank || strcmp(tg_stats_scope(), f.op)) return TG_OK;
+    if (c->rank != f.rank || strcmp(tg_stats_scope(), f.op) || ++f.seen < f.nth) return TG_OK;
     f.armed = false;
     if (f.kind == FAULT_CRASH) {
         fprintf(stderr,
-                "ttgrid: error: core (%d,%d) crashes on purpose in op '%s' at its first %s "
+                "ttgrid: error: core (%d,%d) crashes on purpose in op '%s' at its %s "
                 "(TTGRID_FAULT=%s)\n",
-                c->x, c->y, f.op, call, f.spec);
+                c->x, c->y, f.op, call_name(call), f.spec);
         fflush(stderr);
         raise(SIGKILL);
     }
     if (f.kind == FAULT_HANG) hang();
     snprintf(f.msg, sizeof f.msg,
-             "core (%d,%d) failed on purpose in op '%s' at its first %s (TTGRID_FAULT=%s)", c->x,
-             c->y, f.op, call, f.spec);
+             "core (%d,%d) failed on purpose in op '%s' at its %s (TTGRID_FAULT=%s)", c->x, c->y,
+             f.op, call_name(call), f.spec);
     f.held = true;
     return transfer ? tg_err(TG_ERR_RUNTIME, "%s", f.msg) : TG_OK;
 }
