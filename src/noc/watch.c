@@ -268,9 +268,10 @@ static void report_waits(void) {
             first = false;
         }
     }
-    if (w.nnodes > 1)
-        add(line, len, cap, "; cores of node %d of %d only%s", w.index, w.nnodes,
-            w.own_board ? " (this core alone: no node segment)" : "");
+    if (w.own_board)
+        add(line, len, cap, "; other cores not seen (no node segment)");
+    else if (w.nnodes > 1)
+        add(line, len, cap, "; cores of node %d of %d only", w.index, w.nnodes);
     end_job(line);
 }
 
