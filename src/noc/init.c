@@ -264,10 +264,14 @@ char *tg_noc_host_names(void) {
     gethostname(host, sizeof host - 1);
     char *hosts = c->rank == 0 ? malloc((size_t)c->nranks * sizeof host) : NULL;
     int ok = c->rank != 0 || hosts != NULL;
-    MPI_Bcast(&ok, 1, MPI_INT, 0, tg_noc.world);
-    if (!ok) return NULL;
+    if (MPI_Bcast(&ok, 1, MPI_INT, 0, tg_noc.world) != MPI_SUCCESS) ok = 0;
     /* Where each rank runs is only known to that rank: one gather, for printing. */
-    MPI_Gather(host, (int)sizeof host, MPI_CHAR, hosts, (int)sizeof host, MPI_CHAR, 0,
-               tg_noc.world);
+    if (ok && MPI_Gather(host, (int)sizeof host, MPI_CHAR, hosts, (int)sizeof host, MPI_CHAR, 0,
+                         tg_noc.world) != MPI_SUCCESS)
+        ok = 0;
+    if (!ok) {
+        free(hosts);
+        return NULL;
+    }
     return hosts;
 }

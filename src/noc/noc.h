@@ -79,7 +79,7 @@ void tg_noc_keep_on_kill(const char *path);
 
 /* Host name of every rank, for `ttgrid info`: on rank 0 a malloc'd array of
  * nranks names of TG_NOC_HOST_MAX bytes each (the caller frees it); NULL on the
- * other ranks, or when rank 0 is out of host memory. Collective. */
+ * other ranks, or when rank 0 is out of host memory or MPI failed. Collective. */
 #define TG_NOC_HOST_MAX 64
 char *tg_noc_host_names(void);
 

@@ -176,16 +176,16 @@ static bool segment_map(size_t bytes) {
         ok = fd >= 0 && ftruncate(fd, (off_t)bytes) == 0;
         where[1] = ok ? fd : -1;
     }
-    MPI_Bcast(where, 2, MPI_LONG, 0, nd.comm);
+    if (MPI_Bcast(where, 2, MPI_LONG, 0, nd.comm) != MPI_SUCCESS) where[1] = -1;
     if (nd.local != 0 && where[1] >= 0) {
         char path[64];
         snprintf(path, sizeof path, "/proc/%ld/fd/%ld", where[0], where[1]);
         fd = open(path, O_RDWR | O_CLOEXEC);
     }
     void *p = fd >= 0 ? mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) : MAP_FAILED;
-    int mine = p != MAP_FAILED, all;
+    int mine = p != MAP_FAILED, all = 0;
     /* the first rank's descriptor stays open until every rank has opened it */
-    MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_LAND, nd.comm);
+    if (MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_LAND, nd.comm) != MPI_SUCCESS) all = 0;
     if (fd >= 0) close(fd);
     if (!all || !ok) {
         if (mine) munmap(p, bytes);
@@ -227,52 +227,65 @@ static int slot_of(tg_grid g, int kind, int x, int y) {
     return kind == TG_SET_ROW ? 1 + y : kind == TG_SET_COL ? 1 + g.h + x : 0;
 }
 
-tg_status noc_node_init(void) {
+static void node_reset(void) {
+    memset(&nd, 0, sizeof nd);
+    nd.comm = MPI_COMM_NULL;
+    for (int kind = 0; kind < SET_KINDS; kind++) nd.leaders[kind] = MPI_COMM_NULL;
+}
+
+/* My node's communicator, its ranks, the leaders of my sets and the node's number;
+ * MPI's return code. */
+static int node_find(int k) {
     tg_core *c = tg_core_self();
-    int k;
-    tg_status st = node_size(&k); /* the same environment on every rank */
-    if (st != TG_OK) return st;
     MPI_Comm machine;
     int rc = MPI_Comm_split_type(tg_noc.world, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &machine);
-    if (rc == MPI_SUCCESS) {
-        rc = MPI_Comm_split(machine, k ? c->rank / k : 0, c->rank, &nd.comm);
-        MPI_Comm_free(&machine);
-    }
-    if (rc != MPI_SUCCESS) return noc_mpi_err(rc, "splitting the ranks by node");
+    if (rc != MPI_SUCCESS) return rc;
+    rc = MPI_Comm_split(machine, k ? c->rank / k : 0, c->rank, &nd.comm);
+    MPI_Comm_free(&machine);
+    if (rc != MPI_SUCCESS) return rc;
     MPI_Comm_rank(nd.comm, &nd.local);
     MPI_Comm_size(nd.comm, &nd.nlocal);
     /* The world ranks of my node, in order: who leads each set here. */
-    int *ranks = nd.ranks = malloc((size_t)nd.nlocal * sizeof *ranks);
-    int have = ranks != NULL, all_have;
-    MPI_Allreduce(&have, &all_have, 1, MPI_INT, MPI_LAND, tg_noc.world);
-    if (!all_have) {
-        free(ranks);
-        nd.ranks = NULL;
-        MPI_Comm_free(&nd.comm);
-        return tg_err(TG_ERR_RUNTIME, "NoC: out of host memory for the node's rank list");
-    }
-    MPI_Allgather(&c->rank, 1, MPI_INT, ranks, 1, MPI_INT, nd.comm);
-    int nslots = 1 + c->grid.h + c->grid.w;
-    for (int kind = 0; kind < SET_KINDS; kind++) {
+    nd.ranks = malloc((size_t)nd.nlocal * sizeof *nd.ranks);
+    int have = nd.ranks != NULL, all_have = 0;
+    rc = MPI_Allreduce(&have, &all_have, 1, MPI_INT, MPI_LAND, tg_noc.world);
+    if (rc != MPI_SUCCESS || !all_have) return rc != MPI_SUCCESS ? rc : MPI_ERR_NO_MEM;
+    rc = MPI_Allgather(&c->rank, 1, MPI_INT, nd.ranks, 1, MPI_INT, nd.comm);
+    for (int kind = 0; kind < SET_KINDS && rc == MPI_SUCCESS; kind++) {
         nd.slot[kind] = slot_of(c->grid, kind, c->x, c->y);
         int first = -1;
         for (int i = 0; i < nd.nlocal && first < 0; i++)
-            if (slot_of(c->grid, kind, tg_core_x(c->grid, ranks[i]),
-                        tg_core_y(c->grid, ranks[i])) == nd.slot[kind])
-                first = ranks[i];
+            if (slot_of(c->grid, kind, tg_core_x(c->grid, nd.ranks[i]),
+                        tg_core_y(c->grid, nd.ranks[i])) == nd.slot[kind])
+                first = nd.ranks[i];
         nd.lead[kind] = first == c->rank;
-        MPI_Comm_split(tg_noc.world, nd.lead[kind] ? nd.slot[kind] : MPI_UNDEFINED, c->rank,
-                       &nd.leaders[kind]);
+        rc = MPI_Comm_split(tg_noc.world, nd.lead[kind] ? nd.slot[kind] : MPI_UNDEFINED, c->rank,
+                            &nd.leaders[kind]);
     }
     /* nodes are numbered by their first rank; the node's first rank leads "all" */
     int index_nodes[2] = {0, 1};
-    if (nd.lead[TG_SET_ALL]) {
+    if (rc == MPI_SUCCESS && nd.lead[TG_SET_ALL]) {
         MPI_Comm_rank(nd.leaders[TG_SET_ALL], &index_nodes[0]);
         MPI_Comm_size(nd.leaders[TG_SET_ALL], &index_nodes[1]);
     }
-    MPI_Bcast(index_nodes, 2, MPI_INT, 0, nd.comm);
+    if (rc == MPI_SUCCESS) rc = MPI_Bcast(index_nodes, 2, MPI_INT, 0, nd.comm);
     nd.index = index_nodes[0], nd.nnodes = index_nodes[1];
+    return rc;
+}
 
+tg_status noc_node_init(void) {
+    tg_core *c = tg_core_self();
+    int k;
+    node_reset();
+    tg_status st = node_size(&k); /* the same environment on every rank */
+    if (st != TG_OK) return st;
+    int rc = node_find(k);
+    if (rc != MPI_SUCCESS) {
+        noc_node_finalize();
+        return noc_mpi_err(rc, "finding the nodes");
+    }
+    int *ranks = nd.ranks;
+    int nslots = 1 + c->grid.h + c->grid.w;
     size_t bytes = layout(NULL, nslots);
     bool mapped = segment_map(bytes);
     if (mapped) {
@@ -285,14 +298,14 @@ tg_status noc_node_init(void) {
                                      tg_core_y(c->grid, ranks[i]))]
                         .n++;
         }
-        MPI_Barrier(nd.comm);
+        rc = MPI_Barrier(nd.comm);
         for (int kind = 0; kind < SET_KINDS; kind++) {
             int size = 1;
             if (nd.lead[kind]) MPI_Comm_size(nd.leaders[kind], &size);
             if (nd.lead[kind]) nd.slots[nd.slot[kind]].multi = size > 1;
         }
         noc_watch_attach(nd.board, nd.nlocal, nd.local, nd.index, nd.nnodes);
-        MPI_Barrier(nd.comm);
+        if (rc == MPI_SUCCESS) rc = MPI_Barrier(nd.comm);
     } else {
         /* no segment: the watchdog sees this core alone, as if it were a node */
         noc_watch_attach(NULL, 1, 0, c->rank, c->nranks);
@@ -302,8 +315,12 @@ tg_status noc_node_init(void) {
     const char *env = getenv("TTGRID_FUTEX");
     int want = env && *env ? atoi(env) != 0 : c->oversubscribed, any_want, all_mapped;
     int m = mapped;
-    MPI_Allreduce(&want, &any_want, 1, MPI_INT, MPI_LOR, tg_noc.world);
-    MPI_Allreduce(&m, &all_mapped, 1, MPI_INT, MPI_LAND, tg_noc.world);
+    if (rc == MPI_SUCCESS) rc = MPI_Allreduce(&want, &any_want, 1, MPI_INT, MPI_LOR, tg_noc.world);
+    if (rc == MPI_SUCCESS) rc = MPI_Allreduce(&m, &all_mapped, 1, MPI_INT, MPI_LAND, tg_noc.world);
+    if (rc != MPI_SUCCESS) {
+        noc_node_finalize();
+        return noc_mpi_err(rc, "setting up the node");
+    }
     nd.on = any_want && all_mapped;
     return TG_OK;
 }
@@ -315,9 +332,7 @@ void noc_node_finalize(void) {
         if (nd.leaders[kind] != MPI_COMM_NULL) MPI_Comm_free(&nd.leaders[kind]);
     if (nd.comm != MPI_COMM_NULL) MPI_Comm_free(&nd.comm);
     free(nd.ranks);
-    memset(&nd, 0, sizeof nd);
-    nd.comm = MPI_COMM_NULL;
-    for (int kind = 0; kind < SET_KINDS; kind++) nd.leaders[kind] = MPI_COMM_NULL;
+    node_reset();
 }
 
 bool noc_local_sync(void) {
