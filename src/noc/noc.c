@@ -64,6 +64,10 @@ static tg_status check_range(const char *what, int win, int target, size_t disp,
 tg_status noc_move(int win, int target, size_t disp, size_t tstride, uint8_t *mem, size_t mstride,
                    size_t blen, int64_t count, bool write) {
     if (count <= 0 || blen == 0) return TG_OK;
+    TG_CHECK(noc_fault(win == WIN_DRAM ? write ? "DRAM write" : "DRAM read"
+                       : write         ? "NoC write"
+                                       : "NoC read",
+                       true));
     tg_stats_now()->messages++;
     if (target == tg_core_self()->rank) {
         /* Loopback: the NoC delivers to its own core without a message (one-sided
@@ -81,13 +85,13 @@ tg_status noc_move(int win, int target, size_t disp, size_t tstride, uint8_t *me
 }
 
 tg_status tg_noc_read_barrier(void) {
-    tg_noc.t->read_barrier();
-    return TG_OK;
+    (void)noc_fault("read barrier", false);
+    return tg_noc.t->read_barrier();
 }
 
 tg_status tg_noc_write_barrier(void) {
-    tg_noc.t->write_barrier();
-    return TG_OK;
+    (void)noc_fault("write barrier", false);
+    return tg_noc.t->write_barrier();
 }
 
 tg_status tg_noc_read_strided(int src, size_t src_off, size_t src_stride, size_t dst_off,
@@ -162,6 +166,7 @@ tg_status tg_noc_mcast_group(tg_core_set set, tg_rect r, int root, size_t dst_of
     TG_CHECK(check_rect(r));
     TG_CHECK(
         check_range("multicast", WIN_L1, root, src_off, bytes, bytes, 1, dst_off, bytes, true));
+    (void)noc_fault("group multicast", false);
     if (tg_core_self()->rank == root && bytes > 0) count_mcast(r, bytes);
     return tg_noc.t->mcast_group(set, r, root, dst_off, src_off, bytes);
 }
@@ -178,16 +183,22 @@ tg_status tg_noc_mcast_group_fenced(tg_core_set set, tg_rect r, int root, size_t
 /* ---- synchronisation ---- */
 
 tg_status noc_barrier_mpi(tg_core_set set) {
+    static const noc_wait_kind kind[] = {NOC_WAIT_BARRIER_ALL, NOC_WAIT_BARRIER_ROW,
+                                         NOC_WAIT_BARRIER_COL};
     MPI_Comm comm = set == TG_SET_ROW ? tg_noc.row : set == TG_SET_COL ? tg_noc.col : tg_noc.comm;
     noc_win_sync();
     MPI_Request req;
-    MPI_Ibarrier(comm, &req);
-    tg_noc.t->wait(1, &req);
+    int rc = MPI_Ibarrier(comm, &req);
+    if (rc != MPI_SUCCESS) return noc_mpi_err(rc, "in a barrier");
+    noc_watch_begin(kind[set]);
+    tg_status st = tg_noc.t->wait(1, &req);
+    noc_watch_end();
     noc_win_sync();
-    return TG_OK;
+    return st;
 }
 
 tg_status tg_noc_barrier(tg_core_set set) {
+    (void)noc_fault("barrier", false);
     return tg_noc.t->barrier(set);
 }
 
@@ -204,18 +215,27 @@ tg_status tg_noc_sem_alloc(const char *name, size_t *off) {
 
 tg_status tg_noc_sem_inc(int core, size_t off, int n) {
     TG_CHECK(check_range("semaphore", WIN_L1, core, off, 4, 4, 1, 0, 4, false));
+    TG_CHECK(noc_fault("semaphore increment", true));
     tg_counters *k = tg_stats_now();
     k->noc_transactions++;
     k->messages++;
-    tg_noc.t->sem_add(core, off, (int32_t)n);
-    return TG_OK;
+    return tg_noc.t->sem_add(core, off, (int32_t)n);
 }
 
 tg_status tg_noc_sem_wait(size_t off, int value) {
+    (void)noc_fault("semaphore wait", false);
     noc_backoff b;
     noc_backoff_init(&b);
-    while (tg_noc.t->sem_read(off) < value) noc_backoff_pause(&b);
-    tg_noc.t->sem_sub(off, (int32_t)value);
+    noc_watch_begin(NOC_WAIT_SEMAPHORE);
+    tg_status st;
+    int32_t now;
+    while ((st = tg_noc.t->sem_read(off, &now)) == TG_OK && now < value) {
+        noc_watch_poll();
+        noc_backoff_pause(&b);
+    }
+    noc_watch_end();
+    TG_CHECK(st);
+    TG_CHECK(tg_noc.t->sem_sub(off, (int32_t)value));
     MPI_Win_sync(tg_noc.win[WIN_L1]);
     return TG_OK;
 }

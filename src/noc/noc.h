@@ -69,9 +69,17 @@ void tg_noc_finalize(void);
  * keep their contents and allocations. Collective. */
 tg_status tg_noc_set_mode(tg_noc_mode mode);
 
+/* Files this process removes if the job is ended from outside: the launcher's
+ * SIGTERM (or SIGINT, SIGHUP) after another rank died, or the watchdog's MPI_Abort
+ * (io registers its temporary outputs on every rank, so that a killed job leaves no
+ * partial file). Not for a SIGKILL of this process, which runs nothing. Up to 16
+ * files at once; tg_noc_keep_on_kill forgets one (after it was renamed or removed). */
+tg_status tg_noc_remove_on_kill(const char *path);
+void tg_noc_keep_on_kill(const char *path);
+
 /* Host name of every rank, for `ttgrid info`: on rank 0 a malloc'd array of
  * nranks names of TG_NOC_HOST_MAX bytes each (the caller frees it); NULL on the
- * other ranks, or when rank 0 is out of host memory. Collective. */
+ * other ranks, or when rank 0 is out of host memory or MPI failed. Collective. */
 #define TG_NOC_HOST_MAX 64
 char *tg_noc_host_names(void);
 

@@ -80,54 +80,73 @@ static void unpack_blocks(uint8_t *dst, size_t stride, const uint8_t *src, size_
 /* ---- serving ---- */
 
 /* Serves one request from `src`; the request header is already received. */
-static void serve(const msg_req *q, int src) {
+static tg_status serve(const msg_req *q, int src) {
     uint8_t *at = tg_noc.base[q->win] + q->disp;
     size_t total = (size_t)(q->blen * q->count);
     if (q->kind == REQ_SEM) {
         __atomic_add_fetch((int32_t *)at, q->sem_n, __ATOMIC_SEQ_CST);
-        return;
+        return TG_OK;
     }
     bool contiguous = q->count == 1 || q->tstride == q->blen;
     uint8_t *tmp = contiguous ? NULL : malloc(total ? total : 1);
+    if (!contiguous && !tmp)
+        return tg_err(TG_ERR_RUNTIME, "NoC: out of host memory serving %zu B to core %d", total,
+                      src);
+    int rc;
     if (q->kind == REQ_READ) {
         if (tmp) pack_blocks(tmp, at, q->tstride, q->blen, (int64_t)q->count);
-        MPI_Send(tmp ? tmp : at, (int)total, MPI_BYTE, src, q->tag, tg_noc.comm);
+        rc = MPI_Send(tmp ? tmp : at, (int)total, MPI_BYTE, src, q->tag, tg_noc.comm);
     } else {
-        MPI_Recv(tmp ? tmp : at, (int)total, MPI_BYTE, src, q->tag + TAG_PAYLOAD, tg_noc.comm,
-                 MPI_STATUS_IGNORE);
-        if (tmp) unpack_blocks(at, q->tstride, tmp, q->blen, (int64_t)q->count);
-        MPI_Send(NULL, 0, MPI_BYTE, src, q->tag + 1, tg_noc.comm);
+        rc = MPI_Recv(tmp ? tmp : at, (int)total, MPI_BYTE, src, q->tag + TAG_PAYLOAD, tg_noc.comm,
+                      MPI_STATUS_IGNORE);
+        if (tmp && rc == MPI_SUCCESS)
+            unpack_blocks(at, q->tstride, tmp, q->blen, (int64_t)q->count);
+        if (rc == MPI_SUCCESS) rc = MPI_Send(NULL, 0, MPI_BYTE, src, q->tag + 1, tg_noc.comm);
     }
     free(tmp);
+    return rc == MPI_SUCCESS ? TG_OK : noc_mpi_err(rc, "serving another core's request");
 }
 
-/* Serves every request that has arrived; true when there was one. */
-static bool serve_pending(void) {
-    bool served = false;
+/* Serves every request that has arrived; *served tells whether there was one. */
+static tg_status serve_pending(bool *served) {
+    *served = false;
     for (;;) {
         int flag = 0;
         MPI_Status status;
-        MPI_Iprobe(MPI_ANY_SOURCE, TAG_REQ, tg_noc.comm, &flag, &status);
-        if (!flag) return served;
-        served = true;
+        int rc = MPI_Iprobe(MPI_ANY_SOURCE, TAG_REQ, tg_noc.comm, &flag, &status);
+        if (rc != MPI_SUCCESS) return noc_mpi_err(rc, "probing for requests");
+        if (!flag) return TG_OK;
+        *served = true;
         msg_req q;
-        MPI_Recv(&q, (int)sizeof q, MPI_BYTE, status.MPI_SOURCE, TAG_REQ, tg_noc.comm,
-                 MPI_STATUS_IGNORE);
-        serve(&q, status.MPI_SOURCE);
+        rc = MPI_Recv(&q, (int)sizeof q, MPI_BYTE, status.MPI_SOURCE, TAG_REQ, tg_noc.comm,
+                      MPI_STATUS_IGNORE);
+        if (rc != MPI_SUCCESS) return noc_mpi_err(rc, "receiving a request");
+        TG_CHECK(serve(&q, status.MPI_SOURCE));
     }
 }
 
-static void msg_wait(int n, MPI_Request *reqs) {
+static tg_status msg_wait(int n, MPI_Request *reqs) {
     noc_backoff b;
     noc_backoff_init(&b);
+    noc_watch_begin(NOC_WAIT_REQUESTS);
+    tg_status st = TG_OK;
     for (;;) {
         /* a core that has just served is likely to be asked again: wait briefly */
-        if (serve_pending()) noc_backoff_init(&b);
+        bool served;
+        if ((st = serve_pending(&served)) != TG_OK) break;
+        if (served) noc_backoff_init(&b);
         int done = 0;
-        MPI_Testall(n, reqs, &done, MPI_STATUSES_IGNORE);
-        if (done) return;
+        int rc = MPI_Testall(n, reqs, &done, MPI_STATUSES_IGNORE);
+        if (rc != MPI_SUCCESS) {
+            st = noc_mpi_err(rc, "waiting for its requests");
+            break;
+        }
+        if (done) break;
+        noc_watch_poll();
         noc_backoff_pause(&b);
     }
+    noc_watch_end();
+    return st;
 }
 
 /* ---- requests ---- */
@@ -146,7 +165,11 @@ static tg_status msg_move(int win, int target, size_t disp, size_t tstride, uint
     msg_pending *p = pend_add();
     if (!p) return tg_err(TG_ERR_RUNTIME, "NoC: out of host memory for requests");
     bool contiguous = count == 1 || mstride == blen;
-    MPI_Send(&q, (int)sizeof q, MPI_BYTE, target, TAG_REQ, tg_noc.comm);
+    int rc = MPI_Send(&q, (int)sizeof q, MPI_BYTE, target, TAG_REQ, tg_noc.comm);
+    if (rc != MPI_SUCCESS) {
+        npend--;
+        return noc_mpi_err(rc, "sending a NoC request");
+    }
     if (write) {
         uint8_t *src = mem;
         uint8_t *tmp = NULL;
@@ -159,49 +182,54 @@ static tg_status msg_move(int win, int target, size_t disp, size_t tstride, uint
         /* The target receives the payload while serving; a synchronous send would
          * deadlock if both sides write to each other, so this one is buffered by a
          * non-blocking send completed in the write barrier. */
-        MPI_Isend(src, (int)total, MPI_BYTE, target, q.tag + TAG_PAYLOAD, tg_noc.comm, &p->req);
+        rc =
+            MPI_Isend(src, (int)total, MPI_BYTE, target, q.tag + TAG_PAYLOAD, tg_noc.comm, &p->req);
         p->pack = tmp; /* freed when the send completes */
-        msg_pending *ack = pend_add();
-        if (!ack) return tg_err(TG_ERR_RUNTIME, "NoC: out of host memory for requests");
-        MPI_Irecv(NULL, 0, MPI_BYTE, target, q.tag + 1, tg_noc.comm, &ack->req);
+        msg_pending *ack = rc == MPI_SUCCESS ? pend_add() : NULL;
+        if (rc == MPI_SUCCESS && !ack)
+            return tg_err(TG_ERR_RUNTIME, "NoC: out of host memory for requests");
+        if (rc == MPI_SUCCESS)
+            rc = MPI_Irecv(NULL, 0, MPI_BYTE, target, q.tag + 1, tg_noc.comm, &ack->req);
     } else if (contiguous) {
-        MPI_Irecv(mem, (int)total, MPI_BYTE, target, q.tag, tg_noc.comm, &p->req);
+        rc = MPI_Irecv(mem, (int)total, MPI_BYTE, target, q.tag, tg_noc.comm, &p->req);
     } else {
         p->pack = malloc(total);
         if (!p->pack) return tg_err(TG_ERR_RUNTIME, "NoC: out of host memory for %zu B", total);
         p->dst = mem, p->blen = blen, p->dst_stride = mstride, p->count = count;
-        MPI_Irecv(p->pack, (int)total, MPI_BYTE, target, q.tag, tg_noc.comm, &p->req);
+        rc = MPI_Irecv(p->pack, (int)total, MPI_BYTE, target, q.tag, tg_noc.comm, &p->req);
     }
-    return TG_OK;
+    return rc == MPI_SUCCESS ? TG_OK : noc_mpi_err(rc, "posting a NoC transfer");
 }
 
 /* Completes every request: reads land (and strided ones are scattered), write
  * payloads are sent and acknowledged. Reads and writes share one list, so both
  * barriers complete both. */
-static void complete(void) {
+static tg_status complete(void) {
     int n = npend;
-    if (!n) return;
+    if (!n) return TG_OK;
+    tg_status st = TG_OK;
     MPI_Request *reqs = malloc((size_t)n * sizeof *reqs);
     if (!reqs) {
-        for (int i = 0; i < n; i++) msg_wait(1, &pend[i].req);
+        for (int i = 0; i < n && st == TG_OK; i++) st = msg_wait(1, &pend[i].req);
     } else {
         for (int i = 0; i < n; i++) reqs[i] = pend[i].req;
-        msg_wait(n, reqs);
+        st = msg_wait(n, reqs);
         free(reqs);
     }
     for (int i = 0; i < n; i++) {
         msg_pending *p = &pend[i];
-        if (p->dst) unpack_blocks(p->dst, p->dst_stride, p->pack, p->blen, p->count);
+        if (p->dst && st == TG_OK) unpack_blocks(p->dst, p->dst_stride, p->pack, p->blen, p->count);
         free(p->pack);
     }
     npend = 0;
+    return st;
 }
 
 /* ---- synchronisation ---- */
 
 static tg_status msg_sync(tg_status st) {
-    noc_barrier_mpi(TG_SET_ALL);
-    return tg_noc_agree(st);
+    tg_status bst = noc_barrier_mpi(TG_SET_ALL);
+    return tg_noc_agree(st != TG_OK ? st : bst);
 }
 
 /* The root pushes between two barriers of the set: the first one so that every
@@ -209,32 +237,36 @@ static tg_status msg_sync(tg_status st) {
  * that the bytes are there when the call returns. */
 static tg_status msg_mcast_group(tg_core_set set, tg_rect r, int root, size_t dst_off,
                                  size_t src_off, size_t bytes) {
-    tg_status st = TG_OK;
-    noc_barrier_mpi(set);
+    tg_status st = noc_barrier_mpi(set);
     if (tg_core_self()->rank == root && bytes > 0) {
-        st = noc_mcast_push(r, dst_off, src_off, bytes);
-        complete();
+        tg_status s = noc_mcast_push(r, dst_off, src_off, bytes);
+        tg_status c = complete();
+        if (st == TG_OK) st = s != TG_OK ? s : c;
     }
-    noc_barrier_mpi(set);
-    return st;
+    tg_status b = noc_barrier_mpi(set);
+    return st != TG_OK ? st : b;
 }
 
-static void msg_sem_add(int core, size_t off, int32_t n) {
+static tg_status msg_sem_add(int core, size_t off, int32_t n) {
     if (core == tg_core_self()->rank) {
         __atomic_add_fetch((int32_t *)(tg_noc.base[WIN_L1] + off), n, __ATOMIC_SEQ_CST);
-        return;
+        return TG_OK;
     }
     msg_req q = {.kind = REQ_SEM, .win = WIN_L1, .sem_n = n, .disp = off, .count = 1};
-    MPI_Send(&q, (int)sizeof q, MPI_BYTE, core, TAG_REQ, tg_noc.comm);
+    int rc = MPI_Send(&q, (int)sizeof q, MPI_BYTE, core, TAG_REQ, tg_noc.comm);
+    return rc == MPI_SUCCESS ? TG_OK : noc_mpi_err(rc, "incrementing a semaphore");
 }
 
-static int32_t msg_sem_read(size_t off) {
-    serve_pending();
-    return __atomic_load_n((int32_t *)(tg_noc.base[WIN_L1] + off), __ATOMIC_SEQ_CST);
+static tg_status msg_sem_read(size_t off, int32_t *now) {
+    bool served;
+    TG_CHECK(serve_pending(&served));
+    *now = __atomic_load_n((int32_t *)(tg_noc.base[WIN_L1] + off), __ATOMIC_SEQ_CST);
+    return TG_OK;
 }
 
-static void msg_sem_sub(size_t off, int32_t n) {
+static tg_status msg_sem_sub(size_t off, int32_t n) {
     __atomic_add_fetch((int32_t *)(tg_noc.base[WIN_L1] + off), -n, __ATOMIC_SEQ_CST);
+    return TG_OK;
 }
 
 const noc_transport noc_msg = {

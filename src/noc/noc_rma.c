@@ -10,6 +10,7 @@
  * before calling in. */
 #include "noc_impl.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static bool reads_open, writes_open; /* something to flush */
@@ -65,9 +66,12 @@ static tg_status rma_move(int win, int target, size_t disp, size_t tstride, uint
         rc = write ? MPI_Put(mem, 1, mt, target, (MPI_Aint)disp, 1, tt, tg_noc.win[win])
                    : MPI_Get(mem, 1, mt, target, (MPI_Aint)disp, 1, tt, tg_noc.win[win]);
     }
-    if (rc != MPI_SUCCESS)
-        return tg_err(TG_ERR_RUNTIME, "NoC %s of %zu B with core %d failed in MPI",
-                      write ? "write" : "read", blen * (size_t)count, target);
+    if (rc != MPI_SUCCESS) {
+        char what[96];
+        snprintf(what, sizeof what, "in a NoC %s of %zu B with core %d", write ? "write" : "read",
+                 blen * (size_t)count, target);
+        return noc_mpi_err(rc, what);
+    }
     if (write)
         writes_open = true;
     else
@@ -75,31 +79,37 @@ static tg_status rma_move(int win, int target, size_t disp, size_t tstride, uint
     return TG_OK;
 }
 
-static void rma_read_barrier(void) {
+static tg_status rma_read_barrier(void) {
+    int rc = MPI_SUCCESS;
     if (reads_open)
-        for (int w = 0; w < NWIN; w++) MPI_Win_flush_local_all(tg_noc.win[w]);
+        for (int w = 0; w < NWIN && rc == MPI_SUCCESS; w++)
+            rc = MPI_Win_flush_local_all(tg_noc.win[w]);
     reads_open = false;
+    return rc == MPI_SUCCESS ? TG_OK : noc_mpi_err(rc, "completing NoC reads");
 }
 
-static void rma_write_barrier(void) {
+static tg_status rma_write_barrier(void) {
+    int rc = MPI_SUCCESS;
     if (writes_open)
-        for (int w = 0; w < NWIN; w++) MPI_Win_flush_all(tg_noc.win[w]);
+        for (int w = 0; w < NWIN && rc == MPI_SUCCESS; w++) rc = MPI_Win_flush_all(tg_noc.win[w]);
     writes_open = false;
+    return rc == MPI_SUCCESS ? TG_OK : noc_mpi_err(rc, "completing NoC writes");
 }
 
 static tg_status rma_barrier(tg_core_set set) {
     noc_win_sync();
-    if (noc_barrier_local(set)) {
+    tg_status st;
+    if (noc_barrier_local(set, &st)) {
         noc_win_sync();
-        return TG_OK;
+        return st;
     }
     return noc_barrier_mpi(set);
 }
 
 static tg_status rma_sync(tg_status st) {
     if (!noc_local_sync()) {
-        rma_barrier(TG_SET_ALL);
-        return tg_noc_agree(st);
+        tg_status bst = rma_barrier(TG_SET_ALL);
+        return tg_noc_agree(st != TG_OK ? st : bst);
     }
     /* The node-local agreement is itself a barrier over every core. */
     noc_win_sync();
@@ -125,29 +135,33 @@ static tg_status rma_mcast_group(tg_core_set set, tg_rect r, int root, size_t ds
     /* the root's multicast is the transaction and its message; this is its delivery */
     TG_CHECK(rma_move(WIN_L1, root, src_off, bytes, tg_noc.base[WIN_L1] + dst_off, bytes, bytes, 1,
                       false));
-    rma_read_barrier();
-    return TG_OK;
+    return rma_read_barrier();
 }
 
-static void rma_sem_add(int core, size_t off, int32_t n) {
-    MPI_Accumulate(&n, 1, MPI_INT32_T, core, (MPI_Aint)off, 1, MPI_INT32_T, MPI_SUM,
-                   tg_noc.win[WIN_L1]);
-    MPI_Win_flush(core, tg_noc.win[WIN_L1]);
+static tg_status rma_sem_add(int core, size_t off, int32_t n) {
+    int rc = MPI_Accumulate(&n, 1, MPI_INT32_T, core, (MPI_Aint)off, 1, MPI_INT32_T, MPI_SUM,
+                            tg_noc.win[WIN_L1]);
+    if (rc == MPI_SUCCESS) rc = MPI_Win_flush(core, tg_noc.win[WIN_L1]);
+    return rc == MPI_SUCCESS ? TG_OK : noc_mpi_err(rc, "incrementing a semaphore");
 }
 
-static int32_t rma_sem_read(size_t off) {
+/* The semaphore word of my L1 at off: `op` MPI_NO_OP reads it into *old, MPI_SUM
+ * adds *n to it. */
+static tg_status sem_op(size_t off, const int32_t *n, int32_t *old, MPI_Op op) {
     int me = tg_core_self()->rank;
-    int32_t zero = 0, now;
-    MPI_Fetch_and_op(&zero, &now, MPI_INT32_T, me, (MPI_Aint)off, MPI_NO_OP, tg_noc.win[WIN_L1]);
-    MPI_Win_flush(me, tg_noc.win[WIN_L1]);
-    return now;
+    int rc = MPI_Fetch_and_op(n, old, MPI_INT32_T, me, (MPI_Aint)off, op, tg_noc.win[WIN_L1]);
+    if (rc == MPI_SUCCESS) rc = MPI_Win_flush(me, tg_noc.win[WIN_L1]);
+    return rc == MPI_SUCCESS ? TG_OK : noc_mpi_err(rc, "on a semaphore");
 }
 
-static void rma_sem_sub(size_t off, int32_t n) {
-    int me = tg_core_self()->rank;
+static tg_status rma_sem_read(size_t off, int32_t *now) {
+    int32_t zero = 0;
+    return sem_op(off, &zero, now, MPI_NO_OP);
+}
+
+static tg_status rma_sem_sub(size_t off, int32_t n) {
     int32_t neg = -n, old;
-    MPI_Fetch_and_op(&neg, &old, MPI_INT32_T, me, (MPI_Aint)off, MPI_SUM, tg_noc.win[WIN_L1]);
-    MPI_Win_flush(me, tg_noc.win[WIN_L1]);
+    return sem_op(off, &neg, &old, MPI_SUM);
 }
 
 const noc_transport noc_rma = {

@@ -14,9 +14,10 @@ tg_status tg_noc_stats_gather(tg_stats_table *t) {
     tg_core *c = tg_core_self();
     int P = c->nranks, B = c->arch->dram_banks, L = TG_STATS_LINK_DIRS;
     MPI_Comm comm = tg_noc.world;
-    MPI_Bcast(&n0, 1, MPI_INT, 0, comm);
-    int same = n == n0, all_same;
-    MPI_Allreduce(&same, &all_same, 1, MPI_INT, MPI_LAND, comm);
+    int rc = MPI_Bcast(&n0, 1, MPI_INT, 0, comm);
+    int same = n == n0, all_same = 0;
+    if (rc == MPI_SUCCESS) rc = MPI_Allreduce(&same, &all_same, 1, MPI_INT, MPI_LAND, comm);
+    if (rc != MPI_SUCCESS) return noc_mpi_err(rc, "gathering the statistics");
     if (!all_same)
         return tg_err(TG_ERR_RUNTIME, "statistics: ranks recorded different numbers of ops");
     size_t csz = sizeof(tg_counters);
@@ -27,9 +28,13 @@ tg_status tg_noc_stats_gather(tg_stats_table *t) {
     uint8_t *all = root ? malloc((size_t)(n ? n : 1) * csz * (size_t)P) : NULL;
     uint64_t *links_sum = root ? malloc((size_t)(n ? n : 1) * (size_t)P * L * 8) : NULL;
     uint64_t *banks_sum = root ? malloc((size_t)(n ? n : 1) * (size_t)B * 8) : NULL;
-    int ok = mine && links && banks && (!root || (all && links_sum && banks_sum)), all_ok;
-    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_LAND, comm);
+    int ok = mine && links && banks && (!root || (all && links_sum && banks_sum)), all_ok = 0;
+    rc = MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_LAND, comm);
     tg_status st = TG_OK;
+    if (rc != MPI_SUCCESS) {
+        st = noc_mpi_err(rc, "gathering the statistics");
+        goto done;
+    }
     if (!all_ok) {
         st = tg_err(TG_ERR_RUNTIME, "statistics: out of host memory for %d ops", n);
         goto done;
@@ -40,9 +45,14 @@ tg_status tg_noc_stats_gather(tg_stats_table *t) {
         memcpy(links + (size_t)i * P * L, r.links, (size_t)P * L * sizeof *links);
         memcpy(banks + (size_t)i * B, r.banks, (size_t)B * sizeof *banks);
     }
-    MPI_Gather(mine, (int)(n * csz), MPI_BYTE, all, (int)(n * csz), MPI_BYTE, 0, comm);
-    MPI_Reduce(links, links_sum, n * P * L, MPI_UINT64_T, MPI_SUM, 0, comm);
-    MPI_Reduce(banks, banks_sum, n * B, MPI_UINT64_T, MPI_SUM, 0, comm);
+    rc = MPI_Gather(mine, (int)(n * csz), MPI_BYTE, all, (int)(n * csz), MPI_BYTE, 0, comm);
+    if (rc == MPI_SUCCESS)
+        rc = MPI_Reduce(links, links_sum, n * P * L, MPI_UINT64_T, MPI_SUM, 0, comm);
+    if (rc == MPI_SUCCESS) rc = MPI_Reduce(banks, banks_sum, n * B, MPI_UINT64_T, MPI_SUM, 0, comm);
+    if (rc != MPI_SUCCESS) {
+        st = noc_mpi_err(rc, "gathering the statistics");
+        goto done;
+    }
     t->ncols = tg_stats_columns(&t->names);
     t->nrows = (int64_t)n * P;
     if (!root) goto done;

@@ -13,6 +13,14 @@
  * GiB or more per bank, but here a bank is host memory, so the default is what
  * ResNet-50 in float32 needs with room to spare. */
 #define TG_DRAM_BANK_DEFAULT ((size_t)96 << 20)
+/* The largest L1 a core may have here: one NoC transfer moves up to all of it in one
+ * MPI call, whose counts are int (the devices have 1-1.5 MiB). */
+#define TG_L1_SIZE_MAX ((size_t)1 << 30)
+/* The smallest L1: a few circular buffers must fit. */
+#define TG_L1_SIZE_MIN ((size_t)4096)
+/* The largest emulated DRAM bank: far above any machine's memory (the window sizes
+ * must also fit the machine, checked by src/noc), far below where offsets overflow. */
+#define TG_DRAM_BANK_MAX ((size_t)1 << 40)
 
 static tg_core self;
 static bool self_ready;
@@ -45,6 +53,9 @@ tg_status tg_core_init(const tg_core_opts *opts, int rank, int nranks, bool over
     self.y = tg_core_y(self.grid, rank);
     self.oversubscribed = oversubscribed;
     size_t l1_size = opts->l1_size ? opts->l1_size : self.arch->l1_size;
+    if (l1_size < TG_L1_SIZE_MIN || l1_size > TG_L1_SIZE_MAX)
+        return tg_err(TG_ERR_USAGE, "L1 of %zu B per core (--l1-size) is outside [%zu, %zu] B",
+                      l1_size, TG_L1_SIZE_MIN, TG_L1_SIZE_MAX);
     if (l1_size < self.arch->l1_unreserved ||
         l1_size - self.arch->l1_unreserved <= opts->l1_small_size)
         return tg_err(TG_ERR_USAGE,
@@ -52,6 +63,9 @@ tg_status tg_core_init(const tg_core_opts *opts, int rank, int nranks, bool over
                       "unreserved base and L1_SMALL takes %zu B",
                       l1_size, self.arch->name, self.arch->l1_unreserved, opts->l1_small_size);
     self.dram_bank_bytes = opts->dram_bank_size ? opts->dram_bank_size : TG_DRAM_BANK_DEFAULT;
+    if (self.dram_bank_bytes > TG_DRAM_BANK_MAX)
+        return tg_err(TG_ERR_USAGE, "DRAM of %zu B per bank (--dram-size) is above %zu B",
+                      self.dram_bank_bytes, TG_DRAM_BANK_MAX);
     tg_l1_init_device(&self.l1, NULL, l1_size, self.arch->l1_unreserved, opts->l1_small_size,
                       self.arch->l1_align, self.arch->dram_align, self.x, self.y);
     self_ready = true;

@@ -44,7 +44,8 @@ typedef struct tg_counters {
 /* Opens an op scope (nested scopes are not allowed: a second begin closes the first). */
 void tg_stats_begin(const char *name);
 void tg_stats_end(void);
-/* The open scope's op name (or "other"). */
+/* The name of the open scope ("other" outside any): the op that src/noc's
+ * watchdog and fault injection (TTGRID_FAULT) name. */
 const char *tg_stats_scope(void);
 /* The counters of the open scope (or of "other"). */
 tg_counters *tg_stats_now(void);

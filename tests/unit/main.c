@@ -14,6 +14,7 @@ static void register_all(void) {
     unit_register_gemm();
     unit_register_ttnn_conv2d();
     unit_register_timeline();
+    unit_register_kill();
 }
 
 int main(int argc, char **argv) {

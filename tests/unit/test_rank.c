@@ -203,6 +203,24 @@ static void core_init_is_pure(void) {
     CU_ASSERT_PTR_NULL(tg_core_self());
 }
 
+static void core_init_refuses_sizes_mpi_cannot_take(void) {
+    tg_core_opts o = {.l1_size = (size_t)-1};
+    CU_ASSERT_EQUAL(tg_core_init(&o, 0, 1, false), TG_ERR_USAGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(tg_err_msg(), "18446744073709551615 B"));
+    CU_ASSERT_PTR_NULL(tg_core_self());
+    o.l1_size = ((size_t)1 << 30) + 1;
+    CU_ASSERT_EQUAL(tg_core_init(&o, 0, 1, false), TG_ERR_USAGE);
+    o.l1_size = 4095;
+    CU_ASSERT_EQUAL(tg_core_init(&o, 0, 1, false), TG_ERR_USAGE);
+    o.l1_size = (size_t)1 << 30;
+    CU_ASSERT_EQUAL(tg_core_init(&o, 0, 1, false), TG_OK);
+    tg_core_finalize();
+    o = (tg_core_opts){.dram_bank_size = (size_t)-1};
+    CU_ASSERT_EQUAL(tg_core_init(&o, 0, 1, false), TG_ERR_USAGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(tg_err_msg(), "--dram-size"));
+    CU_ASSERT_PTR_NULL(tg_core_self());
+}
+
 void unit_register_rank(void) {
     tg_test_suite("rank", "arch_presets_match_design_table", arch_presets_match_design_table,
                   "grid_choose_defaults_and_mismatch", grid_choose_defaults_and_mismatch,
@@ -212,5 +230,7 @@ void unit_register_rank(void) {
                   l1_out_of_memory_names_allocation_core_and_bytes,
                   "l1_device_model_places_buffers_top_down_and_checks_circular_buffers",
                   l1_device_model_places_buffers_top_down_and_checks_circular_buffers,
-                  "core_init_is_pure", core_init_is_pure, NULL);
+                  "core_init_is_pure", core_init_is_pure,
+                  "core_init_refuses_sizes_mpi_cannot_take",
+                  core_init_refuses_sizes_mpi_cannot_take, NULL);
 }

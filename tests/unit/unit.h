@@ -13,5 +13,6 @@ void unit_register_plan(void);
 void unit_register_gemm(void);
 void unit_register_ttnn_conv2d(void);
 void unit_register_timeline(void);
+void unit_register_kill(void);
 
 #endif
