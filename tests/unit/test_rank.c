@@ -230,7 +230,6 @@ void unit_register_rank(void) {
                   l1_out_of_memory_names_allocation_core_and_bytes,
                   "l1_device_model_places_buffers_top_down_and_checks_circular_buffers",
                   l1_device_model_places_buffers_top_down_and_checks_circular_buffers,
-                  "core_init_is_pure", core_init_is_pure,
-                  "core_init_refuses_sizes_mpi_cannot_take",
+                  "core_init_is_pure", core_init_is_pure, "core_init_refuses_sizes_mpi_cannot_take",
                   core_init_refuses_sizes_mpi_cannot_take, NULL);
 }
