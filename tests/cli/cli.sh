@@ -179,14 +179,33 @@ expect 1 "\[TTNN: Out of Memory: Not enough space to allocate [0-9]* B L1_SMALL 
 expect 2 "weights 'conv.h5:/nope'\|'/nope'" 2 conv2d --input conv.h5:/input --weights conv.h5:/nope --output co.h5:/y --kernel 3x3
 expect 2 "expected \[64, 64, 5, 5\]" 2 conv2d --input conv.h5:/input --weights conv.h5:/weight --output co.h5:/y --kernel 5x5
 
-# float32 height sharding gives the same bits on 1 rank and on 8 (fixed reduction order)
+# float32 bits across core counts, as the README's conv2d section ("Fixed reduction
+# order") states them: height sharding and DRAM give the same bits on any number of
+# cores; block and width sharding give the same bits whenever the input channels are
+# cut into the same slices (block: the grid's columns; width: its cores), and other
+# bits otherwise. (Should block or width ever match one core, the README's statement
+# changes with this test.)
 $TG_PYTHON "$here/scripts/make_reference.py" conv2d --input-shape 1,28,28,64 --out-channels 64 \
   --kernel 3x3 --padding 1,1 --seed 5 --dtype float32 --output c32.h5 >/dev/null
-c32=(--quiet --l1-small-size 32768 conv2d --input c32.h5:/input --weights c32.h5:/weight --bias c32.h5:/bias --kernel 3x3
-     --padding 1,1 --dtype float32 --weights-dtype float32 --shard height)
+c32base=(--quiet --l1-small-size 32768 conv2d --input c32.h5:/input --weights c32.h5:/weight
+         --bias c32.h5:/bias --kernel 3x3 --padding 1,1 --dtype float32 --weights-dtype float32)
+c32=("${c32base[@]}" --shard height)
 expect 0 "" 1 "${c32[@]}" --output one.h5:/y --act-block-h 32
 expect 0 "" 8 "${c32[@]}" --output eight.h5:/y
 h5diff one.h5 eight.h5 /y /y || fail "conv2d float32: 1 rank and 8 ranks differ"
+expect 0 "" 3 "${c32base[@]}" --shard none --output dram3.h5:/y
+h5diff one.h5 dram3.h5 /y /y || fail "conv2d float32: DRAM on 3 ranks differs from 1 rank"
+same() { h5diff -q "$1" "$2" /y /y >/dev/null 2>&1; }
+expect 0 "" 4 --grid 2x2 "${c32base[@]}" --shard block --output block22.h5:/y
+expect 0 "" 8 --grid 2x4 "${c32base[@]}" --shard block --output block24.h5:/y
+expect 0 "" 4 --grid 4x1 "${c32base[@]}" --shard block --output block41.h5:/y
+same block22.h5 block24.h5 || fail "conv2d float32 block: 2x2 and 2x4 (2 channel slices each) differ"
+same one.h5 block22.h5 && fail "conv2d float32 block on 2 columns gives one core's bits: update the README"
+same block22.h5 block41.h5 && fail "conv2d float32 block: 2 and 4 columns give the same bits: update the README"
+expect 0 "" 4 --grid 2x2 "${c32base[@]}" --shard width --act-block-h 32 --output width22.h5:/y
+expect 0 "" 4 --grid 4x1 "${c32base[@]}" --shard width --act-block-h 32 --output width41.h5:/y
+same width22.h5 width41.h5 || fail "conv2d float32 width: 2x2 and 4x1 (4 channel slices each) differ"
+same one.h5 width22.h5 && fail "conv2d float32 width on 4 cores gives one core's bits: update the README"
 
 # --trace: Chrome trace events of the modelled device timeline and the measured ranks:
 # valid JSON, every event with its fields, each track's events in order, none overlapping

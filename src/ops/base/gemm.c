@@ -4,9 +4,11 @@
  * accumulator starts at zero, takes one fused multiply-add per k in increasing k,
  * and is then added to C. Rows past a whole tile of MR rows, and columns past a
  * whole panel, go through the same kernel on zero-padded copies. So a row's result
- * depends on neither the block height nor the number of cores — the fixed
- * reduction order that makes float32 outputs bitwise reproducible across core
- * counts (OpenBLAS's result for a row changes with the call's shape), as the
+ * depends on neither the block height nor the number of cores, only on how the
+ * caller cuts K — the fixed reduction order that makes float32 outputs of height
+ * sharding and DRAM bitwise reproducible across core counts (block and width cut K
+ * by channel slices: the README's conv2d section; OpenBLAS's result for a row
+ * changes with the call's shape), as the
  * device's matrix engine computes tile by tile. B (the weights) comes in panels of
  * 32 columns, the layout the conv reads its weights into L1 with, so it is never
  * repacked.
