@@ -287,7 +287,11 @@ void noc_watch_begin(noc_wait_kind what) {
     int64_t now = clock_ns();
     w.deadline = now + w.limit + stagger_ns();
     e->what = (int32_t)what;
-    snprintf(e->op, sizeof e->op, "%s", tg_stats_scope());
+    /* the scope changes once per op, the waits thousands of times a pass: the name
+     * is copied only when it differs from the one on the board (only this core
+     * writes its entry) */
+    const char *op = tg_stats_scope();
+    if (strncmp(e->op, op, sizeof e->op - 1) != 0) snprintf(e->op, sizeof e->op, "%s", op);
     atomic_store(&e->since, now);
 }
 
