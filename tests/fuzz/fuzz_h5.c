@@ -28,7 +28,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char in_path[64], out_path[64];
 
+/* At exit (libFuzzer's -max_total_time ends with exit): the scratch files go too, so
+ * that a run leaves nothing in /dev/shm. */
 static void finish(void) {
+    if (in_path[0]) unlink(in_path);
+    if (out_path[0]) unlink(out_path);
     tg_noc_finalize();
     tg_noc_stop();
 }
