@@ -630,10 +630,10 @@ static tg_status run_conv(fwd *f, const char *name, tg_tensor *x, tg_tensor *sho
     return layer_done(f, c->name, y, how);
 }
 
-static tg_status run_maxpool(fwd *f, tg_tensor *x, tg_tensor *y) {
-    tg_resnet50 *net = f->net;
-    if (!net->pool_planned) {
-        tg_maxpool2d_params p = {.n = x->n,
+/* The stem's max pool (3x3, stride 2, padding 1, height sharded) over x: the same
+ * parameters for the run and for the plan of the whole network. */
+static tg_maxpool2d_params stem_pool_params(const tg_tensor *x) {
+    return (tg_maxpool2d_params){.n = x->n,
                                  .h = x->h,
                                  .w = x->w,
                                  .c = x->c,
@@ -650,6 +650,12 @@ static tg_status run_maxpool(fwd *f, tg_tensor *x, tg_tensor *y) {
                                  .layout = TG_SHARD_HEIGHT,
                                  .snap = true,
                                  .fmt = x->fmt};
+}
+
+static tg_status run_maxpool(fwd *f, tg_tensor *x, tg_tensor *y) {
+    tg_resnet50 *net = f->net;
+    if (!net->pool_planned) {
+        tg_maxpool2d_params p = stem_pool_params(x);
         tg_machine m = tg_machine_self();
         tg_status st = tg_maxpool2d_plan_fit(&p, &m, tg_core_l1(), x, true, &net->pool);
         if (st != TG_OK) {
@@ -890,23 +896,7 @@ tg_status tg_resnet50_plan_only(tg_resnet50 *net, const tg_machine *m) {
         in.allocated = true;
     }
     TG_TRY(st, dry_conv(&d, "conv1", &in, NULL, false, &x), done);
-    tg_maxpool2d_params p = {.n = x.n,
-                             .h = x.h,
-                             .w = x.w,
-                             .c = x.c,
-                             .kh = 3,
-                             .kw = 3,
-                             .sh = 2,
-                             .sw = 2,
-                             .dh = 1,
-                             .dw = 1,
-                             .pad_t = 1,
-                             .pad_b = 1,
-                             .pad_l = 1,
-                             .pad_r = 1,
-                             .layout = TG_SHARD_HEIGHT,
-                             .snap = true,
-                             .fmt = x.fmt};
+    tg_maxpool2d_params p = stem_pool_params(&x);
     TG_TRY(
         st,
         tg_err_prefix(tg_maxpool2d_plan_fit(&p, m, &d.l1, &x, true, &net->pool), "layer maxpool: "),
