@@ -161,19 +161,30 @@ tg_status tg_noc_mcast(tg_rect r, size_t dst_off, size_t src_off, size_t bytes) 
     return noc_mcast_push(r, dst_off, src_off, bytes);
 }
 
-tg_status tg_noc_mcast_group(tg_core_set set, tg_rect r, int root, size_t dst_off, size_t src_off,
-                             size_t bytes) {
+/* A group multicast's checks, fault point and the root's count. */
+static tg_status mcast_group_begin(tg_rect r, int root, size_t dst_off, size_t src_off,
+                                   size_t bytes) {
     TG_CHECK(check_rect(r));
     TG_CHECK(
         check_range("multicast", WIN_L1, root, src_off, bytes, bytes, 1, dst_off, bytes, true));
     (void)noc_fault("group multicast", false);
     if (tg_core_self()->rank == root && bytes > 0) count_mcast(r, bytes);
+    return TG_OK;
+}
+
+tg_status tg_noc_mcast_group(tg_core_set set, tg_rect r, int root, size_t dst_off, size_t src_off,
+                             size_t bytes) {
+    TG_CHECK(mcast_group_begin(r, root, dst_off, src_off, bytes));
     return tg_noc.t->mcast_group(set, r, root, dst_off, src_off, bytes);
 }
 
 tg_status tg_noc_mcast_group_fenced(tg_core_set set, tg_rect r, int root, size_t dst_off,
                                     size_t src_off, size_t bytes, bool before, bool after) {
     bool own = tg_noc.t->mcast_group_fenced;
+    if (before && after && !own && tg_noc.t->mcast_group_handshake && noc_mcast_local(set)) {
+        TG_CHECK(mcast_group_begin(r, root, dst_off, src_off, bytes));
+        return tg_noc.t->mcast_group_handshake(set, r, root, dst_off, src_off, bytes);
+    }
     if (before && !own) TG_CHECK(tg_noc_barrier(set));
     TG_CHECK(tg_noc_mcast_group(set, r, root, dst_off, src_off, bytes));
     if (after && !own) TG_CHECK(tg_noc_barrier(set));

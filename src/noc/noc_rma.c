@@ -138,6 +138,43 @@ static tg_status rma_mcast_group(tg_core_set set, tg_rect r, int root, size_t ds
     return rma_read_barrier();
 }
 
+/* The fenced multicast on one node: the receivers fetch as in rma_mcast_group, and
+ * the set's meetings before and after become the root's word that its source is
+ * ready and the receivers' words that they have fetched (noc_mcast_publish ...). A
+ * receiver says it is done even when its fetch failed, so that the root does not
+ * wait for it; the failure reaches everyone at the next agreement. */
+static tg_status rma_mcast_handshake(tg_core_set set, tg_rect r, int root, size_t dst_off,
+                                     size_t src_off, size_t bytes) {
+    tg_core *c = tg_core_self();
+    bool member = c->x >= r.x0 && c->x < r.x0 + r.w && c->y >= r.y0 && c->y < r.y0 + r.h;
+    bool root_in = tg_core_x(c->grid, root) >= r.x0 && tg_core_x(c->grid, root) < r.x0 + r.w &&
+                   tg_core_y(c->grid, root) >= r.y0 && tg_core_y(c->grid, root) < r.y0 + r.h;
+    int receivers = r.w * r.h - (root_in ? 1 : 0);
+    if (c->rank == root) {
+        noc_win_sync(); /* the source, ready */
+        noc_mcast_publish(set);
+        if (member && bytes > 0 && dst_off != src_off)
+            memmove(tg_noc.base[WIN_L1] + dst_off, tg_noc.base[WIN_L1] + src_off, bytes);
+        noc_mcast_collect(set, receivers);
+        noc_win_sync();
+        return TG_OK;
+    }
+    if (!member) {
+        noc_mcast_skip(set);
+        return TG_OK;
+    }
+    noc_mcast_await(set, root);
+    noc_win_sync();
+    tg_status st = TG_OK;
+    if (bytes > 0) {
+        st = rma_move(WIN_L1, root, src_off, bytes, tg_noc.base[WIN_L1] + dst_off, bytes, bytes, 1,
+                      false);
+        if (st == TG_OK) st = rma_read_barrier();
+    }
+    noc_mcast_done(set, root, receivers);
+    return st;
+}
+
 static tg_status rma_sem_add(int core, size_t off, int32_t n) {
     int rc = MPI_Accumulate(&n, 1, MPI_INT32_T, core, (MPI_Aint)off, 1, MPI_INT32_T, MPI_SUM,
                             tg_noc.win[WIN_L1]);
@@ -175,6 +212,7 @@ const noc_transport noc_rma = {
     .barrier = rma_barrier,
     .sync = rma_sync,
     .mcast_group = rma_mcast_group,
+    .mcast_group_handshake = rma_mcast_handshake,
     .sem_add = rma_sem_add,
     .sem_read = rma_sem_read,
     .sem_sub = rma_sem_sub,

@@ -48,6 +48,14 @@ typedef struct barrier_slot {
     char pad[44];
 } barrier_slot;
 
+/* One core's words of the fenced group multicasts (noc_mcast_*); one cache line. */
+typedef struct mcast_words {
+    _Atomic uint32_t ready[3]; /* per set kind: the number of the fenced multicast whose
+                                  source this core (as root) has ready */
+    _Atomic uint32_t done[3];  /* per set kind: receivers done with this root's current one */
+    char pad[40];
+} mcast_words;
+
 /* What a node's leader brings back from the other nodes for its node. */
 typedef struct node_result {
     int32_t first, code; /* agreement: lowest failing rank (P: none) and its status */
@@ -67,7 +75,9 @@ static struct {
     uint8_t *seg;                /* the segment, or NULL */
     void *board;                 /* the watchdog's, in the segment */
     size_t bytes;
-    barrier_slot *slots; /* [0] all, [1 + y] grid row y, [1 + H + x] column x */
+    barrier_slot *slots;             /* [0] all, [1 + y] grid row y, [1 + H + x] column x */
+    mcast_words *mcast;              /* [nlocal] */
+    uint32_t mcast_calls[SET_KINDS]; /* fenced multicasts I took part in, per set */
     /* Two sets of per-core areas, used in turn by successive agreements and
      * reductions: a core that has read one set can write the next while slower cores
      * still read the first, so one barrier per call suffices (a core reaches the call
@@ -199,7 +209,8 @@ static bool segment_map(size_t bytes) {
 /* Lays out the segment: slots, the watchdog's board, then two turns of per-core
  * areas and results. Returns its size (seg NULL: only measures). */
 static size_t layout(uint8_t *seg, int nslots) {
-    size_t at = round64((size_t)nslots * sizeof(barrier_slot));
+    size_t mcast = round64((size_t)nslots * sizeof(barrier_slot));
+    size_t at = round64(mcast + (size_t)nd.nlocal * sizeof(mcast_words));
     size_t board = at;
     at += round64(noc_watch_board_bytes(nd.nlocal));
     int L = nd.nlocal;
@@ -217,6 +228,7 @@ static size_t layout(uint8_t *seg, int nslots) {
     }
     if (seg) {
         nd.slots = (barrier_slot *)seg;
+        nd.mcast = (mcast_words *)(seg + mcast);
         nd.board = seg + board;
     }
     return at;
@@ -370,6 +382,60 @@ bool noc_barrier_local(tg_core_set set, tg_status *st) {
     }
     noc_watch_end();
     return true;
+}
+
+/* ---- fenced group multicasts ---- */
+
+bool noc_mcast_local(tg_core_set set) {
+    return nd.on && !nd.slots[nd.slot[set]].multi;
+}
+
+/* The words of world rank `rank`, which is on this node (nd.ranks is in rank order). */
+static mcast_words *mcast_of(int rank) {
+    int lo = 0, hi = nd.nlocal - 1;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (nd.ranks[mid] < rank)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return &nd.mcast[lo];
+}
+
+/* Sleeps until *addr == want; the watchdog sees the wait. */
+static void wait_for(_Atomic uint32_t *addr, uint32_t want) {
+    uint32_t v;
+    noc_watch_begin(NOC_WAIT_MCAST);
+    while ((v = atomic_load(addr)) != want) wait_change(addr, v);
+    noc_watch_end();
+}
+
+void noc_mcast_publish(tg_core_set set) {
+    mcast_words *me = &nd.mcast[nd.local];
+    atomic_store(&me->ready[set], ++nd.mcast_calls[set]);
+    futex_wake(&me->ready[set]);
+}
+
+void noc_mcast_await(tg_core_set set, int root) {
+    wait_for(&mcast_of(root)->ready[set], ++nd.mcast_calls[set]);
+}
+
+void noc_mcast_done(tg_core_set set, int root, int receivers) {
+    mcast_words *w = mcast_of(root);
+    if (atomic_fetch_add(&w->done[set], 1) + 1 == (uint32_t)receivers) futex_wake(&w->done[set]);
+}
+
+/* The receivers of this multicast cannot add to done before the root's next
+ * publish, so the root may clear it once all of them have. */
+void noc_mcast_collect(tg_core_set set, int receivers) {
+    mcast_words *me = &nd.mcast[nd.local];
+    if (receivers > 0) wait_for(&me->done[set], (uint32_t)receivers);
+    atomic_store(&me->done[set], 0);
+}
+
+void noc_mcast_skip(tg_core_set set) {
+    nd.mcast_calls[set]++;
 }
 
 /* The leader's part of an agreement: the lowest failing rank over every node and

@@ -188,6 +188,8 @@ static const char *wait_name(int what) {
         return "a reduction";
     case NOC_WAIT_SEMAPHORE:
         return "a semaphore";
+    case NOC_WAIT_MCAST:
+        return "a group multicast's handover";
     default:
         return "NoC transfers";
     }

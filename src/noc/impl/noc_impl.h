@@ -41,6 +41,11 @@ typedef struct noc_transport {
     /* mcast_group meets the set before the root's bytes move and after they landed
      * (tg_noc_mcast_group_fenced then adds nothing) */
     bool mcast_group_fenced;
+    /* tg_noc_mcast_group_fenced before and after, when the set is held by this node:
+     * the root and its receivers hand over through the node's words (node.c) instead
+     * of two barriers over the set; NULL: the barriers. */
+    tg_status (*mcast_group_handshake)(tg_core_set set, tg_rect r, int root, size_t dst_off,
+                                       size_t src_off, size_t bytes);
     /* Semaphores: add n to core's word at off; read my word; subtract n from it. */
     tg_status (*sem_add)(int core, size_t off, int32_t n);
     tg_status (*sem_read)(size_t off, int32_t *now);
@@ -118,6 +123,21 @@ bool noc_agree_local(tg_status st, int *first, int *code, char *msg);
 /* tg_noc_reduce through the two-level path; false when it is not in use. */
 bool noc_reduce_local(const double *in, double *out, int n, const char *ops);
 
+/* A fenced group multicast's handover on this node (TTNN's multicast semaphores, as
+ * the device's readers run them): the root says its source is ready, each receiver
+ * waits for that, fetches, and says it is done, and the root waits for every
+ * receiver before it may change its source. Nobody else waits. Every member of the
+ * set calls one of publish (the root), await + done (a receiver) or skip, in the same
+ * order of fenced multicasts on that set, so the calls number them alike everywhere.
+ * noc_mcast_local: whether the path is in use and the set's members are all on this
+ * node (the same answer on every member). */
+bool noc_mcast_local(tg_core_set set);
+void noc_mcast_publish(tg_core_set set);
+void noc_mcast_await(tg_core_set set, int root);
+void noc_mcast_done(tg_core_set set, int root, int receivers);
+void noc_mcast_collect(tg_core_set set, int receivers);
+void noc_mcast_skip(tg_core_set set);
+
 /* ---- watchdog and faults (watch.c) ---- */
 
 typedef enum {
@@ -128,6 +148,7 @@ typedef enum {
     NOC_WAIT_REDUCE,
     NOC_WAIT_REQUESTS,
     NOC_WAIT_SEMAPHORE,
+    NOC_WAIT_MCAST,
 } noc_wait_kind;
 
 /* Reads TTGRID_TIMEOUT and TTGRID_FAULT (usage errors, the same on every rank). */
