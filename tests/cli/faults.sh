@@ -115,6 +115,12 @@ after "crash leaves window files" nonzero "core (0,1)" "crashes on purpose"
 # hang: the others wait; the watchdog names them and the idle core, exit 1
 run "conv2d hang" 4 TTGRID_FAULT=3:conv2d:hang -- "${conv[@]}"
 after "conv2d hang" 1 "watchdog" "(0,0)" "(1,0)" "(0,1)" "op 'conv2d'" "not waiting: core (1,1)"
+# a hang inside a block-sharded conv's K steps: its column's cores wait in a
+# multicast's handover with it (the fenced weights multicast on one node), its row's
+# in a barrier; the watchdog names both
+run "block conv hang at call 20" 4 TTGRID_FAULT=1:conv2d:hang:20 -- "${conv[@]}" --shard block
+after "block conv hang at call 20" 1 "watchdog" "(a group multicast's handover)" \
+  "not waiting: core (1,0)"
 # one rank alone: nobody waits for it, so its own watchdog ends it at twice the limit
 run "1-rank hang" 1 TTGRID_FAULT=0:conv2d:hang -- "${conv[@]}"
 after "1-rank hang" 1 "core (0,0) hangs on purpose in op 'conv2d'"
