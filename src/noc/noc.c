@@ -179,11 +179,12 @@ tg_status tg_noc_mcast_group(tg_core_set set, tg_rect r, int root, size_t dst_of
 }
 
 tg_status tg_noc_mcast_group_fenced(tg_core_set set, tg_rect r, int root, size_t dst_off,
-                                    size_t src_off, size_t bytes, bool before, bool after) {
+                                    size_t src_off, size_t bytes, bool before, bool after,
+                                    bool one_root) {
     bool own = tg_noc.t->mcast_group_fenced;
-    if (before && after && !own && tg_noc.t->mcast_group_handshake && noc_mcast_local(set)) {
+    if (one_root && !own && tg_noc.t->mcast_group_handover && noc_mcast_local(set)) {
         TG_CHECK(mcast_group_begin(r, root, dst_off, src_off, bytes));
-        return tg_noc.t->mcast_group_handshake(set, r, root, dst_off, src_off, bytes);
+        return tg_noc.t->mcast_group_handover(set, r, root, dst_off, src_off, bytes, before, after);
     }
     if (before && !own) TG_CHECK(tg_noc_barrier(set));
     TG_CHECK(tg_noc_mcast_group(set, r, root, dst_off, src_off, bytes));

@@ -201,9 +201,15 @@ tg_status tg_noc_mcast_group(tg_core_set set, tg_rect r, int root, size_t dst_of
 /* tg_noc_mcast_group that also meets the set `before` the bytes move (the root's
  * source is ready and every receiver is done with its dst buffer) and `after` they
  * landed (the root may change its source): one barrier each where the mechanism's
- * multicast does not meet the set itself. */
+ * multicast does not meet the set itself. `one_root`: the fences guard only this
+ * root's source and the receivers' dst, so that where the set is held by one node
+ * they may be kept as a handover instead of barriers (TTNN's multicast semaphores):
+ * the receivers wait for the root's word that its source is ready; `before`, the root
+ * first waits until every earlier fetch from it on this set is done; `after`, until
+ * this one's is. The set's other cores do not wait. */
 tg_status tg_noc_mcast_group_fenced(tg_core_set set, tg_rect r, int root, size_t dst_off,
-                                    size_t src_off, size_t bytes, bool before, bool after);
+                                    size_t src_off, size_t bytes, bool before, bool after,
+                                    bool one_root);
 
 /* Completes all my outstanding reads (the data is in my L1). */
 tg_status tg_noc_read_barrier(void);

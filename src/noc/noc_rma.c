@@ -138,24 +138,26 @@ static tg_status rma_mcast_group(tg_core_set set, tg_rect r, int root, size_t ds
     return rma_read_barrier();
 }
 
-/* The fenced multicast on one node: the receivers fetch as in rma_mcast_group, and
- * the set's meetings before and after become the root's word that its source is
- * ready and the receivers' words that they have fetched (noc_mcast_publish ...). A
- * receiver says it is done even when its fetch failed, so that the root does not
- * wait for it; the failure reaches everyone at the next agreement. */
-static tg_status rma_mcast_handshake(tg_core_set set, tg_rect r, int root, size_t dst_off,
-                                     size_t src_off, size_t bytes) {
+/* The fenced multicast of one root on one node: the receivers fetch as in
+ * rma_mcast_group, and the fences become the root's word that its source is ready
+ * and the receivers' counts of fetches done (noc_mcast_publish ...). `before`, the
+ * root first waits for every earlier fetch from it on the set (its earlier sources
+ * may be where it put this one); `after`, for this one's. A receiver counts itself
+ * done even when its fetch failed, so that the root does not wait for it; the
+ * failure reaches everyone at the next agreement. */
+static tg_status rma_mcast_handover(tg_core_set set, tg_rect r, int root, size_t dst_off,
+                                    size_t src_off, size_t bytes, bool before, bool after) {
     tg_core *c = tg_core_self();
     bool member = c->x >= r.x0 && c->x < r.x0 + r.w && c->y >= r.y0 && c->y < r.y0 + r.h;
-    bool root_in = tg_core_x(c->grid, root) >= r.x0 && tg_core_x(c->grid, root) < r.x0 + r.w &&
-                   tg_core_y(c->grid, root) >= r.y0 && tg_core_y(c->grid, root) < r.y0 + r.h;
-    int receivers = r.w * r.h - (root_in ? 1 : 0);
+    int rx = tg_core_x(c->grid, root), ry = tg_core_y(c->grid, root);
+    bool root_in = rx >= r.x0 && rx < r.x0 + r.w && ry >= r.y0 && ry < r.y0 + r.h;
     if (c->rank == root) {
+        if (before) noc_mcast_collect(set);
         noc_win_sync(); /* the source, ready */
-        noc_mcast_publish(set);
+        noc_mcast_publish(set, r.w * r.h - (root_in ? 1 : 0));
         if (member && bytes > 0 && dst_off != src_off)
             memmove(tg_noc.base[WIN_L1] + dst_off, tg_noc.base[WIN_L1] + src_off, bytes);
-        noc_mcast_collect(set, receivers);
+        if (after) noc_mcast_collect(set);
         noc_win_sync();
         return TG_OK;
     }
@@ -171,7 +173,7 @@ static tg_status rma_mcast_handshake(tg_core_set set, tg_rect r, int root, size_
                       false);
         if (st == TG_OK) st = rma_read_barrier();
     }
-    noc_mcast_done(set, root, receivers);
+    noc_mcast_done(set, root);
     return st;
 }
 
@@ -212,7 +214,7 @@ const noc_transport noc_rma = {
     .barrier = rma_barrier,
     .sync = rma_sync,
     .mcast_group = rma_mcast_group,
-    .mcast_group_handshake = rma_mcast_handshake,
+    .mcast_group_handover = rma_mcast_handover,
     .sem_add = rma_sem_add,
     .sem_read = rma_sem_read,
     .sem_sub = rma_sem_sub,

@@ -50,10 +50,11 @@ typedef struct barrier_slot {
 
 /* One core's words of the fenced group multicasts (noc_mcast_*); one cache line. */
 typedef struct mcast_words {
-    _Atomic uint32_t ready[3]; /* per set kind: the number of the fenced multicast whose
-                                  source this core (as root) has ready */
-    _Atomic uint32_t done[3];  /* per set kind: receivers done with this root's current one */
-    char pad[40];
+    _Atomic uint32_t ready[3]; /* per set kind: the number of the handover whose source
+                                  this core (as root) has ready */
+    _Atomic uint32_t done[3];  /* per set kind: fetches done from this root, all told */
+    _Atomic uint32_t want[3];  /* per set kind: the done count this root sleeps for */
+    char pad[28];
 } mcast_words;
 
 /* What a node's leader brings back from the other nodes for its node. */
@@ -75,9 +76,10 @@ static struct {
     uint8_t *seg;                /* the segment, or NULL */
     void *board;                 /* the watchdog's, in the segment */
     size_t bytes;
-    barrier_slot *slots;             /* [0] all, [1 + y] grid row y, [1 + H + x] column x */
-    mcast_words *mcast;              /* [nlocal] */
-    uint32_t mcast_calls[SET_KINDS]; /* fenced multicasts I took part in, per set */
+    barrier_slot *slots;              /* [0] all, [1 + y] grid row y, [1 + H + x] column x */
+    mcast_words *mcast;               /* [nlocal] */
+    uint32_t mcast_calls[SET_KINDS];  /* handovers I took part in, per set */
+    uint32_t mcast_expect[SET_KINDS]; /* receivers of my handovers as root, all told */
     /* Two sets of per-core areas, used in turn by successive agreements and
      * reductions: a core that has read one set can write the next while slower cores
      * still read the first, so one barrier per call suffices (a core reaches the call
@@ -403,35 +405,40 @@ static mcast_words *mcast_of(int rank) {
     return &nd.mcast[lo];
 }
 
-/* Sleeps until *addr == want; the watchdog sees the wait. */
-static void wait_for(_Atomic uint32_t *addr, uint32_t want) {
-    uint32_t v;
+/* Sleeps until *addr has reached `want` (counts that only grow, modulo 2^32); the
+ * watchdog sees the wait. */
+static void wait_reach(_Atomic uint32_t *addr, uint32_t want) {
+    uint32_t v = atomic_load(addr);
+    if ((int32_t)(v - want) >= 0) return;
     noc_watch_begin(NOC_WAIT_MCAST);
-    while ((v = atomic_load(addr)) != want) wait_change(addr, v);
+    while ((int32_t)((v = atomic_load(addr)) - want) < 0) wait_change(addr, v);
     noc_watch_end();
 }
 
-void noc_mcast_publish(tg_core_set set) {
+void noc_mcast_publish(tg_core_set set, int receivers) {
     mcast_words *me = &nd.mcast[nd.local];
+    nd.mcast_expect[set] += (uint32_t)receivers;
     atomic_store(&me->ready[set], ++nd.mcast_calls[set]);
     futex_wake(&me->ready[set]);
 }
 
 void noc_mcast_await(tg_core_set set, int root) {
-    wait_for(&mcast_of(root)->ready[set], ++nd.mcast_calls[set]);
+    wait_reach(&mcast_of(root)->ready[set], ++nd.mcast_calls[set]);
 }
 
-void noc_mcast_done(tg_core_set set, int root, int receivers) {
+/* The root's `want` is stored before it reads `done`, and a receiver's add comes
+ * before its read of `want` (both sequentially consistent): either the root sees
+ * the last add and does not sleep, or the receiver sees what it waits for. */
+void noc_mcast_done(tg_core_set set, int root) {
     mcast_words *w = mcast_of(root);
-    if (atomic_fetch_add(&w->done[set], 1) + 1 == (uint32_t)receivers) futex_wake(&w->done[set]);
+    if (atomic_fetch_add(&w->done[set], 1) + 1 == atomic_load(&w->want[set]))
+        futex_wake(&w->done[set]);
 }
 
-/* The receivers of this multicast cannot add to done before the root's next
- * publish, so the root may clear it once all of them have. */
-void noc_mcast_collect(tg_core_set set, int receivers) {
+void noc_mcast_collect(tg_core_set set) {
     mcast_words *me = &nd.mcast[nd.local];
-    if (receivers > 0) wait_for(&me->done[set], (uint32_t)receivers);
-    atomic_store(&me->done[set], 0);
+    atomic_store(&me->want[set], nd.mcast_expect[set]);
+    wait_reach(&me->done[set], nd.mcast_expect[set]);
 }
 
 void noc_mcast_skip(tg_core_set set) {

@@ -153,7 +153,8 @@ static void streamed_weights(gen *g, int64_t step, int64_t k0, int64_t rows) {
                            .off = at,
                            .blen = r->w_bytes ? weight_bytes(pl, rows) : 0,
                            .fence_before = true,
-                           .fence_after = pl->w_slots == 1});
+                           .fence_after = pl->w_slots == 1,
+                           .one_root = true});
     if (r->busy) unpack_weights(g, at, rows, pl->cout_slice);
 }
 
@@ -270,7 +271,8 @@ static void compute_mcast(gen *g) {
                                       .off = slot,
                                       .blen = r->row_busy ? ablock : 0,
                                       .fence_before = !at_once || t == 0,
-                                      .fence_after = !at_once || t == pl->col_parts - 1});
+                                      .fence_after = !at_once || t == pl->col_parts - 1,
+                                      .one_root = !at_once});
                 if (!r->busy) continue;
                 bool last = t == pl->col_parts - 1 && kb == pl->kblocks_per_turn - 1;
                 emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_MATMUL,

@@ -41,11 +41,11 @@ typedef struct noc_transport {
     /* mcast_group meets the set before the root's bytes move and after they landed
      * (tg_noc_mcast_group_fenced then adds nothing) */
     bool mcast_group_fenced;
-    /* tg_noc_mcast_group_fenced before and after, when the set is held by this node:
-     * the root and its receivers hand over through the node's words (node.c) instead
-     * of two barriers over the set; NULL: the barriers. */
-    tg_status (*mcast_group_handshake)(tg_core_set set, tg_rect r, int root, size_t dst_off,
-                                       size_t src_off, size_t bytes);
+    /* tg_noc_mcast_group_fenced of one root, when the set is held by this node: the
+     * root and its receivers hand over through the node's words (node.c) instead of
+     * barriers over the set; NULL: the barriers. */
+    tg_status (*mcast_group_handover)(tg_core_set set, tg_rect r, int root, size_t dst_off,
+                                      size_t src_off, size_t bytes, bool before, bool after);
     /* Semaphores: add n to core's word at off; read my word; subtract n from it. */
     tg_status (*sem_add)(int core, size_t off, int32_t n);
     tg_status (*sem_read)(size_t off, int32_t *now);
@@ -125,17 +125,19 @@ bool noc_reduce_local(const double *in, double *out, int n, const char *ops);
 
 /* A fenced group multicast's handover on this node (TTNN's multicast semaphores, as
  * the device's readers run them): the root says its source is ready, each receiver
- * waits for that, fetches, and says it is done, and the root waits for every
- * receiver before it may change its source. Nobody else waits. Every member of the
- * set calls one of publish (the root), await + done (a receiver) or skip, in the same
- * order of fenced multicasts on that set, so the calls number them alike everywhere.
- * noc_mcast_local: whether the path is in use and the set's members are all on this
- * node (the same answer on every member). */
+ * waits for that, fetches, and says it is done, and the root waits for its
+ * receivers before it changes its source. Nobody else waits. Every member of the set
+ * calls one of publish (the root), await + done (a receiver) or skip, in the same
+ * order of handovers on that set, so the calls number them alike everywhere. A
+ * root's done count runs on over its handovers on the set: collect waits until every
+ * receiver of every handover it has published there is done (before publish: the
+ * earlier ones; after: this one too). noc_mcast_local: whether the path is in use and the set's
+ * members are all on this node (the same answer on every member). */
 bool noc_mcast_local(tg_core_set set);
-void noc_mcast_publish(tg_core_set set);
+void noc_mcast_publish(tg_core_set set, int receivers);
 void noc_mcast_await(tg_core_set set, int root);
-void noc_mcast_done(tg_core_set set, int root, int receivers);
-void noc_mcast_collect(tg_core_set set, int receivers);
+void noc_mcast_done(tg_core_set set, int root);
+void noc_mcast_collect(tg_core_set set);
 void noc_mcast_skip(tg_core_set set);
 
 /* ---- watchdog and faults (watch.c) ---- */

@@ -177,6 +177,9 @@ typedef struct tg_xfer {
     bool fence_before, fence_after; /* MCAST: the set meets before the bytes move (the
                                      * source is ready, the receivers' dst free) and after
                                      * they landed (the source may change) */
+    bool one_root; /* MCAST: the fences guard this root's source and the receivers' dst
+                    * only (no other root's block relies on them): the emulation may keep
+                    * them as a handover between the root and its receivers (noc.h) */
 } tg_xfer;
 
 /* Whether every core of a set must take the step together (barriers, multicasts). */

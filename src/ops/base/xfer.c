@@ -17,7 +17,7 @@ tg_status tg_xfer_run(const tg_xfer *x, const tg_dram_buf *const *bufs, tg_statu
     case TG_XF_MCAST:
         s = x->fence_before || x->fence_after
                 ? tg_noc_mcast_group_fenced(x->set, x->rect, x->peer, x->off, x->peer_off, x->blen,
-                                            x->fence_before, x->fence_after)
+                                            x->fence_before, x->fence_after, x->one_root)
                 : tg_noc_mcast_group(x->set, x->rect, x->peer, x->off, x->peer_off, x->blen);
         break;
     case TG_XF_DRAM_READ:
