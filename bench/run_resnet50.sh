@@ -5,6 +5,9 @@
 # figures; it never asserts them. Targets (issue "ResNet-50 end to end", float32,
 # OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset): 2 ranks within 1.5x of PyTorch on
 # 2 threads; 64 ranks within 4x of 2 ranks; the 64-rank run's memory under 8 GiB.
+# Issue "Emulation speed" (float32 and bfloat16, variables unset): 1 rank at most
+# PyTorch's time on 1 thread, 2 ranks at most PyTorch's on 2 threads, 64 ranks at
+# most 2x the 2-rank time; a line per format says met or MISSED for each.
 #
 # ttgrid's time is its own forward pass (median of the passes after the first, which
 # prepares the weights), measured inside the program: starting 64 MPI processes
@@ -71,6 +74,17 @@ run_env() { # LABEL, then env arguments
   printf "targets (float32): 2 ranks / PyTorch 2 threads = %.2f (<= 1.5: %s); 64 ranks / 2 ranks = %.2f (<= 4: %s)\n" \
     "$r2" "$(awk "BEGIN { print ($r2 <= 1.5) ? \"met\" : \"MISSED\" }")" \
     "$r64" "$(awk "BEGIN { print ($r64 <= 4) ? \"met\" : \"MISSED\" }")"
+  # issue "Emulation speed": 1 rank <= PyTorch on 1 thread, 2 ranks <= PyTorch on 2
+  # threads, 64 ranks <= 2x the 2-rank time, in float32 and in bfloat16
+  local dt a b c
+  for dt in float32 bfloat16; do
+    a=$(calc "${med[$dt.1]} / $t1") b=$(calc "${med[$dt.2]} / $t2")
+    c=$(calc "${med[$dt.64]} / ${med[$dt.2]}")
+    printf "emulation-speed targets (%s): 1 rank / PyTorch 1 thread = %.2f (<= 1: %s); 2 ranks / PyTorch 2 threads = %.2f (<= 1: %s); 64 ranks / 2 ranks = %.2f (<= 2: %s)\n" \
+      "$dt" "$a" "$(awk "BEGIN { print ($a <= 1) ? \"met\" : \"MISSED\" }")" \
+      "$b" "$(awk "BEGIN { print ($b <= 1) ? \"met\" : \"MISSED\" }")" \
+      "$c" "$(awk "BEGIN { print ($c <= 2) ? \"met\" : \"MISSED\" }")"
+  done
 }
 
 echo "bench/run_resnet50.sh on $(nproc) processors, $(date -u +%FT%TZ); environment had OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset}"
