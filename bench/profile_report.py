@@ -73,7 +73,7 @@ def group_of(op):
     head = op.split(":")[0]
     if head.startswith("layer"):
         return head.split(".")[0]
-    if head in ("fold", "conv1", "maxpool") or head.startswith("conv1"):
+    if head in ("fold", "maxpool") or head.startswith("conv1"):
         return "stem"
     return "head, reshards, other"
 

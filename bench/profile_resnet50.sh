@@ -42,7 +42,6 @@ for np in "${ranks[@]}"; do
   # the statistics of a run without perf, then the same run under perf
   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "${tg[@]}" --stats "$work/stats$np.csv" "${net[@]}" \
     >"$work/run$np.txt"
-  rm -f "$work/out$np.h5"
   # under perf twice, with one pass and with REPEAT: the difference is REPEAT - 1
   # passes without the start, the weights' preparation and the end
   for r in 1 "$repeat"; do

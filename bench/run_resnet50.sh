@@ -28,6 +28,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 calc() { awk "BEGIN { printf \"%.4f\", $1 }"; }
+judge() { awk "BEGIN { print ($1 <= $2) ? \"met\" : \"MISSED\" }"; } # RATIO TARGET
 
 busy() { # percent of the processors busy over one second
   read -r _ a b c d e f g _ < /proc/stat
@@ -72,8 +73,7 @@ run_env() { # LABEL, then env arguments
   r2=$(calc "${med[float32.2]} / $t2")
   r64=$(calc "${med[float32.64]} / ${med[float32.2]}")
   printf "targets (float32): 2 ranks / PyTorch 2 threads = %.2f (<= 1.5: %s); 64 ranks / 2 ranks = %.2f (<= 4: %s)\n" \
-    "$r2" "$(awk "BEGIN { print ($r2 <= 1.5) ? \"met\" : \"MISSED\" }")" \
-    "$r64" "$(awk "BEGIN { print ($r64 <= 4) ? \"met\" : \"MISSED\" }")"
+    "$r2" "$(judge "$r2" 1.5)" "$r64" "$(judge "$r64" 4)"
   # issue "Emulation speed": 1 rank <= PyTorch on 1 thread, 2 ranks <= PyTorch on 2
   # threads, 64 ranks <= 2x the 2-rank time, in float32 and in bfloat16
   local dt a b c
@@ -81,9 +81,7 @@ run_env() { # LABEL, then env arguments
     a=$(calc "${med[$dt.1]} / $t1") b=$(calc "${med[$dt.2]} / $t2")
     c=$(calc "${med[$dt.64]} / ${med[$dt.2]}")
     printf "emulation-speed targets (%s): 1 rank / PyTorch 1 thread = %.2f (<= 1: %s); 2 ranks / PyTorch 2 threads = %.2f (<= 1: %s); 64 ranks / 2 ranks = %.2f (<= 2: %s)\n" \
-      "$dt" "$a" "$(awk "BEGIN { print ($a <= 1) ? \"met\" : \"MISSED\" }")" \
-      "$b" "$(awk "BEGIN { print ($b <= 1) ? \"met\" : \"MISSED\" }")" \
-      "$c" "$(awk "BEGIN { print ($c <= 2) ? \"met\" : \"MISSED\" }")"
+      "$dt" "$a" "$(judge "$a" 1)" "$b" "$(judge "$b" 1)" "$c" "$(judge "$c" 2)"
   done
 }
 

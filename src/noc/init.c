@@ -90,6 +90,11 @@ static bool osc_sm_possible(void) {
     return osc[0] == '^' ? !listed : listed;
 }
 
+const char *noc_osc_sm_dir(void) {
+    const char *dir = getenv("OMPI_MCA_osc_sm_backing_directory");
+    return dir && *dir ? dir : "/dev/shm";
+}
+
 /* The windows' bytes summed over the ranks of this machine must fit its memory and,
  * when Open MPI backs them with files (osc sm), the free space of its folder (a
  * window there beyond the free space would crash the first rank that touches it).
@@ -106,8 +111,7 @@ static tg_status check_machine(size_t l1, size_t dram_here, bool *one_machine) {
     MPI_Comm_free(&machine);
     if (rc != MPI_SUCCESS) return noc_mpi_err(rc, "summing the windows of this machine");
     double memory = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
-    const char *dir = getenv("OMPI_MCA_osc_sm_backing_directory");
-    if (!dir || !*dir) dir = "/dev/shm";
+    const char *dir = noc_osc_sm_dir();
     struct statvfs fs;
     *one_machine = local == c->nranks;
     bool in_files = *one_machine && osc_sm_possible() && statvfs(dir, &fs) == 0;

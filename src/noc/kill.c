@@ -66,8 +66,9 @@ static void remove_window_files(void) {
         for (long at = 0; at < n;) {
             const struct kill_dirent *d = (const void *)((const char *)buf + at);
             at += d->reclen;
-            const char *host = d->name + strlen("osc_sm.");
-            if (!strncmp(d->name, "osc_sm.", strlen("osc_sm.")) && strstr(host, osc_job))
+            static const char prefix[] = "osc_sm.";
+            if (!strncmp(d->name, prefix, sizeof prefix - 1) &&
+                strstr(d->name + sizeof prefix - 1, osc_job))
                 unlinkat(dir, d->name, 0);
         }
     close(dir);
@@ -85,8 +86,7 @@ static void window_files_init(void) {
     char *end = NULL;
     unsigned long id = job && *job ? strtoul(job, &end, 10) : 0;
     if (!job || !*job || *end || id > 0xffffffffUL) return;
-    const char *dir = getenv("OMPI_MCA_osc_sm_backing_directory");
-    if (!dir || !*dir) dir = "/dev/shm";
+    const char *dir = noc_osc_sm_dir();
     if (strlen(dir) >= sizeof osc_dir) return;
     snprintf(osc_dir, sizeof osc_dir, "%s", dir);
     snprintf(osc_job, sizeof osc_job, ".%lx.", id);

@@ -118,24 +118,32 @@ static tg_status rma_sync(tg_status st) {
     return st;
 }
 
+static bool in_rect(tg_rect r, int x, int y) {
+    return x >= r.x0 && x < r.x0 + r.w && y >= r.y0 && y < r.y0 + r.h;
+}
+
+/* A group multicast's delivery to me: the root copies its source into its own dst
+ * when it is in the rectangle; a receiver fetches the root's source. (The root's
+ * multicast is the transaction and its message, counted by noc.c.) */
+static tg_status deliver(tg_rect r, int root, size_t dst_off, size_t src_off, size_t bytes) {
+    tg_core *c = tg_core_self();
+    if (bytes == 0 || !in_rect(r, c->x, c->y)) return TG_OK;
+    if (c->rank == root) {
+        if (dst_off != src_off)
+            memmove(tg_noc.base[WIN_L1] + dst_off, tg_noc.base[WIN_L1] + src_off, bytes);
+        return TG_OK;
+    }
+    TG_CHECK(rma_move(WIN_L1, root, src_off, bytes, tg_noc.base[WIN_L1] + dst_off, bytes, bytes, 1,
+                      false));
+    return rma_read_barrier();
+}
+
 /* Receivers fetch: the copies run on every core in parallel, into the cache of the
  * core that uses them, and the root's source only has to stay put. */
 static tg_status rma_mcast_group(tg_core_set set, tg_rect r, int root, size_t dst_off,
                                  size_t src_off, size_t bytes) {
     (void)set;
-    tg_core *c = tg_core_self();
-    bool member = c->x >= r.x0 && c->x < r.x0 + r.w && c->y >= r.y0 && c->y < r.y0 + r.h;
-    if (bytes == 0) return TG_OK;
-    if (c->rank == root) {
-        if (member && dst_off != src_off)
-            memmove(tg_noc.base[WIN_L1] + dst_off, tg_noc.base[WIN_L1] + src_off, bytes);
-        return TG_OK;
-    }
-    if (!member) return TG_OK;
-    /* the root's multicast is the transaction and its message; this is its delivery */
-    TG_CHECK(rma_move(WIN_L1, root, src_off, bytes, tg_noc.base[WIN_L1] + dst_off, bytes, bytes, 1,
-                      false));
-    return rma_read_barrier();
+    return deliver(r, root, dst_off, src_off, bytes);
 }
 
 /* The fenced multicast of one root on one node: the receivers fetch as in
@@ -148,31 +156,23 @@ static tg_status rma_mcast_group(tg_core_set set, tg_rect r, int root, size_t ds
 static tg_status rma_mcast_handover(tg_core_set set, tg_rect r, int root, size_t dst_off,
                                     size_t src_off, size_t bytes, bool before, bool after) {
     tg_core *c = tg_core_self();
-    bool member = c->x >= r.x0 && c->x < r.x0 + r.w && c->y >= r.y0 && c->y < r.y0 + r.h;
-    int rx = tg_core_x(c->grid, root), ry = tg_core_y(c->grid, root);
-    bool root_in = rx >= r.x0 && rx < r.x0 + r.w && ry >= r.y0 && ry < r.y0 + r.h;
     if (c->rank == root) {
+        bool root_in = in_rect(r, tg_core_x(c->grid, root), tg_core_y(c->grid, root));
         if (before) noc_mcast_collect(set);
         noc_win_sync(); /* the source, ready */
         noc_mcast_publish(set, r.w * r.h - (root_in ? 1 : 0));
-        if (member && bytes > 0 && dst_off != src_off)
-            memmove(tg_noc.base[WIN_L1] + dst_off, tg_noc.base[WIN_L1] + src_off, bytes);
+        tg_status st = deliver(r, root, dst_off, src_off, bytes);
         if (after) noc_mcast_collect(set);
         noc_win_sync();
-        return TG_OK;
+        return st;
     }
-    if (!member) {
+    if (!in_rect(r, c->x, c->y)) {
         noc_mcast_skip(set);
         return TG_OK;
     }
     noc_mcast_await(set, root);
     noc_win_sync();
-    tg_status st = TG_OK;
-    if (bytes > 0) {
-        st = rma_move(WIN_L1, root, src_off, bytes, tg_noc.base[WIN_L1] + dst_off, bytes, bytes, 1,
-                      false);
-        if (st == TG_OK) st = rma_read_barrier();
-    }
+    tg_status st = deliver(r, root, dst_off, src_off, bytes);
     noc_mcast_done(set, root);
     return st;
 }

@@ -179,6 +179,10 @@ tg_status noc_fault_agree(tg_status st);
 
 /* ---- the job's end (kill.c) ---- */
 
+/* The folder where Open MPI's osc sm backs its windows with files
+ * (OMPI_MCA_osc_sm_backing_directory, else /dev/shm); init.c. */
+const char *noc_osc_sm_dir(void);
+
 /* Installs the handlers of SIGTERM, SIGINT and SIGHUP that remove the registered
  * files (tg_noc_remove_on_kill) and die of the signal. */
 void noc_kill_init(void);
