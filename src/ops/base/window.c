@@ -168,10 +168,16 @@ int64_t tg_window_runs(const tg_window *w, tg_split in, int64_t a, int64_t b, tg
         if (src < 0) {
             /* padding: up to the row's first data stick when left of it, else to the
              * row's end (top and bottom padding rows, right padding) */
-            int64_t x = p % w->wp, y = (p / w->wp) % w->hp - w->pad_t;
+            int64_t x = p % w->wp, img = p / (w->hp * w->wp), y = (p / w->wp) % w->hp - w->pad_t;
             bool left = y >= 0 && y < w->in_h && x < w->pad_l;
             int64_t stop = left ? p - x + w->pad_l : row_end;
-            len = (stop < row_end ? stop : row_end) - p;
+            /* a top or bottom padding row: the padding goes on, row after row, to the
+             * first data row of this image or (bottom) of the next one; taken in one
+             * step, so that a tall padding costs one run, not one per row */
+            if (y < 0) stop = (img * w->hp + w->pad_t) * w->wp;
+            if (y >= w->in_h) stop = ((img + 1) * w->hp + w->pad_t) * w->wp;
+            if (stop > b) stop = b;
+            len = (left ? (stop < row_end ? stop : row_end) : stop) - p;
         } else {
             /* data: to the end of the input row, the padded range, or the owner's rows */
             len = w->in_w - (p % w->wp - w->pad_l);
