@@ -3,12 +3,14 @@
  * "Nothing lost, nothing half-written").
  *
  * The temporary file of output NAME is ".NAME.PID-XXXXXX.partial" in NAME's folder
- * (PID: rank 0's process; XXXXXX: made unique by mkstemps), so that the final rename
- * stays on one file system and two runs never share one. An existing HDF5 file at
- * NAME is copied there first so that its other datasets survive; two runs adding
- * datasets to one file therefore take turns: rank 0 holds a lock on NAME (flock on
- * ".NAME.lock", removed when released) from before the copy until the rename, so the
- * second run copies the file the first one published and both datasets survive.
+ * (PID: rank 0's process; XXXXXX: six random letters or digits; created with O_EXCL,
+ * so two runs never share one), so that the final rename stays on one file system.
+ * Every rank registers the name for removal on a kill before rank 0 creates it. An
+ * existing HDF5 file at NAME is copied there first so that its other datasets
+ * survive; two runs adding datasets to one file therefore take turns: rank 0 holds a
+ * lock on NAME (flock on ".NAME.lock", removed when released, and on a kill) from
+ * before the copy until the rename, so the second run copies the file the first one
+ * published and both datasets survive.
  * Rank 0 does the file system work alone (temporary file, copy, rename), every rank
  * checks that it sees what rank 0 made, and every step that can fail on one rank is
  * agreed before the next collective step. */
@@ -18,10 +20,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -154,6 +158,13 @@ static tg_status io_lock(tg_io_file *f) {
             struct stat a, b;
             if (fstat(fd, &a) == 0 && stat(name, &b) == 0 && a.st_dev == b.st_dev &&
                 a.st_ino == b.st_ino) {
+                /* its holder alone removes it on a kill, as on release */
+                tg_status st = tg_noc_remove_on_kill(name);
+                if (st != TG_OK) {
+                    unlink(name);
+                    close(fd);
+                    return st;
+                }
                 f->lock_fd = fd;
                 return TG_OK;
             }
@@ -185,26 +196,57 @@ static void io_unlock(tg_io_file *f) {
     if (f->lock_fd < 0) return;
     char name[TG_IO_PATH_MAX];
     lock_name(f, name);
+    /* forgotten first: once it is removed, its name may be another run's new lock */
+    tg_noc_keep_on_kill(name);
     unlink(name); /* before releasing it, so that a waiter never takes a stale one */
     close(f->lock_fd);
     f->lock_fd = -1;
 }
 
-/* Makes f's temporary file, empty, with the given mode. Rank 0. */
-static tg_status io_make_temp(tg_io_file *f, mode_t mode) {
+/* Draws f's temporary name, ".NAME.PID-XXXXXX.partial" with six random letters or
+ * digits, without making the file. Rank 0. */
+static tg_status io_name_temp(tg_io_file *f) {
     char dir[TG_IO_PATH_MAX], base[TG_IO_PATH_MAX];
     io_split(f->path, dir, base);
+    static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    unsigned char r[6];
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) { /* no entropy yet: the clock */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t x = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ULL ^ (uint64_t)ts.tv_sec;
+        for (size_t i = 0; i < sizeof r; i++, x >>= 8) r[i] = (unsigned char)x;
+    }
+    char tag[sizeof r + 1];
+    for (size_t i = 0; i < sizeof r; i++) tag[i] = set[r[i] % (sizeof set - 1)];
+    tag[sizeof r] = '\0';
     int n =
-        snprintf(f->temp, sizeof f->temp, "%s/.%s.%ld-XXXXXX.partial", dir, base, (long)getpid());
+        snprintf(f->temp, sizeof f->temp, "%s/.%s.%ld-%s.partial", dir, base, (long)getpid(), tag);
+    if (n < 0 || (size_t)n >= sizeof f->temp) {
+        f->temp[0] = '\0';
+        return tg_err(TG_ERR_RUNTIME, "cannot create a temporary file for '%s' in '%s': %s",
+                      f->path, dir, strerror(ENAMETOOLONG));
+    }
+    return TG_OK;
+}
+
+/* Forgets f's temporary name: no longer removed on a kill, nor by io_discard. */
+static void io_forget_temp(tg_io_file *f) {
+    if (f->temp[0]) tg_noc_keep_on_kill(f->temp);
+    f->temp[0] = '\0';
+}
+
+/* Makes f's temporary file, under the name io_name_temp drew (which must not exist:
+ * another run's file is never taken), empty, with the given mode. On failure the
+ * name is forgotten (and no longer removed on a kill). Rank 0. */
+static tg_status io_make_temp(tg_io_file *f, mode_t mode) {
     int fd = -1;
-    if (n < 0 || (size_t)n >= sizeof f->temp)
-        errno = ENAMETOOLONG;
-    else if (!io_fault(IO_STEP_CREATE))
-        fd = mkstemps(f->temp, (int)strlen(".partial"));
+    if (!io_fault(IO_STEP_CREATE)) fd = open(f->temp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
+        char dir[TG_IO_PATH_MAX], base[TG_IO_PATH_MAX];
+        io_split(f->path, dir, base);
         tg_status st = tg_err(TG_ERR_RUNTIME, "cannot create a temporary file for '%s' in '%s': %s",
                               f->path, dir, io_strerror(errno));
-        f->temp[0] = '\0';
+        io_forget_temp(f);
         return st;
     }
     tg_status st = TG_OK;
@@ -300,25 +342,38 @@ static tg_status io_prepare(tg_io_file *f, bool hdf5, bool *existing) {
     } else if (st == TG_OK && errno != ENOENT) {
         st = tg_err(TG_ERR_RUNTIME, "output '%s': %s", f->path, strerror(errno));
     }
-    if (st == TG_OK) st = io_make_temp(f, mode);
+    if (st != TG_OK) { /* the file was not made: its name is nobody's to remove */
+        io_forget_temp(f);
+        io_unlock(f);
+        return st;
+    }
+    st = io_make_temp(f, mode);
     if (st == TG_OK && *existing) st = io_copy_file(f->path, f->temp);
     if (st == TG_OK && hdf5) st = io_reserve_room(st, f, -1);
     if (st != TG_OK) {
         if (f->temp[0]) unlink(f->temp);
+        io_forget_temp(f);
         io_unlock(f);
     }
     return st;
 }
 
-/* Makes f's temporary file on rank 0 and tells every rank its name; every rank then
- * checks that it sees it (an output folder that is not on a file system every rank
- * shares shows here). Collective; on failure nothing is left and f is freed. */
+/* Makes f's temporary file: rank 0 draws its name and tells every rank, every rank
+ * registers it for removal on a kill (tg_noc_remove_on_kill), and only then does
+ * rank 0 make it. So from the moment the file exists, a job killed from outside
+ * removes it even when rank 0 is the one killed (SIGKILL runs nothing there, but the
+ * launcher's SIGTERM to the others does). Every rank then checks that it sees the
+ * file (an output folder that is not on a file system every rank shares shows
+ * here). Collective; on failure nothing is left and the caller discards f. */
 static tg_status io_begin(tg_io_file *f, bool hdf5, bool *existing) {
-    tg_status st = TG_OK;
-    if (root()) st = io_prepare(f, hdf5, existing);
-    st = io_root_status(st, existing);
+    tg_status st = root() ? io_name_temp(f) : TG_OK;
+    st = io_root_status(st, NULL);
     if (st != TG_OK) return st;
     io_root_bcast(f->temp, sizeof f->temp);
+    st = tg_noc_agree(tg_noc_remove_on_kill(f->temp));
+    if (st == TG_OK && root()) st = io_prepare(f, hdf5, existing);
+    st = io_root_status(st, existing);
+    if (st != TG_OK) return st;
     struct stat sb;
     if (io_fault(IO_STEP_STAT) || stat(f->temp, &sb) != 0)
         st = tg_err(TG_ERR_RUNTIME,
@@ -330,10 +385,9 @@ static tg_status io_begin(tg_io_file *f, bool hdf5, bool *existing) {
 
 /* Removes f's temporary file and releases its lock (rank 0), and frees f. */
 static void io_discard(tg_io_file *f) {
-    if (root()) {
-        if (f->temp[0]) unlink(f->temp);
-        io_unlock(f);
-    }
+    if (root() && f->temp[0]) unlink(f->temp);
+    io_forget_temp(f);
+    if (root()) io_unlock(f);
     free(f);
 }
 
@@ -413,7 +467,7 @@ tg_status tg_io_commit_all(tg_io_file **files, int n) {
                 st = tg_err(TG_ERR_RUNTIME, "cannot rename '%s' to '%s': %s", f->temp, f->path,
                             io_strerror(errno));
             else
-                f->temp[0] = '\0';
+                io_forget_temp(f); /* after the rename: never a moment unguarded */
         }
     }
     st = io_root_status(st, NULL);

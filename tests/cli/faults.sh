@@ -92,6 +92,13 @@ after "conv2d error at call 5" 1 "core (1,0)" "op 'conv2d' at its call 5"
 # crash: the process kills itself after its line; the launcher ends the others
 run "conv2d crash" 4 TTGRID_FAULT=2:conv2d:crash -- "${conv[@]}"
 after "conv2d crash" nonzero "core (0,1)" "op 'conv2d'" "crashes on purpose"
+# a rank killed while the output's temporary file exists (op 'store', its calls after
+# the first: the name agreed, registered by every rank, then made): the launcher's
+# SIGTERM makes the others remove it, even when rank 0, which made it, is the one killed
+for spec in 0:store:crash:3 0:store:crash:5 3:store:crash:4; do
+  run "crash in store ($spec)" 4 TTGRID_FAULT=$spec -- "${conv[@]}"
+  after "crash in store ($spec)" nonzero "op 'store'" "crashes on purpose"
+done
 # a rank killed while the windows are made leaves Open MPI's osc sm file of the job
 # (osc_sm.HOST.JOBID.VPID.CID, JOBID in hex; Open MPI 4.1 does not remove it at the
 # job's end): the ranks the launcher ends with SIGTERM remove the job's files and
