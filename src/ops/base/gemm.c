@@ -67,7 +67,7 @@
 
 #ifdef TG_GEMM_X86
 #define GV(name) name##_avx2
-#define GV_TARGET __attribute__((target("avx2,fma")))
+#define GV_TARGET __attribute__((target("avx2,fma,tune=generic")))
 #define MR 3
 #define vec __m256
 #define VLEN 8
@@ -80,7 +80,7 @@
 #include "gemm_kernel.h"
 
 #define GV(name) name##_avx512
-#define GV_TARGET __attribute__((target("avx512f")))
+#define GV_TARGET __attribute__((target("avx512f,tune=generic")))
 #define MR 8
 #define vec __m512
 #define VLEN 16
