@@ -371,7 +371,11 @@ static tg_status io_begin(tg_io_file *f, bool hdf5, bool *existing) {
     if (st != TG_OK) return st;
     io_root_bcast(f->temp, sizeof f->temp);
     st = tg_noc_agree(tg_noc_remove_on_kill(f->temp));
-    if (st == TG_OK && root()) st = io_prepare(f, hdf5, existing);
+    if (st != TG_OK) { /* not made: nobody removes the name, nor keeps it registered */
+        io_forget_temp(f);
+        return st;
+    }
+    if (root()) st = io_prepare(f, hdf5, existing);
     st = io_root_status(st, existing);
     if (st != TG_OK) return st;
     struct stat sb;
