@@ -108,18 +108,24 @@ TG_MULTIVERSION static void round_partials(const conv_run *r, int64_t m, int64_t
         for (int64_t j = 0; j < n; j++) r->C[i * n + j] = tg_bf16_round(r->C[i * n + j]);
 }
 
-/* Bias, ReLU and rounding to the output format: C [m x n] into rows of `dst`. */
+/* Bias, ReLU and rounding to the output format: C [m x n] into rows of `dst`, the
+ * columns past n zero. A float32 output is written in place (one pass over a row,
+ * where a row buffer took three: clear, fill, copy). */
 TG_MULTIVERSION static void epilogue(const conv_run *r, int64_t m, int64_t n, uint8_t *dst,
                                      size_t dst_row, int64_t dst_cols) {
     const tg_conv2d_params *p = &r->pl->p;
+    int64_t w = n < dst_cols ? n : dst_cols;
+    bool direct = p->out_fmt == TG_FLOAT32 && (uintptr_t)dst % sizeof(float) == 0 &&
+                  dst_row % sizeof(float) == 0;
     for (int64_t i = 0; i < m; i++) {
-        float *c = r->C + i * n;
-        memset(r->row, 0, (size_t)dst_cols * sizeof *r->row);
-        for (int64_t j = 0; j < n && j < dst_cols; j++) {
+        const float *c = r->C + i * n;
+        float *out = direct ? (float *)(void *)(dst + (size_t)i * dst_row) : r->row;
+        for (int64_t j = 0; j < w; j++) {
             float v = c[j] + (p->has_bias ? r->bias[j] : 0.0f);
-            r->row[j] = (p->relu && v < 0) ? 0.0f : v;
+            out[j] = (p->relu && v < 0) ? 0.0f : v;
         }
-        tg_fmt_pack(p->out_fmt, r->row, dst_cols, dst + (size_t)i * dst_row);
+        if (dst_cols > w) memset(out + w, 0, (size_t)(dst_cols - w) * sizeof *out);
+        if (!direct) tg_fmt_pack(p->out_fmt, r->row, dst_cols, dst + (size_t)i * dst_row);
     }
 }
 
