@@ -131,6 +131,12 @@ static int reps_for(const bench_opts *o, double warm) {
     return n > o->max_reps ? o->max_reps : n;
 }
 
+/* Timed runs for a cheap figure (a matrix product alone): at least 5 of them. */
+static int cheap_reps(const bench_opts *o, double warm) {
+    int n = reps_for(o, warm);
+    return n >= 5 ? n : 5 < o->max_reps ? 5 : o->max_reps;
+}
+
 /* xorshift64*: uniform floats in [-1, 1). */
 static float rnd(uint64_t *s) {
     *s ^= *s >> 12, *s ^= *s << 25, *s ^= *s >> 27;
@@ -274,9 +280,7 @@ static double bench_sgemm(const bench_opts *o, int64_t m, int64_t k, int64_t n) 
     double t0 = now();
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0f, a, (int)k,
                 bm, (int)n, 0.0f, cm, (int)n);
-    /* sgemm figures are cheap: time at least 5 of them */
-    int reps = reps_for(o, now() - t0);
-    if (reps < 5) reps = 5 < o->max_reps ? 5 : o->max_reps;
+    int reps = cheap_reps(o, now() - t0);
     for (int i = 0; i < reps; i++) {
         t0 = now();
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0f, a,
@@ -290,7 +294,7 @@ static double bench_sgemm(const bench_opts *o, int64_t m, int64_t k, int64_t n) 
 /* ttgrid's fixed-order matrix kernel (tg_gemm_acc) alone on the same product in one
  * call, B packed once in its panels of 32 columns as the conv's weights CB holds
  * them (the packing is not timed: the conv reads its weights that way from DRAM):
- * median seconds; *err as the conv's check, at 256 sampled elements. */
+ * median seconds; *err as the conv's check, at CHECK_POINTS sampled elements. */
 static double bench_kernel(const bench_opts *o, int64_t m, int64_t k, int64_t n, double *err) {
     int64_t panels = (n + TG_GEMM_PANEL - 1) / TG_GEMM_PANEL;
     float *a = malloc((size_t)(m * k) * sizeof *a), *bm = malloc((size_t)(k * n) * sizeof *bm);
@@ -314,10 +318,9 @@ static double bench_kernel(const bench_opts *o, int64_t m, int64_t k, int64_t n,
         double warm = now() - t0;
         *err = 0;
         uint64_t pick = 777;
-        for (int t = 0; t < 256; t++) {
-            pick ^= pick >> 12, pick ^= pick << 25, pick ^= pick >> 27;
-            int64_t i = (int64_t)((pick >> 20) % (uint64_t)m),
-                    j = (int64_t)((pick >> 5) % (uint64_t)n);
+        for (int t = 0; t < CHECK_POINTS; t++) {
+            int64_t at = (int64_t)((rnd(&pick) * 0.5f + 0.5f) * (float)(m * n)) % (m * n);
+            int64_t i = at / n, j = at % n;
             double ref = 0, mag = 0;
             for (int64_t r = 0; r < k; r++) {
                 ref += (double)a[i * k + r] * bm[r * n + j];
@@ -326,8 +329,7 @@ static double bench_kernel(const bench_opts *o, int64_t m, int64_t k, int64_t n,
             double e = mag > 0 ? fabs(cm[i * n + j] - ref) / mag : 0;
             if (e > *err) *err = e;
         }
-        int reps = reps_for(o, warm);
-        if (reps < 5) reps = 5 < o->max_reps ? 5 : o->max_reps;
+        int reps = cheap_reps(o, warm);
         for (int i = 0; i < reps; i++) {
             t0 = now();
             tg_gemm_acc(cm, n, a, k, m, k, packed, k, 0, 0, n, scratch); /* C += again */

@@ -117,6 +117,11 @@ typedef struct tg_rect {
     int x0, y0, w, h;
 } tg_rect;
 
+/* Whether core (x, y) is in r. */
+static inline bool tg_rect_has(tg_rect r, int x, int y) {
+    return x >= r.x0 && x < r.x0 + r.w && y >= r.y0 && y < r.y0 + r.h;
+}
+
 /* Called once per link of a route, in order. */
 typedef void (*tg_link_visit)(void *ctx, tg_link link);
 

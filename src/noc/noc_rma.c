@@ -118,16 +118,12 @@ static tg_status rma_sync(tg_status st) {
     return st;
 }
 
-static bool in_rect(tg_rect r, int x, int y) {
-    return x >= r.x0 && x < r.x0 + r.w && y >= r.y0 && y < r.y0 + r.h;
-}
-
 /* A group multicast's delivery to me: the root copies its source into its own dst
  * when it is in the rectangle; a receiver fetches the root's source. (The root's
  * multicast is the transaction and its message, counted by noc.c.) */
 static tg_status deliver(tg_rect r, int root, size_t dst_off, size_t src_off, size_t bytes) {
     tg_core *c = tg_core_self();
-    if (bytes == 0 || !in_rect(r, c->x, c->y)) return TG_OK;
+    if (bytes == 0 || !tg_rect_has(r, c->x, c->y)) return TG_OK;
     if (c->rank == root) {
         if (dst_off != src_off)
             memmove(tg_noc.base[WIN_L1] + dst_off, tg_noc.base[WIN_L1] + src_off, bytes);
@@ -157,7 +153,7 @@ static tg_status rma_mcast_handover(tg_core_set set, tg_rect r, int root, size_t
                                     size_t src_off, size_t bytes, bool before, bool after) {
     tg_core *c = tg_core_self();
     if (c->rank == root) {
-        bool root_in = in_rect(r, tg_core_x(c->grid, root), tg_core_y(c->grid, root));
+        bool root_in = tg_rect_has(r, tg_core_x(c->grid, root), tg_core_y(c->grid, root));
         if (before) noc_mcast_collect(set);
         noc_win_sync(); /* the source, ready */
         noc_mcast_publish(set, r.w * r.h - (root_in ? 1 : 0));
@@ -166,7 +162,7 @@ static tg_status rma_mcast_handover(tg_core_set set, tg_rect r, int root, size_t
         noc_win_sync();
         return st;
     }
-    if (!in_rect(r, c->x, c->y)) {
+    if (!tg_rect_has(r, c->x, c->y)) {
         noc_mcast_skip(set);
         return TG_OK;
     }

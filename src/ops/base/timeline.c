@@ -502,8 +502,7 @@ static tl_inst *cur_inst(tl *e, int ci, int kk) {
 /* ---- transfers ---- */
 
 static bool in_rect(tg_rect r, tg_grid g, int ci) {
-    int x = tg_core_x(g, ci), y = tg_core_y(g, ci);
-    return x >= r.x0 && x < r.x0 + r.w && y >= r.y0 && y < r.y0 + r.h;
+    return tg_rect_has(r, tg_core_x(g, ci), tg_core_y(g, ci));
 }
 
 /* Hops of a unicast from core a to core b on the NoC the tally picks. */
