@@ -275,9 +275,18 @@ typedef void (*tg_conv2d_step_fn)(void *ctx, const tg_conv2d_step *s);
  * multiplies, outputs, and the final sync. The plan must be materialised. */
 void tg_conv2d_schedule(const tg_conv2d_plan *pl, int core, tg_conv2d_step_fn fn, void *ctx);
 
-/* Weights and bias prepared as the paper says, held in DRAM. */
+/* Weights and bias prepared as the paper says, held in DRAM. The weight matrix
+ * [k_rows, cout_p] (in the layout's K order) is tiled as TTNN keeps it: one page per
+ * 32x32 tile (rows of 32 values of the format, the weights CB's panel rows; rows and
+ * columns past the matrix zero). Tiles go column by column, tile (kt, ct) at page
+ * ct * tg_conv2d_weight_ktiles(plan) + kt, so that the K tiles of a panel are
+ * consecutive pages (TTNN orders a tiled tensor's pages row by row: a difference in
+ * which bank holds a tile, README "Where ttgrid still differs from TTNN"). */
+static inline int64_t tg_conv2d_weight_ktiles(int64_t k_rows) {
+    return (k_rows + TG_TILE - 1) / TG_TILE;
+}
 typedef struct tg_conv2d_weights {
-    tg_dram_buf w;    /* [k_rows pages of cout_p values], in the layout's K order */
+    tg_dram_buf w;    /* tiles of the weight matrix (above) */
     tg_dram_buf bias; /* one page of cout_p values (the [32, Cout] tile's first row) */
     bool has_bias;
     tg_fmt fmt;

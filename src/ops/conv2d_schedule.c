@@ -43,13 +43,58 @@ static void wxfer(gen *g, tg_xfer x) {
     emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_XFER, .x = x, .weights = true});
 }
 
-/* Weight rows [k0, k0 + rows) x output channels [c0, c0 + cols) from DRAM into the
- * weights CB as panels of 32 channels (a column of weight tiles): one strided read per
- * panel; channels past the matrix stay 0. */
+/* Rows [k0, k0 + rows) of the weight tile column at page `col` (its tile kt at page
+ * col + kt, conv2d.h) into a panel of the weights CB at `at`: whole tiles in one
+ * transfer of one transaction each (TTNN's reader reads weights tile by tile), a
+ * block starting or ending mid-tile reads that tile's rows apart. */
+static void read_tile_rows(gen *g, size_t at, int64_t col, int64_t k0, int64_t rows, size_t prow) {
+    size_t tile = TG_TILE * prow;
+    for (int64_t k = k0; k < k0 + rows;) {
+        int64_t t = k / TG_TILE, r0 = k % TG_TILE, r1 = k0 + rows - t * TG_TILE;
+        if (r1 > TG_TILE) r1 = TG_TILE;
+        bool whole = r0 == 0 && r1 == TG_TILE;
+        int64_t n = whole ? (k0 + rows - k) / TG_TILE : 1;
+        size_t blen = whole ? tile : (size_t)(r1 - r0) * prow;
+        wxfer(g, (tg_xfer){.kind = TG_XF_DRAM_READ,
+                           .buf = TG_CONV_BUF_WEIGHTS,
+                           .first = col + t,
+                           .count = n,
+                           .peer_off = (size_t)r0 * prow,
+                           .blen = blen,
+                           .off = at + (size_t)(k - k0) * prow,
+                           .stride = tile});
+        k += whole ? n * TG_TILE : r1 - r0;
+    }
+}
+
+/* The same for `w` columns from column `cc` of the tile column (part of a tile: a
+ * share of channels ending mid-tile), to column `dc` of the panel: one row of every
+ * K tile per transfer. */
+static void read_tile_part(gen *g, size_t at, int64_t col, int64_t k0, int64_t rows, size_t prow,
+                           int64_t cc, int64_t w, int64_t dc) {
+    tg_fmt f = g->pl->p.w_fmt;
+    for (int64_t r = 0; r < TG_TILE; r++) {
+        int64_t k = k0 + ((r - k0 % TG_TILE) % TG_TILE + TG_TILE) % TG_TILE;
+        if (k >= k0 + rows) continue;
+        wxfer(g, (tg_xfer){.kind = TG_XF_DRAM_READ,
+                           .buf = TG_CONV_BUF_WEIGHTS,
+                           .first = col + k / TG_TILE,
+                           .count = (k0 + rows - 1 - k) / TG_TILE + 1,
+                           .peer_off = (size_t)r * prow + tg_fmt_col_offset(f, cc),
+                           .blen = tg_fmt_row_bytes(f, w),
+                           .off = at + (size_t)(k - k0) * prow + tg_fmt_col_offset(f, dc),
+                           .stride = TG_TILE * prow});
+    }
+}
+
+/* Weight rows [k0, k0 + rows) x output channels [c0, c0 + cols) from DRAM's tiles into
+ * the weights CB as panels of 32 channels (a column of weight tiles); channels past
+ * the matrix stay 0. */
 static void read_weights(gen *g, size_t wcb, int64_t k0, int64_t rows, int64_t c0, int64_t cols) {
     const tg_conv2d_plan *pl = g->pl;
     tg_fmt f = pl->p.w_fmt;
     size_t prow = tg_fmt_row_bytes(f, TG_GEMM_PANEL), pbytes = (size_t)rows * prow;
+    int64_t kt = tg_conv2d_weight_ktiles(pl->k_rows);
     for (int64_t p = 0; p * TG_GEMM_PANEL < cols; p++) {
         int64_t c = c0 + p * TG_GEMM_PANEL, have = pl->cout_p - c;
         if (have > TG_GEMM_PANEL) have = TG_GEMM_PANEL;
@@ -57,15 +102,15 @@ static void read_weights(gen *g, size_t wcb, int64_t k0, int64_t rows, int64_t c
         size_t at = wcb + (size_t)p * pbytes;
         if (have < TG_GEMM_PANEL)
             emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_ZERO, .off = at, .bytes = pbytes});
-        if (have > 0)
-            wxfer(g, (tg_xfer){.kind = TG_XF_DRAM_READ,
-                               .buf = TG_CONV_BUF_WEIGHTS,
-                               .first = k0,
-                               .count = rows,
-                               .peer_off = tg_fmt_col_offset(f, c),
-                               .blen = tg_fmt_row_bytes(f, have),
-                               .off = at,
-                               .stride = prow});
+        for (int64_t d = 0; d < have;) {
+            int64_t cc = c + d, ct = cc / TG_TILE, w = (ct + 1) * TG_TILE - cc;
+            if (w > have - d) w = have - d;
+            if (w == TG_TILE)
+                read_tile_rows(g, at, ct * kt, k0, rows, prow);
+            else
+                read_tile_part(g, at, ct * kt, k0, rows, prow, cc % TG_TILE, w, d);
+            d += w;
+        }
     }
     wxfer(g, (tg_xfer){.kind = TG_XF_READ_BARRIER});
 }

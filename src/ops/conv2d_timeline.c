@@ -59,12 +59,6 @@ static void step(void *ctx, const tg_conv2d_step *st) {
     switch (st->kind) {
     case TG_CONV_STEP_XFER: {
         tg_xfer x = st->x;
-        if (x.kind == TG_XF_DRAM_READ && x.buf == TG_CONV_BUF_WEIGHTS) {
-            /* the device keeps weights tiled in DRAM and reads a panel's rows as 32x32
-             * tiles, one transaction each (ttgrid's DRAM holds rows: same bytes) */
-            x.count = (st->x.count + 31) / 32;
-            x.blen = st->x.blen * 32;
-        }
         /* weights and bias come in on the writer kernel (TTNN's conv writer reads and
          * multicasts them) beside the reader's activations; the rest on their kernels */
         tg_tl_step s = {.kind = TG_TL_XFER, .x = x, .writer_input = st->weights};
