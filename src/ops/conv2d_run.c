@@ -36,6 +36,11 @@ typedef struct conv_run {
     bool cbs_open;
     /* host scratch: the unpacker's and DST's registers */
     float *A, *C, *tmp, *bias, *row, *arow;
+    /* DRAM layout, streamed weights: the act block's K blocks, gathered once for all
+     * the weight blocks over it (NULL: gathered again each time) */
+    float *whole;
+    int64_t whole_ld, whole_o0;
+    bool *whole_have;
     tg_mm_weights W;
     tg_status st;
 } conv_run;
@@ -194,6 +199,18 @@ static void matmul(conv_run *r, const tg_conv2d_step *s) {
         /* the input shard itself, K columns [k0, k1) */
         A = (float *)(src->base + (size_t)(s->o0 - s->origin) * src->row_bytes) + s->k0;
         lda = src->cs;
+    } else if (r->whole) {
+        /* the device gathers the block again for every weight block; the bytes are the
+         * same each time, so the host gathers each K block of it once */
+        int64_t kb = s->k0 / pl->act_block_w;
+        if (s->o0 != r->whole_o0) {
+            memset(r->whole_have, 0, (size_t)pl->kblocks_per_turn * sizeof *r->whole_have);
+            r->whole_o0 = s->o0;
+        }
+        A = r->whole + kc(r, s->k0);
+        lda = r->whole_ld;
+        if (!r->whole_have[kb]) im2col(r, src, s->origin, s->o0, s->m, s->k0, s->k1, A, lda);
+        r->whole_have[kb] = true;
     } else {
         if (gather_in_cb(r, lda)) A = (float *)tg_l1_ptr(r->cb[TG_CONV_CB_ACT]);
         im2col(r, src, s->origin, s->o0, s->m, s->k0, s->k1, A, lda);
@@ -271,7 +288,32 @@ static void run_free(conv_run *r) {
     if (r->cbs_open) tg_core_cb_close();
     r->cbs_open = false;
     free(r->A), free(r->C), free(r->tmp), free(r->bias), free(r->row), free(r->arow);
+    free(r->whole), free(r->whole_have);
+    r->whole = NULL, r->whole_have = NULL;
     tg_mm_weights_free(&r->W);
+}
+
+/* The whole act block's host copy, where it pays and is safe: the DRAM layout with
+ * streamed weights multiplies each act block by every weight block in turn; A must
+ * come out of a multiply as it went in (HiFi3 keeps only the first phase's bits in A)
+ * and stay within WHOLE_MAX_BYTES. Without it (or its memory) each block is gathered
+ * again, as before. */
+#define WHOLE_MAX_BYTES ((size_t)16 << 20)
+static void whole_alloc(conv_run *r) {
+    const tg_conv2d_plan *pl = r->pl;
+    if (pl->p.layout != TG_CONV_DRAM || pl->weights_resident || pl->nblocks_w < 2 ||
+        (!r->exact && pl->p.fidelity == TG_HIFI3))
+        return;
+    r->whole_ld = kc(r, pl->kblocks_per_turn * pl->act_block_w);
+    size_t bytes = (size_t)(pl->act_block_h * r->whole_ld) * sizeof *r->whole;
+    if (bytes > WHOLE_MAX_BYTES) return;
+    r->whole = malloc(bytes);
+    r->whole_have = calloc((size_t)pl->kblocks_per_turn, sizeof *r->whole_have);
+    r->whole_o0 = -1;
+    if (!r->whole || !r->whole_have) {
+        free(r->whole), free(r->whole_have);
+        r->whole = NULL, r->whole_have = NULL;
+    }
 }
 
 /* Opens the program's circular buffers where the plan put them, and the host scratch. */
@@ -292,6 +334,7 @@ static tg_status run_alloc(conv_run *r) {
     r->arow = calloc((size_t)kw + 16, sizeof *r->arow);
     if (!r->A || !r->tmp || !r->C || !r->bias || !r->row || !r->arow)
         r->st = tg_err(TG_ERR_RUNTIME, "conv2d: out of host memory for blocks");
+    whole_alloc(r);
     return TG_OK;
 }
 
