@@ -113,6 +113,27 @@ TG_MULTIVERSION static void round_partials(const conv_run *r, int64_t m, int64_t
         for (int64_t j = 0; j < n; j++) r->C[i * n + j] = tg_bf16_round(r->C[i * n + j]);
 }
 
+/* out[j] = c[j] + bias[j] (or + 0, which turns -0 into +0 as the device's adder
+ * does), then ReLU: restrict and the flags outside the loop let the compiler vectorize
+ * it (with them inside, through the params, it stayed scalar). */
+static inline void bias_relu(float *restrict out, const float *restrict c,
+                             const float *restrict bias, int64_t w, bool has_bias, bool relu) {
+    if (has_bias && relu)
+        for (int64_t j = 0; j < w; j++) {
+            float v = c[j] + bias[j];
+            out[j] = v < 0 ? 0.0f : v;
+        }
+    else if (has_bias)
+        for (int64_t j = 0; j < w; j++) out[j] = c[j] + bias[j];
+    else if (relu)
+        for (int64_t j = 0; j < w; j++) {
+            float v = c[j] + 0.0f;
+            out[j] = v < 0 ? 0.0f : v;
+        }
+    else
+        for (int64_t j = 0; j < w; j++) out[j] = c[j] + 0.0f;
+}
+
 /* Bias, ReLU and rounding to the output format: C [m x n] into rows of `dst`, the
  * columns past n zero. A float32 output is written in place (one pass over a row,
  * where a row buffer took three: clear, fill, copy). */
@@ -123,12 +144,8 @@ TG_MULTIVERSION static void epilogue(const conv_run *r, int64_t m, int64_t n, ui
     bool direct = p->out_fmt == TG_FLOAT32 && (uintptr_t)dst % sizeof(float) == 0 &&
                   dst_row % sizeof(float) == 0;
     for (int64_t i = 0; i < m; i++) {
-        const float *c = r->C + i * n;
         float *out = direct ? (float *)(void *)(dst + (size_t)i * dst_row) : r->row;
-        for (int64_t j = 0; j < w; j++) {
-            float v = c[j] + (p->has_bias ? r->bias[j] : 0.0f);
-            out[j] = (p->relu && v < 0) ? 0.0f : v;
-        }
+        bias_relu(out, r->C + i * n, r->bias, w, p->has_bias, p->relu);
         if (dst_cols > w) memset(out + w, 0, (size_t)(dst_cols - w) * sizeof *out);
         if (!direct) tg_fmt_pack(p->out_fmt, r->row, dst_cols, dst + (size_t)i * dst_row);
     }
