@@ -182,6 +182,19 @@ static void gather(conv_run *r, const tg_conv2d_step *s) {
     }
 }
 
+/* Whether float32 activations are multiplied where they are, without im2col: the
+ * matmul path's input shard, and the DRAM layout's window of a 1x1 stride-1 conv
+ * without padding, whose sticks are A's rows already (not when compacting: the
+ * window's sticks hold the padded channels). */
+static bool act_in_place(const conv_run *r) {
+    const tg_conv2d_plan *pl = r->pl;
+    const tg_conv2d_params *p = &pl->p;
+    if (!r->exact) return false;
+    return pl->matmul_path ||
+           (p->layout == TG_CONV_DRAM && p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 &&
+            p->pad_t == 0 && p->pad_b == 0 && p->pad_l == 0 && p->pad_r == 0 && !compacting(r));
+}
+
 /* Whether float32 activations are gathered into the act CB itself (it holds a whole
  * block: no split reader) rather than the unpacker's registers. */
 static bool gather_in_cb(const conv_run *r, int64_t lda) {
@@ -212,8 +225,8 @@ static void matmul(conv_run *r, const tg_conv2d_step *s) {
     const act_source *src = &r->src[s->src];
     float *A = r->A;
     int64_t lda = kc(r, k);
-    if (r->exact && pl->matmul_path) {
-        /* the input shard itself, K columns [k0, k1) */
+    if (act_in_place(r)) {
+        /* the input shard or window itself, K columns [k0, k1) */
         A = (float *)(src->base + (size_t)(s->o0 - s->origin) * src->row_bytes) + s->k0;
         lda = src->cs;
     } else if (r->whole) {
@@ -319,7 +332,7 @@ static void run_free(conv_run *r) {
 static void whole_alloc(conv_run *r) {
     const tg_conv2d_plan *pl = r->pl;
     if (pl->p.layout != TG_CONV_DRAM || pl->weights_resident || pl->nblocks_w < 2 ||
-        (!r->exact && pl->p.fidelity == TG_HIFI3))
+        act_in_place(r) || (!r->exact && pl->p.fidelity == TG_HIFI3))
         return;
     r->whole_ld = kc(r, pl->kblocks_per_turn * pl->act_block_w);
     size_t bytes = (size_t)(pl->act_block_h * r->whole_ld) * sizeof *r->whole;

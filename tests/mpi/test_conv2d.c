@@ -35,6 +35,8 @@ static const conv_case cases[] = {
     {"resnet 1x1 stride 2", 1, 14, 14, 64, 128, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, true, false},
     {"1x1 matmul path", 2, 7, 7, 72, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, true, true},
     {"stem 7x7 stride 2", 1, 32, 32, 3, 64, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, true, true},
+    /* whole tiles of channels: the DRAM layout multiplies the window's sticks in place */
+    {"1x1 stride 1, 64 channels", 1, 9, 9, 64, 96, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, true, true},
 };
 #define NCASES ((int)(sizeof cases / sizeof cases[0]))
 
