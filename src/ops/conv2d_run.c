@@ -41,6 +41,7 @@ typedef struct conv_run {
     float *whole;
     int64_t whole_ld, whole_o0;
     bool *whole_have;
+    const float **rowp; /* A's rows where they lie in the source (k_run) */
     tg_mm_weights W;
     tg_status st;
 } conv_run;
@@ -195,6 +196,35 @@ static bool act_in_place(const conv_run *r) {
             p->pad_t == 0 && p->pad_b == 0 && p->pad_l == 0 && p->pad_r == 0 && !compacting(r));
 }
 
+/* Whether K columns [k0, k1) of every A row lie together in source `s` (float32):
+ * part of one tap, or consecutive taps of one kernel row (dw 1) over sticks with no
+ * gap between them, which im2col would copy as one run a row. The multiply then reads
+ * the rows where they lie. Not when compacting (a tap's padded channels are dropped),
+ * and only at stride 1, where the rows overlap and their window is smaller than A:
+ * at stride 2 it is larger, and the multiply, which reads A once per panel of 32
+ * output channels, went slower from it (bench_conv2d: layer3.0.downsample 0.80-0.85
+ * of sgemm against 0.86-0.90 gathered). */
+static bool k_run(const conv_run *r, const act_source *s, int64_t k0, int64_t k1) {
+    const tg_conv2d_plan *pl = r->pl;
+    if (!r->exact || compacting(r) || pl->p.sh != 1 || pl->p.sw != 1 ||
+        s->row_bytes != (size_t)s->cs * sizeof(float))
+        return false;
+    int64_t t0 = k0 / s->cs, t1 = (k1 - 1) / s->cs;
+    return t0 == t1 || (pl->win.dw == 1 && t0 / pl->p.kw == t1 / pl->p.kw);
+}
+
+/* Whether every K block of the DRAM layout is such a run (k_run on float32 sticks of
+ * cin_p values): then no block is gathered at all. */
+static bool all_k_runs(const conv_run *r) {
+    const tg_conv2d_plan *pl = r->pl;
+    act_source s = {NULL, (size_t)pl->cin_p * sizeof(float), pl->cin_p};
+    int64_t kmax = (int64_t)pl->p.kh * pl->p.kw * pl->cin_p;
+    for (int64_t k0 = 0; k0 < kmax; k0 += pl->act_block_w)
+        if (!k_run(r, &s, k0, k0 + pl->act_block_w < kmax ? k0 + pl->act_block_w : kmax))
+            return false;
+    return true;
+}
+
 /* Whether float32 activations are gathered into the act CB itself (it holds a whole
  * block: no split reader) rather than the unpacker's registers. */
 static bool gather_in_cb(const conv_run *r, int64_t lda) {
@@ -229,6 +259,18 @@ static void matmul(conv_run *r, const tg_conv2d_step *s) {
         /* the input shard or window itself, K columns [k0, k1) */
         A = (float *)(src->base + (size_t)(s->o0 - s->origin) * src->row_bytes) + s->k0;
         lda = src->cs;
+    } else if (k_run(r, src, s->k0, s->k1)) {
+        /* A's rows where they lie: each output's window, from the block's first tap (the
+         * matmul path took the branch above) */
+        int64_t t0 = s->k0 / src->cs;
+        int64_t tap = tg_window_tap(&pl->win, (int)(t0 / pl->p.kw), (int)(t0 % pl->p.kw));
+        for (int64_t i = 0; i < s->m; i++) {
+            int64_t stick = tg_window_top_left(&pl->win, s->o0 + i) - s->origin + tap;
+            r->rowp[i] = (const float *)(const void *)(src->base + (size_t)stick * src->row_bytes) +
+                         s->k0 % src->cs;
+        }
+        tg_mm_acc_rows(r->C, n, r->rowp, s->m, k, &r->W, s->kw, 0, n);
+        return;
     } else if (r->whole) {
         /* the device gathers the block again for every weight block; the bytes are the
          * same each time, so the host gathers each K block of it once */
@@ -318,8 +360,8 @@ static void run_free(conv_run *r) {
     if (r->cbs_open) tg_core_cb_close();
     r->cbs_open = false;
     free(r->A), free(r->C), free(r->tmp), free(r->bias), free(r->row), free(r->arow);
-    free(r->whole), free(r->whole_have);
-    r->whole = NULL, r->whole_have = NULL;
+    free(r->whole), free(r->whole_have), free(r->rowp);
+    r->whole = NULL, r->whole_have = NULL, r->rowp = NULL;
     tg_mm_weights_free(&r->W);
 }
 
@@ -332,7 +374,7 @@ static void run_free(conv_run *r) {
 static void whole_alloc(conv_run *r) {
     const tg_conv2d_plan *pl = r->pl;
     if (pl->p.layout != TG_CONV_DRAM || pl->weights_resident || pl->nblocks_w < 2 ||
-        act_in_place(r) || (!r->exact && pl->p.fidelity == TG_HIFI3))
+        act_in_place(r) || all_k_runs(r) || (!r->exact && pl->p.fidelity == TG_HIFI3))
         return;
     r->whole_ld = kc(r, pl->kblocks_per_turn * pl->act_block_w);
     size_t bytes = (size_t)(pl->act_block_h * r->whole_ld) * sizeof *r->whole;
@@ -362,7 +404,8 @@ static tg_status run_alloc(conv_run *r) {
     r->bias = calloc((size_t)bww, sizeof *r->bias);
     r->row = calloc((size_t)(bww > pl->cout_p ? bww : pl->cout_p) + 16, sizeof *r->row);
     r->arow = calloc((size_t)kw + 16, sizeof *r->arow);
-    if (!r->A || !r->tmp || !r->C || !r->bias || !r->row || !r->arow)
+    r->rowp = malloc((size_t)abh * sizeof *r->rowp);
+    if (!r->A || !r->tmp || !r->C || !r->bias || !r->row || !r->arow || !r->rowp)
         r->st = tg_err(TG_ERR_RUNTIME, "conv2d: out of host memory for blocks");
     whole_alloc(r);
     return TG_OK;

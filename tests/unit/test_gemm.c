@@ -1,5 +1,6 @@
 /* Unit tests of the matrix kernel (src/ops/gemm.c): every variant this processor
- * runs gives the bits of a scalar fmaf reference summed in the same order, and the
+ * runs gives the bits of a scalar fmaf reference summed in the same order, from one
+ * matrix or from rows lying apart (tg_gemm_acc_rows), and the
  * choice of variant (tg_gemm_select) reports what it cannot do. */
 #include <math.h>
 #include <stdlib.h>
@@ -67,12 +68,28 @@ static float *reference(const gemm_case *g, const gemm_data *d) {
     return C;
 }
 
-static float *run(const gemm_case *g, const gemm_data *d) {
+/* tg_gemm_acc on A, or (by_rows) tg_gemm_acc_rows on A's rows copied apart: in
+ * reverse order into one buffer with a gap of 3 floats after each, so no row lies at
+ * a fixed stride from the last. */
+static float *run(const gemm_case *g, const gemm_data *d, bool by_rows) {
     float *C = malloc((size_t)(g->m * g->ldc) * sizeof *C);
     float *scratch = malloc(tg_gemm_scratch_floats(g->k) * sizeof *scratch);
     memcpy(C, d->C0, (size_t)(g->m * g->ldc) * sizeof *C);
-    tg_gemm_acc(C, g->ldc, d->A, g->lda, g->m, g->k, d->packed, g->rows, g->k0, g->c0, g->n,
-                scratch);
+    if (!by_rows) {
+        tg_gemm_acc(C, g->ldc, d->A, g->lda, g->m, g->k, d->packed, g->rows, g->k0, g->c0, g->n,
+                    scratch);
+    } else {
+        float *apart = malloc((size_t)(g->m * (g->k + 3)) * sizeof *apart);
+        const float **rows = malloc((size_t)g->m * sizeof *rows);
+        for (int64_t i = 0; i < g->m; i++) {
+            float *at = apart + (g->m - 1 - i) * (g->k + 3);
+            memcpy(at, d->A + i * g->lda, (size_t)g->k * sizeof *at);
+            rows[i] = at;
+        }
+        tg_gemm_acc_rows(C, g->ldc, rows, g->m, g->k, d->packed, g->rows, g->k0, g->c0, g->n,
+                         scratch);
+        free(apart), free(rows);
+    }
     free(scratch);
     return C;
 }
@@ -88,10 +105,11 @@ static void gemm_every_variant_matches_fmaf_reference_bitwise(void) {
         for (int c = 0; c < NCASES; c++) {
             const gemm_case *g = &cases[c];
             gemm_data d = make(g, 100 + (unsigned long long)c);
-            float *want = reference(g, &d), *got = run(g, &d);
+            float *want = reference(g, &d), *got = run(g, &d, false), *by_rows = run(g, &d, true);
             /* the whole of C: the elements outside the n columns stay untouched too */
             CU_ASSERT_EQUAL(memcmp(got, want, (size_t)(g->m * g->ldc) * sizeof *got), 0);
-            free(want), free(got);
+            CU_ASSERT_EQUAL(memcmp(by_rows, want, (size_t)(g->m * g->ldc) * sizeof *got), 0);
+            free(want), free(got), free(by_rows);
             free(d.A), free(d.packed), free(d.C0);
         }
         ran++;

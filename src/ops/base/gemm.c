@@ -102,9 +102,9 @@
 #include "gemm_kernel.h"
 #endif
 
-typedef void (*acc_fn)(float *C, int64_t ldc, const float *A, int64_t lda, int64_t m, int64_t k,
-                       const float *packed, int64_t packed_rows, int64_t k0, int64_t c0, int64_t n,
-                       float *scratch);
+typedef void (*acc_fn)(float *C, int64_t ldc, const float *A, int64_t lda, const float *const *rows,
+                       int64_t m, int64_t k, const float *packed, int64_t packed_rows, int64_t k0,
+                       int64_t c0, int64_t n, float *scratch);
 
 static const struct {
     const char *name;
@@ -183,7 +183,15 @@ void tg_gemm_acc(float *C, int64_t ldc, const float *A, int64_t lda, int64_t m, 
                  float *scratch) {
     if (m <= 0 || n <= 0 || k <= 0) return;
     if (!in_use) tg_gemm_select(NULL);
-    in_use(C, ldc, A, lda, m, k, packed, packed_rows, k0, c0, n, scratch);
+    in_use(C, ldc, A, lda, NULL, m, k, packed, packed_rows, k0, c0, n, scratch);
+}
+
+void tg_gemm_acc_rows(float *C, int64_t ldc, const float *const *rows, int64_t m, int64_t k,
+                      const float *packed, int64_t packed_rows, int64_t k0, int64_t c0, int64_t n,
+                      float *scratch) {
+    if (m <= 0 || n <= 0 || k <= 0) return;
+    if (!in_use) tg_gemm_select(NULL);
+    in_use(C, ldc, NULL, 0, rows, m, k, packed, packed_rows, k0, c0, n, scratch);
 }
 
 size_t tg_gemm_scratch_floats(int64_t k) {

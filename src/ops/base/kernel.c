@@ -123,6 +123,11 @@ void tg_mm_acc(float *C, int64_t ldc, float *A, int64_t lda, int64_t m, int64_t 
     tg_gemm_acc(C, ldc, A, lda, m, k, w->hi, w->rows, k0, c0, n, w->scratch);
 }
 
+void tg_mm_acc_rows(float *C, int64_t ldc, const float *const *rows, int64_t m, int64_t k,
+                    const tg_mm_weights *w, int64_t k0, int64_t c0, int64_t n) {
+    tg_gemm_acc_rows(C, ldc, rows, m, k, w->hi, w->rows, k0, c0, n, w->scratch);
+}
+
 double tg_mm_cycles(double macs, int flop_per_cycle, tg_fidelity fid) {
     return 2.0 * macs / flop_per_cycle * (double)fid;
 }

@@ -17,5 +17,11 @@ size_t tg_gemm_scratch_floats(int64_t k);
 void tg_gemm_acc(float *C, int64_t ldc, const float *A, int64_t lda, int64_t m, int64_t k,
                  const float *packed, int64_t packed_rows, int64_t k0, int64_t c0, int64_t n,
                  float *scratch);
+/* The same with A's row i at rows[i] (m pointers to k floats each): a gathered
+ * matrix multiplied where its rows lie, without copying them together. The same
+ * bits as tg_gemm_acc on those rows copied into one matrix. */
+void tg_gemm_acc_rows(float *C, int64_t ldc, const float *const *rows, int64_t m, int64_t k,
+                      const float *packed, int64_t packed_rows, int64_t k0, int64_t c0, int64_t n,
+                      float *scratch);
 
 #endif

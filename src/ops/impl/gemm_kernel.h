@@ -14,9 +14,11 @@
 #define NV (NR / VLEN) /* vectors per panel row */
 _Static_assert(MR <= MR_MAX, "scratch is sized for MR_MAX rows");
 
-/* C[MR x NR] (ldc) += A[MR x K] (lda) x panel[K x NR]. */
-static GV_TARGET void GV(kernel)(int64_t K, const float *A, int64_t lda, const float *P, float *C,
+/* C[MR x NR] (ldc) += A[MR x K] x panel[K x NR], row i of A at a[i]. */
+static GV_TARGET void GV(kernel)(int64_t K, const float *const *a, const float *P, float *C,
                                  int64_t ldc) {
+    const float *ar[MR];
+    for (int i = 0; i < MR; i++) ar[i] = a[i];
     vec acc[MR][NV];
     for (int i = 0; i < MR; i++)
         for (int v = 0; v < NV; v++) acc[i][v] = vzero();
@@ -24,8 +26,8 @@ static GV_TARGET void GV(kernel)(int64_t K, const float *A, int64_t lda, const f
         vec b[NV];
         for (int v = 0; v < NV; v++) b[v] = vload(P + k * NR + v * VLEN);
         for (int i = 0; i < MR; i++) {
-            vec a = vbcast(A[i * lda + k]);
-            for (int v = 0; v < NV; v++) acc[i][v] = vfma(a, b[v], acc[i][v]);
+            vec x = vbcast(ar[i][k]);
+            for (int v = 0; v < NV; v++) acc[i][v] = vfma(x, b[v], acc[i][v]);
         }
     }
     for (int i = 0; i < MR; i++)
@@ -35,33 +37,33 @@ static GV_TARGET void GV(kernel)(int64_t K, const float *A, int64_t lda, const f
         }
 }
 
-/* tg_gemm_acc for this variant (see gemm.h); scratch holds at least MR x (k + NR). */
-static GV_TARGET void GV(acc)(float *C, int64_t ldc, const float *A, int64_t lda, int64_t m,
-                              int64_t k, const float *packed, int64_t packed_rows, int64_t k0,
-                              int64_t c0, int64_t n, float *scratch) {
-    /* scratch: MR x k for a short tile of A, then MR x NR for a short tile of C */
-    float *Apad = scratch, *Cpad = scratch + (size_t)MR * k;
+/* tg_gemm_acc and tg_gemm_acc_rows for this variant (see gemm.h): A's row i at
+ * rows[i] when rows is given, else at A + i * lda; scratch holds at least
+ * MR x (k + NR). A short tile's missing rows read a row of zeros (their results are
+ * dropped), so every row is summed by the same kernel. */
+static GV_TARGET void GV(acc)(float *C, int64_t ldc, const float *A, int64_t lda,
+                              const float *const *rows, int64_t m, int64_t k, const float *packed,
+                              int64_t packed_rows, int64_t k0, int64_t c0, int64_t n,
+                              float *scratch) {
+    /* scratch: a row of k zeros, then MR x NR for a short tile of C */
+    float *zero = scratch, *Cpad = scratch + (size_t)MR * k;
+    if (m % MR) memset(zero, 0, (size_t)k * sizeof *zero);
     int64_t p0 = c0 / NR;
     for (int64_t j = 0; j < n; j += NR) {
         const float *P = packed + ((size_t)(p0 + j / NR) * packed_rows + k0) * NR;
         int64_t w = n - j < NR ? n - j : NR;
         for (int64_t i = 0; i < m; i += MR) {
             int64_t h = m - i < MR ? m - i : MR;
-            const float *a = A + i * lda;
-            int64_t la = lda;
-            if (h < MR) {
-                memset(Apad, 0, (size_t)MR * k * sizeof *Apad);
-                for (int64_t r = 0; r < h; r++)
-                    memcpy(Apad + r * k, A + (i + r) * lda, (size_t)k * sizeof *A);
-                a = Apad, la = k;
-            }
+            const float *a[MR];
+            for (int64_t r = 0; r < MR; r++)
+                a[r] = r >= h ? zero : rows ? rows[i + r] : A + (i + r) * lda;
             if (h == MR && w == NR) {
-                GV(kernel)(k, a, la, P, C + i * ldc + j, ldc);
+                GV(kernel)(k, a, P, C + i * ldc + j, ldc);
             } else {
                 memset(Cpad, 0, (size_t)MR * NR * sizeof *Cpad);
                 for (int64_t r = 0; r < h; r++)
                     memcpy(Cpad + r * NR, C + (i + r) * ldc + j, (size_t)w * sizeof *C);
-                GV(kernel)(k, a, la, P, Cpad, NR);
+                GV(kernel)(k, a, P, Cpad, NR);
                 for (int64_t r = 0; r < h; r++)
                     memcpy(C + (i + r) * ldc + j, Cpad + r * NR, (size_t)w * sizeof *C);
             }

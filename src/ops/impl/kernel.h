@@ -52,6 +52,11 @@ tg_status tg_mm_weights_compact(tg_mm_weights *mw, int64_t stride, int64_t keep,
 void tg_mm_acc(float *C, int64_t ldc, float *A, int64_t lda, int64_t m, int64_t k,
                const tg_mm_weights *w, int64_t k0, int64_t c0, int64_t n, float *tmp);
 
+/* The same in float32 (w->exact: no operand is truncated) with A's row i at rows[i],
+ * read where it lies. */
+void tg_mm_acc_rows(float *C, int64_t ldc, const float *const *rows, int64_t m, int64_t k,
+                    const tg_mm_weights *w, int64_t k0, int64_t c0, int64_t n);
+
 /* Modelled device cycles of m x k x n MACs on one core (DESIGN.md section 1:
  * 2*MACs / 4096 per cycle, times the fidelity's phases). */
 double tg_mm_cycles(double macs, int flop_per_cycle, tg_fidelity fid);
