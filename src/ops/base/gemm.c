@@ -2,8 +2,10 @@
  *
  * Every element of C is computed the same way wherever its row falls: a register
  * accumulator starts at zero, takes one fused multiply-add per k in increasing k,
- * and is then added to C. Rows past a whole tile of MR rows, and columns past a
- * whole panel, go through the same kernel on zero-padded copies. So a row's result
+ * and is then added to C. Rows past a whole tile of MR rows (read as a row of
+ * zeros), and columns past a whole panel (on a zero-padded copy of C), go through the
+ * same kernel. The kernel reads A's rows through pointers, so rows that lie apart (a
+ * conv's windows, tg_gemm_acc_rows) are summed as if copied together. So a row's result
  * depends on neither the block height nor the number of cores, only on how the
  * caller cuts K — the fixed reduction order that makes float32 outputs of height
  * sharding and DRAM bitwise reproducible across core counts (block and width cut K
