@@ -261,6 +261,7 @@ typedef struct tg_conv2d_step {
     int64_t k0, k1;     /* K columns of the block */
     int64_t kw;         /* MATMUL: first weight row in the unpacked weights */
     int64_t rows, cols; /* W_UNPACK, BIAS_UNPACK, ACC_ZERO, MATMUL: output channels */
+    int64_t c0;         /* W_UNPACK: the CB holds weight rows [k0, k1) of channels c0.. */
     int64_t origin;     /* GATHER, MATMUL: padded index of the source's first stick */
     int src;            /* GATHER, MATMUL: 0 the haloed shard (or the input shard on the
                          * matmul path), 1 the DRAM window CB */

@@ -24,6 +24,10 @@ typedef struct act_source {
     int64_t cs; /* channels per stick */
 } act_source;
 
+/* At most this many unpacked weight blocks, and bytes of them, per run. */
+#define HELD_MAX 64
+#define HELD_MAX_BYTES ((size_t)64 << 20)
+
 typedef struct conv_run {
     const tg_conv2d_plan *pl;
     const tg_conv2d_role *role;
@@ -41,8 +45,17 @@ typedef struct conv_run {
     float *whole;
     int64_t whole_ld, whole_o0;
     bool *whole_have;
-    const float **rowp; /* A's rows where they lie in the source (k_run) */
-    tg_mm_weights W;
+    const float **rowp;     /* A's rows where they lie in the source (k_run) */
+    const tg_mm_weights *W; /* the weights the multiplies use: one of held[], or once */
+    tg_mm_weights once;
+    /* unpacked weights kept for the run (unpacking them was a fifth of a bfloat16
+     * pass), found by which weights they are (W_UNPACK's k0, k1, c0, cols) */
+    struct held_weights {
+        int64_t k0, k1, c0, cols;
+        tg_mm_weights w;
+    } held[HELD_MAX];
+    int nheld;
+    size_t held_bytes;
     tg_status st;
 } conv_run;
 
@@ -159,14 +172,44 @@ static void count_macs(const conv_run *r, int64_t m, int64_t k, int64_t n) {
     k_->model_cycles += tg_mm_cycles(macs, r->pl->m.arch->matmul_flop_per_cycle, r->pl->p.fidelity);
 }
 
-/* Makes the matmul's weights from the weights CB ([cols / 32 panels][rows][32]). */
-static tg_status weights_to_host(conv_run *r, size_t at, int64_t rows, int64_t cols) {
+/* Makes the matmul's weights from the weights CB ([cols / 32 panels][rows][32]) of
+ * step s. The same weights unpack to the same values every time, so a host copy (not
+ * float32 used in place, whose CB slot is written again) is kept for the rest of the
+ * run and found again when the schedule brings the same weights back (streamed
+ * weights, once per act block). */
+static tg_status weights_to_host(conv_run *r, const tg_conv2d_step *s) {
     const tg_conv2d_plan *pl = r->pl;
-    TG_CHECK(tg_mm_weights_from_panels(&r->W, tg_l1_ptr(at), pl->p.w_fmt, rows, cols,
-                                       pl->p.fidelity, r->exact, pl->p.in_fmt));
-    if (!compacting(r)) return TG_OK;
-    int64_t limit = (int64_t)pl->p.kh * pl->p.kw * pl->cin_p;
-    return tg_mm_weights_compact(&r->W, pl->cin_p, r->keep, rows < limit ? rows : limit);
+    for (int i = 0; i < r->nheld; i++) {
+        const struct held_weights *h = &r->held[i];
+        if (h->k0 == s->k0 && h->k1 == s->k1 && h->c0 == s->c0 && h->cols == s->cols) {
+            r->W = &h->w;
+            return TG_OK;
+        }
+    }
+    tg_mm_weights w = {0};
+    tg_status st = tg_mm_weights_from_panels(&w, tg_l1_ptr(s->off), pl->p.w_fmt, s->rows, s->cols,
+                                             pl->p.fidelity, r->exact, pl->p.in_fmt);
+    if (st == TG_OK && compacting(r)) {
+        int64_t limit = (int64_t)pl->p.kh * pl->p.kw * pl->cin_p;
+        st = tg_mm_weights_compact(&w, pl->cin_p, r->keep, s->rows < limit ? s->rows : limit);
+    }
+    if (st != TG_OK) {
+        tg_mm_weights_free(&w);
+        return st;
+    }
+    size_t bytes =
+        (size_t)(w.rows * ((w.cols + TG_GEMM_PANEL - 1) / TG_GEMM_PANEL) * TG_GEMM_PANEL) *
+        sizeof(float) * (w.lo ? 2 : 1);
+    if (w.own && r->nheld < HELD_MAX && r->held_bytes + bytes <= HELD_MAX_BYTES) {
+        r->held[r->nheld] = (struct held_weights){s->k0, s->k1, s->c0, s->cols, w};
+        r->held_bytes += bytes;
+        r->W = &r->held[r->nheld++].w;
+    } else {
+        tg_mm_weights_free(&r->once);
+        r->once = w;
+        r->W = &r->once;
+    }
+    return TG_OK;
 }
 
 /* The sender's share of a turn: its block gathered and packed at s->off (the tilized
@@ -249,7 +292,7 @@ static void matmul(conv_run *r, const tg_conv2d_step *s) {
             for (int64_t i = 0; i < s->m; i++)
                 tg_fmt_unpack(pl->act_fmt, tg_l1_ptr(s->off + (size_t)i * arow), k, A + i * k);
         }
-        tg_mm_acc(r->C, n, A, lda, s->m, k, &r->W, s->kw, 0, n, r->tmp);
+        tg_mm_acc(r->C, n, A, lda, s->m, k, r->W, s->kw, 0, n, r->tmp);
         return;
     }
     const act_source *src = &r->src[s->src];
@@ -269,7 +312,7 @@ static void matmul(conv_run *r, const tg_conv2d_step *s) {
             r->rowp[i] = (const float *)(const void *)(src->base + (size_t)stick * src->row_bytes) +
                          s->k0 % src->cs;
         }
-        tg_mm_acc_rows(r->C, n, r->rowp, s->m, k, &r->W, s->kw, 0, n);
+        tg_mm_acc_rows(r->C, n, r->rowp, s->m, k, r->W, s->kw, 0, n);
         return;
     } else if (r->whole) {
         /* the device gathers the block again for every weight block; the bytes are the
@@ -287,7 +330,7 @@ static void matmul(conv_run *r, const tg_conv2d_step *s) {
         if (gather_in_cb(r, lda)) A = (float *)tg_l1_ptr(r->cb[TG_CONV_CB_ACT]);
         im2col(r, src, s->origin, s->o0, s->m, s->k0, s->k1, A, lda);
     }
-    tg_mm_acc(r->C, n, A, lda, s->m, kc(r, k), &r->W, kc(r, s->kw), 0, n, r->tmp);
+    tg_mm_acc(r->C, n, A, lda, s->m, kc(r, k), r->W, kc(r, s->kw), 0, n, r->tmp);
 }
 
 static void exec_step(void *ctx, const tg_conv2d_step *s) {
@@ -304,7 +347,7 @@ static void exec_step(void *ctx, const tg_conv2d_step *s) {
         memset(tg_l1_ptr(s->off), 0, s->bytes);
         break;
     case TG_CONV_STEP_W_UNPACK:
-        r->st = weights_to_host(r, s->off, s->rows, s->cols);
+        r->st = weights_to_host(r, s);
         break;
     case TG_CONV_STEP_BIAS_UNPACK:
         memset(r->bias, 0, (size_t)s->cols * sizeof *r->bias);
@@ -362,7 +405,9 @@ static void run_free(conv_run *r) {
     free(r->A), free(r->C), free(r->tmp), free(r->bias), free(r->row), free(r->arow);
     free(r->whole), free(r->whole_have), free(r->rowp);
     r->whole = NULL, r->whole_have = NULL, r->rowp = NULL;
-    tg_mm_weights_free(&r->W);
+    tg_mm_weights_free(&r->once);
+    for (int i = 0; i < r->nheld; i++) tg_mm_weights_free(&r->held[i].w);
+    r->nheld = 0, r->held_bytes = 0, r->W = NULL;
 }
 
 /* The whole act block's host copy, where it pays and is safe: the DRAM layout with

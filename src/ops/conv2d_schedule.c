@@ -115,8 +115,16 @@ static void read_weights(gen *g, size_t wcb, int64_t k0, int64_t rows, int64_t c
     wxfer(g, (tg_xfer){.kind = TG_XF_READ_BARRIER});
 }
 
-static void unpack_weights(gen *g, size_t at, int64_t rows, int64_t cols) {
-    emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_W_UNPACK, .off = at, .rows = rows, .cols = cols});
+/* The weights CB at `at`, weight rows [k0, k0 + rows) of channels [c0, c0 + cols), to
+ * the matrix engine. */
+static void unpack_weights(gen *g, size_t at, int64_t k0, int64_t rows, int64_t c0, int64_t cols) {
+    emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_W_UNPACK,
+                             .off = at,
+                             .k0 = k0,
+                             .k1 = k0 + rows,
+                             .rows = rows,
+                             .c0 = c0,
+                             .cols = cols});
 }
 
 /* Bytes of `rows` weight rows of the core's output channels in the weights CB. */
@@ -171,7 +179,7 @@ static void sharded_weights(gen *g) {
                            .off = wcb,
                            .blen = r->w_bytes});
     }
-    if (r->busy) unpack_weights(g, wcb, pl->k_rows, pl->cout_slice);
+    if (r->busy) unpack_weights(g, wcb, 0, pl->k_rows, c0, pl->cout_slice);
 }
 
 /* Sharded layouts, weights streamed (TTNN's weights CB holds one K block per slot):
@@ -200,7 +208,7 @@ static void streamed_weights(gen *g, int64_t step, int64_t k0, int64_t rows) {
                            .fence_before = true,
                            .fence_after = pl->w_slots == 1,
                            .one_root = true});
-    if (r->busy) unpack_weights(g, at, rows, pl->cout_slice);
+    if (r->busy) unpack_weights(g, at, k0, rows, c0, pl->cout_slice);
 }
 
 /* The padded-input index of the haloed shard's first stick (or, on the matmul path,
@@ -348,7 +356,7 @@ static void dram_block(gen *g, int64_t o0, int64_t m, int64_t a, int64_t nb) {
         int64_t k0 = kb * abw, k1 = k0 + abw < kmax ? k0 + abw : kmax;
         if (!pl->weights_resident) {
             read_weights(g, cb_off(pl, TG_CONV_CB_WEIGHTS), k0, k1 - k0, c0, bww);
-            unpack_weights(g, cb_off(pl, TG_CONV_CB_WEIGHTS), k1 - k0, bww);
+            unpack_weights(g, cb_off(pl, TG_CONV_CB_WEIGHTS), k0, k1 - k0, c0, bww);
         }
         emit(g, (tg_conv2d_step){.kind = TG_CONV_STEP_MATMUL,
                                  .o0 = o0,
@@ -434,7 +442,8 @@ static void compute_dram(gen *g) {
         if (pl->weights_resident) {
             int64_t c0 = r->c_base + nb0 * pl->weights_block_w;
             read_weights(g, cb_off(pl, TG_CONV_CB_WEIGHTS), 0, pl->k_rows, c0, pl->weights_block_w);
-            unpack_weights(g, cb_off(pl, TG_CONV_CB_WEIGHTS), pl->k_rows, pl->weights_block_w);
+            unpack_weights(g, cb_off(pl, TG_CONV_CB_WEIGHTS), 0, pl->k_rows, c0,
+                           pl->weights_block_w);
             read_bias(g, c0, pl->weights_block_w);
         }
         for (int64_t o0 = r->o_begin; o0 < r->o_end; o0 += abh) {
