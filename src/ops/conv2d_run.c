@@ -24,9 +24,10 @@ typedef struct act_source {
     int64_t cs; /* channels per stick */
 } act_source;
 
-/* At most this many unpacked weight blocks, and bytes of them, per run. */
+/* At most this many unpacked weight blocks, and bytes of them, per run (ResNet-50's
+ * largest conv at 1 rank keeps 9.4 MB; a rank of a 64-rank job a sixty-fourth). */
 #define HELD_MAX 64
-#define HELD_MAX_BYTES ((size_t)64 << 20)
+#define HELD_MAX_BYTES ((size_t)16 << 20)
 
 typedef struct conv_run {
     const tg_conv2d_plan *pl;
