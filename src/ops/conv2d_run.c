@@ -2,8 +2,11 @@
  * what each core does. It decides nothing: every buffer is allocated where the plan's
  * L1 map put it (checked), every transfer is a step of the schedule, and the arithmetic
  * of each step is the matrix engine's (kernel.h): float32 copies of the blocks (the
- * unpacker's registers); in float32 mode the activation block is gathered straight
- * into its L1 circular buffer and read from there. */
+ * unpacker's registers); in float32 mode the activation block is read where it lies
+ * when its rows are runs of the source (act_in_place, k_run), else gathered straight
+ * into its L1 circular buffer and read from there. Host-side shortcuts that give the
+ * same bytes (an act block gathered once for all weight blocks, unpacked weights kept
+ * for the run) never skip a transfer of the plan. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
