@@ -230,17 +230,11 @@ static void gather(conv_run *r, const tg_conv2d_step *s) {
     }
 }
 
-/* Whether float32 activations are multiplied where they are, without im2col: the
- * matmul path's input shard, and the DRAM layout's window of a 1x1 stride-1 conv
- * without padding, whose sticks are A's rows already (not when compacting: the
- * window's sticks hold the padded channels). */
+/* Whether float32 activations are multiplied where they are as one matrix: the matmul
+ * path's input shard (other float32 blocks whose rows are runs of their source are
+ * read through row pointers: k_run). */
 static bool act_in_place(const conv_run *r) {
-    const tg_conv2d_plan *pl = r->pl;
-    const tg_conv2d_params *p = &pl->p;
-    if (!r->exact) return false;
-    return pl->matmul_path ||
-           (p->layout == TG_CONV_DRAM && p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 &&
-            p->pad_t == 0 && p->pad_b == 0 && p->pad_l == 0 && p->pad_r == 0 && !compacting(r));
+    return r->exact && r->pl->matmul_path;
 }
 
 /* Whether K columns [k0, k1) of every A row lie together in source `s` (float32):
@@ -303,12 +297,12 @@ static void matmul(conv_run *r, const tg_conv2d_step *s) {
     float *A = r->A;
     int64_t lda = kc(r, k);
     if (act_in_place(r)) {
-        /* the input shard or window itself, K columns [k0, k1) */
+        /* the input shard itself, K columns [k0, k1) */
         A = (float *)(src->base + (size_t)(s->o0 - s->origin) * src->row_bytes) + s->k0;
         lda = src->cs;
     } else if (k_run(r, src, s->k0, s->k1)) {
-        /* A's rows where they lie: each output's window, from the block's first tap (the
-         * matmul path took the branch above) */
+        /* A's rows where they lie: each output's window, from the block's first tap (a
+         * 1x1 stride-1 conv's rows are its sticks; the matmul path took the branch above) */
         int64_t t0 = s->k0 / src->cs;
         int64_t tap = tg_window_tap(&pl->win, (int)(t0 / pl->p.kw), (int)(t0 % pl->p.kw));
         for (int64_t i = 0; i < s->m; i++) {
