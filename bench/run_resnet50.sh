@@ -9,6 +9,11 @@
 # PyTorch's time on 1 thread, 2 ranks at most PyTorch's on 2 threads, 64 ranks at
 # most 2x the 2-rank time; a line per format says met or MISSED for each.
 #
+# At 64 ranks it also prints the pass's context switches (summed over ranks, from
+# ttgrid's own count) times the machine's price of one handoff between processes
+# (bench/bench_handoff.c) over the processors: what switching alone costs a pass,
+# beside the 2x target.
+#
 # ttgrid's time is its own forward pass (median of the passes after the first, which
 # prepares the weights), measured inside the program: starting 64 MPI processes
 # takes 7-10 s here and is not part of an inference. Weights and input are the
@@ -67,6 +72,13 @@ run_env() { # LABEL, then env arguments
       if [ "$np" = 64 ] && [ "$dtype" = float32 ]; then
         grep '^memory' "$work/run.txt" | sed 's/^/       64 ranks: /'
       fi
+      if [ "$np" = 64 ] && [ -n "${med[$dtype.2]:-}" ]; then
+        # what the switches alone cost: each one a handoff at the machine's price
+        local sw
+        sw=$(awk '/^context switches:/ {print $3}' "$work/run.txt")
+        printf "       64 ranks: %s context switches a pass (summed over ranks) x %.2f us / %d processors = %.4f s in handoffs alone; 2x the 2-rank time is %.4f s\n" \
+          "$sw" "$handoff" "$(nproc)" "$(calc "$sw * $handoff / 1e6 / $(nproc)")" "$(calc "2 * ${med[$dtype.2]}")"
+      fi
     done
   done
   local r2 r64
@@ -85,7 +97,11 @@ run_env() { # LABEL, then env arguments
   done
 }
 
+# the machine's price of one process handing its processor to another (bench_handoff)
+handoff=$("$build/bench/bench_handoff" | awk -F= '/^handoff_us=/ {print $2}')
+[ -n "$handoff" ] || { echo "run_resnet50.sh: bench_handoff failed" >&2; exit 1; }
 echo "bench/run_resnet50.sh on $(nproc) processors, $(date -u +%FT%TZ); environment had OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset}"
+echo "one handoff between two processes on one processor (bench_handoff): $handoff us"
 run_env "main figures: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (the targets apply here)" \
   -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
 run_env "default environment (variables as set)" TTGRID_BENCH=1

@@ -94,6 +94,30 @@ static void report_memory(const tg_cli *g) {
                out[0] / 1048576, tg_core_self()->nranks, out[1] / 1048576, out[2] / 1048576);
 }
 
+/* This process's context switches so far (voluntary: it slept, in a futex or a poll;
+ * involuntary: the scheduler took its processor), from getrusage. */
+static void switches(double *vol, double *invol) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    *vol = (double)ru.ru_nvcsw, *invol = (double)ru.ru_nivcsw;
+}
+
+/* The context switches of the passes after the first, per pass, summed over ranks:
+ * with more ranks than processors every wait for another core is a switch, and each
+ * switch has a price the machine sets (bench_handoff), so this count bounds how fast
+ * an oversubscribed pass can be (README, Benchmarks). `from` holds the counts at the
+ * start of the second pass. */
+static void report_switches(const tg_cli *g, const double from[2], int passes) {
+    double in[2], out[2];
+    switches(&in[0], &in[1]);
+    in[0] = (in[0] - from[0]) / passes, in[1] = (in[1] - from[1]) / passes;
+    tg_noc_reduce(in, out, 2, "ss");
+    tg_cli_out(g,
+               "context switches: %.0f a pass after the first, summed over %d ranks (%.0f "
+               "voluntary, %.0f involuntary)\n",
+               out[0] + out[1], tg_core_self()->nranks, out[0], out[1]);
+}
+
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
@@ -139,9 +163,10 @@ static tg_status resnet50_run(int argc, char **argv, const tg_cli *g) {
                tg_fmt_name(o.net.act_fmt), tg_fmt_name(o.net.w_fmt),
                tg_fidelity_name(o.net.fidelity), o.net.fp32_acc ? ", fp32 accumulation" : "",
                tg_core_self()->grid.w, tg_core_self()->grid.h, o.weights ? o.weights : "generated");
-    double times[1000];
+    double times[1000], csw[2] = {0, 0};
     for (int r = 0; r < o.repeat; r++) {
         if (r > 0) tg_tensor_free(&logits);
+        if (r == 1) switches(&csw[0], &csw[1]);
         double in_t[1] = {tg_stats_clock()}, t0[1];
         tg_noc_reduce(in_t, t0, 1, "m");
         TG_TRY(st,
@@ -169,6 +194,7 @@ static tg_status resnet50_run(int argc, char **argv, const tg_cli *g) {
                    a->name, tg_core_self()->grid.w, tg_core_self()->grid.h);
     }
     report_memory(g);
+    if (o.repeat > 1) report_switches(g, csw, o.repeat - 1);
     /* logits ([N, 1, 1, 1000] in DRAM) to rank 0, which writes them and the top-5 */
     int64_t N = o.net.batch;
     all = g->rank == 0 ? malloc((size_t)(N * 1000) * sizeof *all) : NULL;
