@@ -232,5 +232,22 @@ for key, spans in tracks.items():
         assert b0 >= a1 - 1e-6 * max(1.0, a1), ("overlap", key, a1, b0)
 PY
 
+# resnet50 --repeat R counts the context switches of the passes after the first: one
+# line, summed over ranks, voluntary and involuntary adding up to the total; 4 ranks
+# meet in every op, so they switch (the count bounds an oversubscribed pass: README)
+expect 0 "" 4 resnet50 --image-size 32 --repeat 3 --output rn.h5
+$TG_PYTHON - out.txt <<'PY' || fail "resnet50 --repeat: the context-switch line"
+import re, sys
+lines = [l for l in open(sys.argv[1]) if l.startswith("context switches:")]
+assert len(lines) == 1, lines
+m = re.fullmatch(r"context switches: (\d+) a pass after the first, summed over 4 ranks "
+                 r"\((\d+) voluntary, (\d+) involuntary\)\n", lines[0])
+assert m, lines[0]
+total, vol, invol = map(int, m.groups())
+assert abs(total - vol - invol) <= 1 and vol > 0, (total, vol, invol)
+PY
+expect 0 "" 2 resnet50 --image-size 32 --output rn1.h5
+grep -q '^context switches' out.txt && fail "resnet50 without --repeat printed a context-switch line"
+
 [ $failed -eq 0 ] && echo "cli: all checks passed"
 exit $failed
