@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """Tables of bench/profile_resnet50.sh: where a ResNet-50 pass's time goes.
 
-usage: profile_report.py REPEAT (RANKS PASS_S STATS.csv PERF1.txt PERFR.txt)...
+usage: profile_report.py REPEAT (RANKS PASS_S SWITCHES STATS.csv PERF1.txt PERFR.txt)...
+
+SWITCHES is resnet50's count of the processes' context switches a pass after the
+first, summed over ranks ("-" when it printed none).
 
 STATS.csv is ttgrid's --stats of a run of REPEAT passes: one record per op, core and
 pass (the weights' preparation and the loads appear once). The last pass's records
@@ -102,27 +105,30 @@ def read_stats(path):
 def main():
     repeat = int(sys.argv[1])
     runs = sys.argv[2:]
-    if len(runs) % 5:
-        sys.exit("usage: profile_report.py REPEAT (RANKS PASS_S STATS.csv PERF1.txt PERFR.txt)...")
-    runs = [runs[i:i + 5] for i in range(0, len(runs), 5)]
+    if len(runs) % 6:
+        sys.exit("usage: profile_report.py REPEAT "
+                 "(RANKS PASS_S SWITCHES STATS.csv PERF1.txt PERFR.txt)...")
+    runs = [runs[i:i + 6] for i in range(0, len(runs), 6)]
     groups = ["stem", "layer1", "layer2", "layer3", "layer4", "head, reshards, other"]
 
     print("\nBy layer group (ttgrid's statistics, the last of %d passes): wall ms of the "
           "slowest core per op, summed / compute-kernel processor-ms of all cores" % repeat)
     print("| group | " + " | ".join("%s ranks: wall / compute" % r[0] for r in runs) + " |")
     print("|---|" + "---|" * len(runs))
-    stats = [read_stats(r[2]) for r in runs]
+    stats = [read_stats(r[3]) for r in runs]
     for g in groups:
         print("| %s | " % g + " | ".join("%.1f / %.1f" % (w[g] * 1e3, c[g] * 1e3) for w, c in stats) + " |")
     print("| all | " + " | ".join("%.1f / %.1f" % (sum(w.values()) * 1e3, sum(c.values()) * 1e3)
                                   for w, c in stats) + " |")
     print("| pass, measured by resnet50 | " + " | ".join("%s s" % r[1] for r in runs) + " |")
+    print("| context switches a pass, summed over ranks (resnet50's count) | " +
+          " | ".join(r[2] for r in runs) + " |")
 
     print("\nBy activity (perf over the whole job, every process; one pass: the runs of %d "
           "passes and of 1 pass, subtracted): share of the samples" % repeat)
     print("| activity | " + " | ".join("%s ranks" % r[0] for r in runs) + " |")
     print("|---|" + "---|" * len(runs))
-    perf = [pass_profile(r[3], r[4], repeat - 1) for r in runs]
+    perf = [pass_profile(r[4], r[5], repeat - 1) for r in runs]
     names = [a[0] for a in ACTIVITIES] + ["kernel, other", "other"]
     for a in names:
         print("| %s | " % a + " | ".join("%.1f %%" % (100.0 * p[a] / t if t else 0) for p, t in perf) + " |")

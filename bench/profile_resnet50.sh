@@ -53,6 +53,9 @@ for np in "${ranks[@]}"; do
       -F overhead,sample,dso,sym 2>/dev/null >"$work/perf$np.$r.txt"
   done
   pass=$(awk '/forward passes after the first/ {print $7}' "$work/run$np.txt")
-  args+=("$np" "$pass" "$work/stats$np.csv" "$work/perf$np.1.txt" "$work/perf$np.$repeat.txt")
+  # ttgrid's own count of the processes' context switches a pass, summed over ranks
+  switches=$(awk '/^context switches:/ {print $3}' "$work/run$np.txt")
+  args+=("$np" "$pass" "${switches:--}" "$work/stats$np.csv" "$work/perf$np.1.txt"
+    "$work/perf$np.$repeat.txt")
 done
 "$TG_PYTHON" "$here/profile_report.py" "$repeat" "${args[@]}"
