@@ -72,10 +72,10 @@ run_env() { # LABEL, then env arguments
       if [ "$np" = 64 ] && [ "$dtype" = float32 ]; then
         grep '^memory' "$work/run.txt" | sed 's/^/       64 ranks: /'
       fi
-      if [ "$np" = 64 ] && [ -n "${med[$dtype.2]:-}" ]; then
+      local sw
+      sw=$(awk '/^context switches:/ {print $3}' "$work/run.txt")
+      if [ "$np" = 64 ] && [ -n "$sw" ] && [ -n "${med[$dtype.2]:-}" ]; then
         # what the switches alone cost: each one a handoff at the machine's price
-        local sw
-        sw=$(awk '/^context switches:/ {print $3}' "$work/run.txt")
         printf "       64 ranks: %s context switches a pass (summed over ranks) x %.2f us / %d processors = %.4f s in handoffs alone; 2x the 2-rank time is %.4f s\n" \
           "$sw" "$handoff" "$(nproc)" "$(calc "$sw * $handoff / 1e6 / $(nproc)")" "$(calc "2 * ${med[$dtype.2]}")"
       fi

@@ -71,7 +71,6 @@ typedef struct tg_resnet50 {
     bool add_planned[16];
     tg_add_plan adds[16];  /* the residual of each bottleneck */
     tg_timeline fold_time; /* the stem's fold on the device */
-    int64_t fold_key[8];   /* what fold_time was modelled for (fold_timeline) */
     double device_cycles;  /* the last forward pass's modelled device time: its ops' sum */
 } tg_resnet50;
 
