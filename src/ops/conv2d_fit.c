@@ -302,12 +302,43 @@ static tg_status materialise_l1(tg_conv2d_plan *pl, const tg_conv2d_site *site, 
     return build_l1(pl, site, snap);
 }
 
+/* The most multiply blocks a core's schedule may walk: the plan walks every core's
+ * schedule (traffic, timeline), each block a few to a few dozen steps, and the run
+ * walks its own, so a conv past this is refused rather than planned for minutes (a
+ * kernel 1280 rows tall over 447,000 output rows, found by fuzz_planners: 160,000
+ * blocks a core, over 30 s and 2 GB to plan). ResNet-50's convs walk at most 784
+ * (`plan resnet50` on 1x1 to 13x10 grids, batch 1 and 16, float32 and bfloat8_b). */
+#define BLOCKS_MAX ((int64_t)1 << 15)
+
+/* Refuses a plan whose busiest core walks more than BLOCKS_MAX blocks: its act blocks
+ * x K blocks (every turn's) x weight blocks. */
+static tg_status check_blocks(const tg_conv2d_plan *pl) {
+    int64_t rows = 0;
+    for (int c = 0; c < tg_machine_cores(&pl->m); c++) {
+        int64_t n = pl->roles[c].o_end - pl->roles[c].o_begin;
+        if (n > rows) rows = n;
+    }
+    int64_t abh = pl->act_block_h > 0 ? pl->act_block_h : 1, act = (rows + abh - 1) / abh;
+    int64_t kb = pl->kblocks_per_turn * (pl->col_parts > 0 ? pl->col_parts : 1);
+    int64_t wb = pl->nblocks_w > 0 ? pl->nblocks_w : 1;
+    /* each factor is below 2^31 (rows, K and channels are): no overflow in a double */
+    double blocks = (double)act * (double)kb * (double)wb;
+    if (blocks <= (double)BLOCKS_MAX) return TG_OK;
+    return tg_err(TG_ERR_USAGE,
+                  "conv2d: a core would walk %.0f multiply blocks (%lld act blocks of %lld rows x "
+                  "%lld K blocks x %lld weight blocks), more than %lld: too large to plan and "
+                  "run here (a smaller kernel or input, or a taller act_block_h)",
+                  blocks, (long long)act, (long long)abh, (long long)kb, (long long)wb,
+                  (long long)BLOCKS_MAX);
+}
+
 /* Roles and traffic of the chosen plan. */
 static tg_status materialise_rest(tg_conv2d_plan *pl, const tg_conv2d_site *site) {
     int P = tg_machine_cores(&pl->m);
     pl->roles = calloc((size_t)P, sizeof *pl->roles);
     if (!pl->roles) return tg_err(TG_ERR_RUNTIME, "conv2d: out of host memory for the plan");
     for (int c = 0; c < P; c++) role_of(pl, c, &pl->roles[c]);
+    TG_CHECK(check_blocks(pl));
     TG_CHECK(tg_traffic_init(&pl->traffic, &pl->m));
     tg_reshard_plan rp;
     tg_tensor dram;

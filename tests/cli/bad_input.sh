@@ -166,6 +166,11 @@ bad 2 "one output's window spans" 1 "${pc[@]}" --padding 0,1048576 --shard none
 bad 2 "more than half of the effective kernel" 1 "${pm[@]}" --padding 1048576,1048576 --shard none
 bad 2 "more than half of the effective kernel" 1 "${pm[@]}" --padding 2,1
 bad 2 "64-bit" 1 plan conv2d --input-shape 1073741824,1073741824,1073741824,16 --kernel 3x3
+# a conv whose schedule is too long to plan (fuzz_planners: 160,000 blocks a core, minutes
+# and gigabytes to plan) is refused with its numbers
+bad 2 "a core would walk 160000 multiply blocks (125 act blocks of 1024 rows x 1280 K blocks" 1 \
+  --grid 2x2 plan conv2d --input-shape 1,1,14,14 --out-channels 4 --kernel 1280x3 --stride 2x2 \
+  --dilation 3x1 --padding 131488,0,0,3 --groups 2 --dtype bfloat8_b --shard none
 bad 1 "TTNN: Statically allocated circular buffers" 1 --l1-small-size 32768 plan conv2d --input-shape 1,56,56,64 --out-channels 64 --kernel 3x3 --padding 1,1 --shard height
 bad 1 "TTNN: Out of Memory: Not enough space to allocate [0-9]* B L1_SMALL buffer" 1 plan conv2d --input-shape 1,56,56,64 --out-channels 64 --kernel 3x3 --padding 1,1 --shard height
 
